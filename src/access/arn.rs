@@ -1,0 +1,402 @@
+//! IAM principal ARNs as the EKS authenticator sees them: parsing, validation and the
+//! canonical, path-less form that `mapRoles` needs. Pure: no I/O.
+
+use std::fmt;
+
+/// The AWS partitions whose IAM ARNs okscript accepts.
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// Why a string is not a usable principal ARN; each message says what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArnError {
+    /// The text does not have the `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` shape.
+    #[error("`{arn}` is not an ARN: expected arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:user/NAME")]
+    Shape {
+        /// The rejected text.
+        arn: String,
+    },
+    /// The partition is not one AWS has.
+    #[error("`{arn}`: unknown partition `{partition}` (expected one of {})", PARTITIONS.join(", "))]
+    Partition {
+        /// The rejected ARN.
+        arn: String,
+        /// The partition found.
+        partition: String,
+    },
+    /// The account is not twelve digits.
+    #[error("`{arn}`: the account must be 12 digits, found `{account}`")]
+    Account {
+        /// The rejected ARN.
+        arn: String,
+        /// The account found.
+        account: String,
+    },
+    /// The ARN is not an IAM role, IAM user or STS assumed-role ARN.
+    #[error("`{arn}` is not an IAM role or user: EKS maps only `iam::ACCOUNT:role/NAME`, `iam::ACCOUNT:user/NAME` and STS `assumed-role/NAME/SESSION` ARNs")]
+    NotPrincipal {
+        /// The rejected ARN.
+        arn: String,
+    },
+    /// The role, user or session name has characters IAM does not allow, or is too long.
+    #[error("`{arn}`: `{name}` is not a valid IAM {what} name (1-64 of letters, digits and +=,.@_-)")]
+    Name {
+        /// The rejected ARN.
+        arn: String,
+        /// Which kind of name.
+        what: &'static str,
+        /// The name found.
+        name: String,
+    },
+    /// The path between `role/` or `user/` and the name is malformed.
+    #[error("`{arn}`: the IAM path `{path}` is malformed (it must start and end with `/` and hold printable ASCII)")]
+    Path {
+        /// The rejected ARN.
+        arn: String,
+        /// The path found.
+        path: String,
+    },
+    /// A role ARN was given where a user ARN is needed, or the other way round.
+    #[error("`{arn}` is an IAM {found} ARN, but this needs an IAM {wanted} ARN")]
+    WrongKind {
+        /// The rejected ARN.
+        arn: String,
+        /// What the ARN is.
+        found: &'static str,
+        /// What the caller needs.
+        wanted: &'static str,
+    },
+}
+
+/// Whether a principal is an IAM role or an IAM user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    /// An IAM role (or an STS session of one).
+    Role,
+    /// An IAM user.
+    User,
+}
+
+impl PrincipalKind {
+    /// The word for this kind in messages and in `mappings()`.
+    pub fn word(self) -> &'static str {
+        match self {
+            PrincipalKind::Role => "role",
+            PrincipalKind::User => "user",
+        }
+    }
+}
+
+impl fmt::Display for PrincipalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+/// A parsed IAM principal ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Role or user.
+    pub kind: PrincipalKind,
+    /// `aws`, `aws-cn`, ...
+    pub partition: String,
+    /// The twelve-digit account.
+    pub account: String,
+    /// The IAM path, `/` when there is none; for an STS session, `/` (STS never shows it).
+    pub path: String,
+    /// The role or user name.
+    pub name: String,
+    /// The STS session name when the ARN was an assumed-role ARN.
+    pub session: Option<String>,
+}
+
+impl Principal {
+    /// The ARN the EKS authenticator matches: roles without their path, users as they are.
+    pub fn canonical(&self) -> String {
+        match self.kind {
+            PrincipalKind::Role => {
+                format!("arn:{}:iam::{}:role/{}", self.partition, self.account, self.name)
+            }
+            PrincipalKind::User => format!(
+                "arn:{}:iam::{}:user{}{}",
+                self.partition, self.account, self.path, self.name
+            ),
+        }
+    }
+
+    /// True when the original ARN had a role path that the authenticator would never match.
+    pub fn has_role_path(&self) -> bool {
+        self.kind == PrincipalKind::Role && self.path != "/"
+    }
+}
+
+/// A canonical role ARN plus what was done to get it, for notes in the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalRole {
+    /// `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+    pub arn: String,
+    /// The path that was removed, when there was one.
+    pub stripped_path: Option<String>,
+    /// The STS session name, when an assumed-role ARN was turned into its role.
+    pub from_session: Option<String>,
+}
+
+fn valid_name(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+fn valid_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.ends_with('/')
+        && path.len() <= 512
+        && !path.contains("//")
+        && path.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// Parses an IAM role, IAM user or STS assumed-role ARN. Surrounding white space is ignored.
+pub fn parse_principal(text: &str) -> Result<Principal, ArnError> {
+    let arn = text.trim();
+    let owned = || arn.to_string();
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return Err(ArnError::Shape { arn: owned() });
+    }
+    let (partition, service, region, account, resource) =
+        (parts[1], parts[2], parts[3], parts[4], parts[5]);
+    if !PARTITIONS.contains(&partition) {
+        return Err(ArnError::Partition {
+            arn: owned(),
+            partition: partition.to_string(),
+        });
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ArnError::Account {
+            arn: owned(),
+            account: account.to_string(),
+        });
+    }
+    if !region.is_empty() {
+        return Err(ArnError::NotPrincipal { arn: owned() });
+    }
+    let (kind, rest, session) = match service {
+        "iam" => {
+            if let Some(rest) = resource.strip_prefix("role/") {
+                (PrincipalKind::Role, rest, None)
+            } else if let Some(rest) = resource.strip_prefix("user/") {
+                (PrincipalKind::User, rest, None)
+            } else {
+                return Err(ArnError::NotPrincipal { arn: owned() });
+            }
+        }
+        "sts" => {
+            let rest = resource
+                .strip_prefix("assumed-role/")
+                .ok_or_else(|| ArnError::NotPrincipal { arn: owned() })?;
+            let (role, session) = rest
+                .split_once('/')
+                .ok_or_else(|| ArnError::Shape { arn: owned() })?;
+            if !valid_name(session, 64) || session.contains('/') {
+                return Err(ArnError::Name {
+                    arn: owned(),
+                    what: "session",
+                    name: session.to_string(),
+                });
+            }
+            (PrincipalKind::Role, role, Some(session.to_string()))
+        }
+        _ => return Err(ArnError::NotPrincipal { arn: owned() }),
+    };
+    let (path, name) = match rest.rfind('/') {
+        Some(i) => (format!("/{}", &rest[..=i]), &rest[i + 1..]),
+        None => ("/".to_string(), rest),
+    };
+    if session.is_some() && path != "/" {
+        return Err(ArnError::Shape { arn: owned() });
+    }
+    if path != "/" && !valid_path(&path) {
+        return Err(ArnError::Path { arn: owned(), path });
+    }
+    if !valid_name(name, 64) {
+        return Err(ArnError::Name {
+            arn: owned(),
+            what: kind.word(),
+            name: name.to_string(),
+        });
+    }
+    Ok(Principal {
+        kind,
+        partition: partition.to_string(),
+        account: account.to_string(),
+        path,
+        name: name.to_string(),
+        session,
+    })
+}
+
+/// The canonical path-less role ARN for a role ARN (with or without a path) or an STS
+/// assumed-role ARN; an error for anything else.
+pub fn role_arn(text: &str) -> Result<CanonicalRole, ArnError> {
+    let p = parse_principal(text)?;
+    if p.kind != PrincipalKind::Role {
+        return Err(ArnError::WrongKind {
+            arn: text.trim().to_string(),
+            found: "user",
+            wanted: "role",
+        });
+    }
+    Ok(CanonicalRole {
+        arn: p.canonical(),
+        stripped_path: p.has_role_path().then(|| p.path.clone()),
+        from_session: p.session.clone(),
+    })
+}
+
+/// Parses an IAM user ARN (its path is kept: STS reports users with their path).
+pub fn user_arn(text: &str) -> Result<Principal, ArnError> {
+    let p = parse_principal(text)?;
+    if p.kind != PrincipalKind::User {
+        return Err(ArnError::WrongKind {
+            arn: text.trim().to_string(),
+            found: "role",
+            wanted: "user",
+        });
+    }
+    Ok(p)
+}
+
+/// The key two ARNs share when the authenticator treats them as one principal: the
+/// canonical form, lower-cased (it compares with EqualFold). Unparseable text keys as itself.
+pub fn match_key(text: &str) -> String {
+    match parse_principal(text) {
+        Ok(p) => p.canonical().to_lowercase(),
+        Err(_) => text.trim().to_lowercase(),
+    }
+}
+
+/// True when `account` is exactly twelve ASCII digits.
+pub fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_role_is_its_own_canonical_form() {
+        let r = role_arn("arn:aws:iam::123456789012:role/admin").unwrap();
+        assert_eq!(r.arn, "arn:aws:iam::123456789012:role/admin");
+        assert_eq!(r.stripped_path, None);
+        assert_eq!(r.from_session, None);
+    }
+
+    #[test]
+    fn sso_role_path_is_stripped() {
+        let r = role_arn("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef").unwrap();
+        assert_eq!(
+            r.arn,
+            "arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef"
+        );
+        assert_eq!(
+            r.stripped_path.as_deref(),
+            Some("/aws-reserved/sso.amazonaws.com/eu-west-1/")
+        );
+    }
+
+    #[test]
+    fn assumed_role_becomes_its_role() {
+        let r = role_arn("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_ReadOnly_fedcba9876543210/someone@email.com").unwrap();
+        assert_eq!(
+            r.arn,
+            "arn:aws:iam::123456789012:role/AWSReservedSSO_ReadOnly_fedcba9876543210"
+        );
+        assert_eq!(r.from_session.as_deref(), Some("someone@email.com"));
+    }
+
+    #[test]
+    fn every_partition_is_accepted() {
+        for p in PARTITIONS {
+            let arn = format!("arn:{p}:iam::123456789012:role/x");
+            assert_eq!(role_arn(&arn).unwrap().arn, arn);
+        }
+    }
+
+    #[test]
+    fn user_paths_are_kept() {
+        let u = user_arn("arn:aws:iam::123456789012:user/division/team/bob").unwrap();
+        assert_eq!(u.canonical(), "arn:aws:iam::123456789012:user/division/team/bob");
+        assert_eq!(u.path, "/division/team/");
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_ignored() {
+        assert!(role_arn("  arn:aws:iam::123456789012:role/x\n").is_ok());
+    }
+
+    #[test]
+    fn bad_inputs_are_rejected_with_the_reason() {
+        let cases: &[(&str, &str)] = &[
+            ("", "is not an ARN"),
+            ("admin", "is not an ARN"),
+            ("arn:aws:iam::123456789012", "is not an ARN"),
+            ("arn:aws:iam::12345678901:role/x", "12 digits"),
+            ("arn:aws:iam::12345 678901:role/x", "12 digits"),
+            ("arn:aws:iam::1234567890123:role/x", "12 digits"),
+            ("arn:awz:iam::123456789012:role/x", "unknown partition"),
+            ("arn:aws:s3:::bucket", "12 digits"),
+            ("arn:aws:s3::123456789012:bucket", "not an IAM role or user"),
+            ("arn:aws:iam::123456789012:group/devs", "not an IAM role or user"),
+            ("arn:aws:iam:eu-west-1:123456789012:role/x", "not an IAM role or user"),
+            ("arn:aws:iam::123456789012:role/", "not a valid IAM role name"),
+            ("arn:aws:iam::123456789012:role/has space", "not a valid IAM role name"),
+            ("arn:aws:iam::123456789012:role/a//b", "malformed"),
+            ("arn:aws:sts::123456789012:assumed-role/x", "is not an ARN"),
+            ("arn:aws:sts::123456789012:assumed-role/x/", "session"),
+            ("arn:aws:sts::123456789012:federated-user/x", "not an IAM role or user"),
+            ("arn:aws:iam::123456789012:root", "not an IAM role or user"),
+        ];
+        for (input, want) in cases {
+            let err = parse_principal(input).unwrap_err().to_string();
+            assert!(err.contains(want), "{input:?}: {err}");
+        }
+        let long = format!("arn:aws:iam::123456789012:role/{}", "a".repeat(65));
+        assert!(role_arn(&long).is_err());
+    }
+
+    #[test]
+    fn kinds_are_checked() {
+        let e = role_arn("arn:aws:iam::123456789012:user/bob").unwrap_err();
+        assert!(e.to_string().contains("needs an IAM role ARN"), "{e}");
+        let e = user_arn("arn:aws:iam::123456789012:role/bob").unwrap_err();
+        assert!(e.to_string().contains("needs an IAM user ARN"), "{e}");
+    }
+
+    #[test]
+    fn match_keys_fold_case_and_paths() {
+        let a = match_key("arn:aws:iam::123456789012:role/Admin");
+        assert_eq!(a, match_key("ARN:AWS:IAM::123456789012:ROLE/admin".to_lowercase().as_str()));
+        assert_eq!(a, match_key("arn:aws:iam::123456789012:role/some/path/ADMIN"));
+        assert_eq!(a, match_key("arn:aws:sts::123456789012:assumed-role/admin/s"));
+        assert_ne!(a, match_key("arn:aws:iam::123456789012:user/admin"));
+        assert_eq!(match_key(" Not An Arn "), "not an arn");
+    }
+
+    #[test]
+    fn account_ids() {
+        assert!(is_account_id("012345678901"));
+        assert!(!is_account_id("12345678901"));
+        assert!(!is_account_id("12345678901a"));
+    }
+}

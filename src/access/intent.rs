@@ -1,0 +1,158 @@
+//! What a script asked for: validated, canonical intents that can be replayed on any later
+//! state of aws-auth (after a conflict) and give the same end state. Pure: no I/O.
+
+use super::arn::{self, ArnError, PrincipalKind};
+use super::entry::{check_name, NameError};
+
+/// One change a script asked for. ARNs are canonical; names and groups are validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    /// Ensure one entry for the principal with at least these groups (and this username).
+    Grant {
+        /// Role or user.
+        kind: PrincipalKind,
+        /// Canonical ARN (role paths stripped).
+        arn: String,
+        /// Groups to have (union with what is there).
+        groups: Vec<String>,
+        /// Username to set; `None` keeps the existing one or uses the default for new roles.
+        username: Option<String>,
+        /// Whether guards may be passed.
+        force: bool,
+    },
+    /// Remove the principal's entries, or only some of its groups.
+    Revoke {
+        /// Role or user.
+        kind: PrincipalKind,
+        /// Canonical ARN.
+        arn: String,
+        /// `None` removes every entry for the principal; `Some` removes only these groups.
+        groups: Option<Vec<String>>,
+        /// Whether guards may be passed.
+        force: bool,
+    },
+    /// Ensure a mapAccounts entry.
+    GrantAccount {
+        /// Twelve-digit account id.
+        account: String,
+    },
+    /// Remove a mapAccounts entry.
+    RevokeAccount {
+        /// Twelve-digit account id.
+        account: String,
+    },
+}
+
+/// Why a requested change is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntentError {
+    /// The ARN is unusable.
+    #[error(transparent)]
+    Arn(#[from] ArnError),
+    /// A username or group is unusable.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// The account id is not twelve digits.
+    #[error("`{0}` is not an AWS account id: it must be exactly 12 digits (quote it, so that leading zeros survive)")]
+    Account(String),
+}
+
+/// A note to show the user about how an input was understood.
+pub type Note = String;
+
+fn check_groups(groups: &[String]) -> Result<Vec<String>, IntentError> {
+    let mut out: Vec<String> = Vec::new();
+    for g in groups {
+        check_name("group", g)?;
+        if !out.contains(g) {
+            out.push(g.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The canonical ARN of a principal of `kind`, with a note when it was rewritten.
+pub fn canonical(kind: PrincipalKind, text: &str) -> Result<(String, Option<Note>), IntentError> {
+    match kind {
+        PrincipalKind::Role => {
+            let r = arn::role_arn(text)?;
+            let note = if let Some(path) = &r.stripped_path {
+                Some(format!(
+                    "`{}` has the path `{path}`; EKS never matches a role ARN with a path, so okscript maps `{}`",
+                    text.trim(),
+                    r.arn
+                ))
+            } else {
+                r.from_session.as_ref().map(|s| {
+                    format!(
+                        "`{}` is an STS session (`{s}`); okscript maps its role `{}`",
+                        text.trim(),
+                        r.arn
+                    )
+                })
+            };
+            Ok((r.arn, note))
+        }
+        PrincipalKind::User => Ok((arn::user_arn(text)?.canonical(), None)),
+    }
+}
+
+impl Intent {
+    /// A grant for a role (`username` optional) or a user (`username` required by the API).
+    pub fn grant(
+        kind: PrincipalKind,
+        arn_text: &str,
+        groups: &[String],
+        username: Option<&str>,
+        force: bool,
+    ) -> Result<(Intent, Option<Note>), IntentError> {
+        let (arn, note) = canonical(kind, arn_text)?;
+        if let Some(u) = username {
+            check_name("username", u)?;
+        }
+        Ok((
+            Intent::Grant {
+                kind,
+                arn,
+                groups: check_groups(groups)?,
+                username: username.map(str::to_string),
+                force,
+            },
+            note,
+        ))
+    }
+
+    /// A revoke of every entry for a principal, or of some groups only.
+    pub fn revoke(
+        kind: PrincipalKind,
+        arn_text: &str,
+        groups: Option<&[String]>,
+        force: bool,
+    ) -> Result<(Intent, Option<Note>), IntentError> {
+        let (arn, note) = canonical(kind, arn_text)?;
+        let groups = groups.map(check_groups).transpose()?;
+        Ok((
+            Intent::Revoke {
+                kind,
+                arn,
+                groups,
+                force,
+            },
+            note,
+        ))
+    }
+
+    /// A mapAccounts grant or revoke.
+    pub fn account(account: &str, grant: bool) -> Result<Intent, IntentError> {
+        let account = account.trim();
+        if !arn::is_account_id(account) {
+            return Err(IntentError::Account(account.to_string()));
+        }
+        let account = account.to_string();
+        Ok(if grant {
+            Intent::GrantAccount { account }
+        } else {
+            Intent::RevokeAccount { account }
+        })
+    }
+}

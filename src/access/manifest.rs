@@ -1,0 +1,396 @@
+//! An aws-auth ConfigMap manifest (YAML or JSON, possibly one document among several):
+//! read into the access model, and written back by splicing only the data sections that
+//! changed into the original text, so comments, key order, metadata and other keys survive
+//! byte for byte. Every rendering is parsed again and checked before it is returned. Pure.
+
+use super::model::AwsAuth;
+use super::section::{SectionError, SectionName};
+use super::yaml::{self, Node, Style, Value};
+
+/// Kubernetes refuses ConfigMaps whose data exceeds this many bytes.
+pub const MAX_DATA_BYTES: usize = 1024 * 1024;
+
+/// The manifest written for a target file that does not exist yet.
+pub const FRESH: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n";
+
+/// Why a manifest cannot be used; each message names the line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// The file is not valid YAML or JSON.
+    #[error("line {line}: not valid YAML: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// No document in the file is the aws-auth ConfigMap.
+    #[error("{0}")]
+    NotAwsAuth(String),
+    /// The shape around the data sections is wrong.
+    #[error("line {line}: {message}")]
+    Shape {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A data section does not parse the way the authenticator needs.
+    #[error("line {}: {source}", .file_line.map_or_else(|| "?".to_string(), |l| l.to_string()))]
+    Section {
+        /// The file line of the problem, when it can be known.
+        file_line: Option<usize>,
+        /// The section-level error.
+        source: SectionError,
+    },
+    /// The data would not fit in a ConfigMap.
+    #[error("aws-auth data would be {0} bytes, but Kubernetes stores at most {MAX_DATA_BYTES} bytes in a ConfigMap")]
+    TooLarge(usize),
+    /// Splicing produced text that does not read back as intended (a bug; nothing is written).
+    #[error("internal error: the rewritten manifest does not read back as intended ({0}); nothing was written, please report this")]
+    Verify(String),
+}
+
+/// Where one section's value stands in the text.
+#[derive(Debug, Clone, PartialEq)]
+struct SectionLoc {
+    /// Byte just after the key (the replacement starts here, over `: value`).
+    key_end: usize,
+    /// Byte just after the value's content.
+    value_end: usize,
+    style: Style,
+    /// Column of the key.
+    key_col: usize,
+    /// Column of a block scalar's content.
+    content_col: Option<usize>,
+    /// File line of the first content line (block scalars) or of the key.
+    first_line: usize,
+    block_content: bool,
+}
+
+/// Where the `data` mapping stands, to add sections to it.
+#[derive(Debug, Clone, PartialEq)]
+enum DataLoc {
+    /// A mapping: insert new keys after `end` (block) or before its closing brace (flow).
+    Map {
+        end: usize,
+        indent: usize,
+        flow: bool,
+        empty: bool,
+        one_line: bool,
+    },
+    /// No `data` key: add one after the document's last value.
+    Absent { end: usize, indent: usize, flow: bool },
+    /// `data:` with nothing (or null): replace from the key's end to the line's end.
+    Null { key_end: usize, value_end: usize, indent: usize, flow: bool },
+}
+
+/// A parsed aws-auth manifest: its text, where the data sections stand, and the model.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    text: String,
+    data: DataLoc,
+    locs: [Option<SectionLoc>; 3],
+    in_flow: bool,
+    other_data_bytes: usize,
+    /// The access model read from the data sections.
+    pub auth: AwsAuth,
+}
+
+fn index(name: SectionName) -> usize {
+    SectionName::ALL.iter().position(|n| *n == name).unwrap_or(0)
+}
+
+fn line_end(text: &str, byte: usize) -> usize {
+    text[byte..].find('\n').map_or(text.len(), |i| byte + i)
+}
+
+impl Manifest {
+    /// The manifest for a file that does not exist yet: an aws-auth ConfigMap with no data.
+    pub fn fresh() -> Manifest {
+        Manifest::parse(FRESH).expect("the built-in manifest parses")
+    }
+
+    /// The original text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Reads a manifest; refuses files whose aws-auth cannot be fully understood.
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        let docs = yaml::parse_documents(text).map_err(|e| ManifestError::Syntax {
+            line: e.line,
+            message: format!("column {}: {}", e.col, e.message),
+        })?;
+        let non_empty: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
+        let root = match non_empty.as_slice() {
+            [] => {
+                return Err(ManifestError::NotAwsAuth(
+                    "the file holds no document; delete it to have okscript create a fresh aws-auth manifest".into(),
+                ))
+            }
+            [one] => *one,
+            many => many
+                .iter()
+                .find(|d| is_aws_auth(d))
+                .copied()
+                .ok_or_else(|| {
+                    ManifestError::NotAwsAuth(format!(
+                        "none of the {} documents in the file is a ConfigMap named aws-auth",
+                        many.len()
+                    ))
+                })?,
+        };
+        check_identity(root)?;
+        let Value::Map(pairs) = &root.value else {
+            unreachable!("check_identity accepts only mappings")
+        };
+        let root_indent = root.start.col;
+        let data_pair = pairs.iter().find(|(k, _)| k.as_scalar() == Some("data"));
+        let mut locs: [Option<SectionLoc>; 3] = [None, None, None];
+        let mut texts: [Option<String>; 3] = [None, None, None];
+        let mut other_data_bytes = 0;
+        let data = match data_pair {
+            None => DataLoc::Absent {
+                end: root.end.byte,
+                indent: root_indent,
+                flow: root.flow,
+            },
+            Some((k, v)) if v.is_null() => DataLoc::Null {
+                key_end: k.end.byte,
+                value_end: if root.flow { v.end.byte } else { line_end(text, v.end.byte.max(k.end.byte)) },
+                indent: k.start.col,
+                flow: root.flow,
+            },
+            Some((k, v)) => {
+                let Value::Map(items) = &v.value else {
+                    return Err(ManifestError::Shape {
+                        line: v.start.line,
+                        message: format!("`data` must be a mapping of keys to strings, but it is {}", v.type_name()),
+                    });
+                };
+                for (dk, dv) in items {
+                    let key = dk.as_scalar().unwrap_or_default();
+                    let Some(name) = SectionName::ALL.iter().find(|n| n.key() == key) else {
+                        other_data_bytes += key.len() + dv.as_scalar().map_or(0, str::len);
+                        continue;
+                    };
+                    let Value::Scalar { text: value, style, .. } = &dv.value else {
+                        return Err(ManifestError::Shape {
+                            line: dv.start.line,
+                            message: format!("`data.{key}` must be a string holding YAML (write it as `{key}: |` followed by the list), but it is {}", dv.type_name()),
+                        });
+                    };
+                    let block = matches!(style, Style::Literal | Style::Folded);
+                    locs[index(*name)] = Some(SectionLoc {
+                        key_end: dk.end.byte,
+                        value_end: dv.end.byte,
+                        style: *style,
+                        key_col: dk.start.col,
+                        content_col: block.then_some(dv.start.col),
+                        first_line: if block { dv.start.line } else { dk.start.line },
+                        block_content: block,
+                    });
+                    texts[index(*name)] = Some(if dv.is_null() { String::new() } else { value.clone() });
+                }
+                DataLoc::Map {
+                    // After the last value (inside a flow mapping's braces), or the closing
+                    // brace of an empty flow mapping.
+                    end: items.last().map_or(v.end.byte, |(_, last)| last.end.byte),
+                    indent: items.first().map_or(k.start.col + 2, |(fk, _)| fk.start.col),
+                    flow: v.flow,
+                    empty: items.is_empty(),
+                    one_line: v.start.line == v.end.line,
+                }
+            }
+        };
+        let auth = AwsAuth::parse(texts[0].as_deref(), texts[1].as_deref(), texts[2].as_deref())
+            .map_err(|source| {
+                let loc = &locs[SectionName::ALL.iter().position(|n| n.key() == source.section).unwrap_or(0)];
+                let file_line = loc.as_ref().map(|l| {
+                    if l.block_content {
+                        l.first_line + source.line - 1
+                    } else {
+                        l.first_line
+                    }
+                });
+                ManifestError::Section { file_line, source }
+            })?;
+        Ok(Manifest {
+            text: text.to_string(),
+            data,
+            locs,
+            in_flow: root.flow,
+            other_data_bytes,
+            auth,
+        })
+    }
+
+    /// The file line of a line inside a section, when the section is a block scalar.
+    pub fn file_line(&self, name: SectionName, line: usize) -> Option<usize> {
+        let loc = self.locs[index(name)].as_ref()?;
+        Some(if loc.block_content { loc.first_line + line - 1 } else { loc.first_line })
+    }
+
+    /// The manifest text with `auth`'s changed sections spliced in, checked by reading it back.
+    pub fn render(&self, auth: &AwsAuth) -> Result<String, ManifestError> {
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        let mut new_keys: Vec<(SectionName, String)> = Vec::new();
+        let mut data_bytes = self.other_data_bytes;
+        for name in SectionName::ALL {
+            let section = auth.section(name);
+            let rendered = section.render();
+            data_bytes += rendered.as_ref().map_or(0, |r| r.len() + name.key().len());
+            if section.is_unchanged() {
+                continue;
+            }
+            let Some(value) = rendered else { continue };
+            match &self.locs[index(name)] {
+                Some(loc) => edits.push((loc.key_end, loc.value_end, self.value_text(loc, &value))),
+                None => new_keys.push((name, value)),
+            }
+        }
+        if data_bytes > MAX_DATA_BYTES {
+            return Err(ManifestError::TooLarge(data_bytes));
+        }
+        if !new_keys.is_empty() {
+            edits.push(self.insertion(&new_keys));
+        }
+        if edits.is_empty() {
+            return Ok(self.text.clone());
+        }
+        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+        let mut out = self.text.clone();
+        for (start, end, with) in edits {
+            out.replace_range(start..end, &with);
+        }
+        self.verify(&out, auth)?;
+        Ok(out)
+    }
+
+    fn verify(&self, out: &str, auth: &AwsAuth) -> Result<(), ManifestError> {
+        let back = Manifest::parse(out).map_err(|e| ManifestError::Verify(e.to_string()))?;
+        for name in SectionName::ALL {
+            let want = auth.section(name).render();
+            let got = back.auth.section(name).source.clone();
+            if want != got {
+                return Err(ManifestError::Verify(format!("data.{} differs", name.key())));
+            }
+        }
+        Ok(())
+    }
+
+    /// `: value` for an existing key, in a style that suits where it stands.
+    fn value_text(&self, loc: &SectionLoc, value: &str) -> String {
+        if self.in_flow || loc.style == Style::DoubleQuoted {
+            return format!(": {}", yaml::double_quoted(value));
+        }
+        let indent = loc.content_col.unwrap_or(loc.key_col + 2).max(loc.key_col + 1);
+        match literal_block(value, indent) {
+            Some(block) => format!(": {block}"),
+            None => format!(": {}", yaml::double_quoted(value)),
+        }
+    }
+
+    /// The edit that adds new data keys.
+    fn insertion(&self, keys: &[(SectionName, String)]) -> (usize, usize, String) {
+        let flow_pairs = || {
+            keys.iter()
+                .map(|(n, v)| format!("\"{}\": {}", n.key(), yaml::double_quoted(v)))
+                .collect::<Vec<_>>()
+        };
+        let block_pairs = |indent: usize| {
+            keys.iter()
+                .map(|(n, v)| {
+                    let value = literal_block(v, indent + 2).unwrap_or_else(|| yaml::double_quoted(v));
+                    format!("{}{}: {value}", " ".repeat(indent), n.key())
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        match &self.data {
+            DataLoc::Map { end, indent, flow: true, empty, one_line } => {
+                let pairs = flow_pairs();
+                if *empty {
+                    // `end` is just past the closing brace.
+                    (end - 1, end - 1, pairs.join(", "))
+                } else {
+                    let sep = if *one_line { ", ".to_string() } else { format!(",\n{}", " ".repeat(*indent)) };
+                    (*end, *end, format!("{sep}{}", pairs.join(&sep)))
+                }
+            }
+            DataLoc::Map { end, indent, flow: false, .. } => (*end, *end, format!("\n{}", block_pairs(*indent))),
+            DataLoc::Absent { end, flow: true, .. } => {
+                (*end - 1, *end - 1, format!(", \"data\": {{{}}}", flow_pairs().join(", ")))
+            }
+            DataLoc::Absent { end, indent, flow: false } => {
+                let lead = if self.text[..*end].ends_with('\n') || *end == 0 { "" } else { "\n" };
+                (*end, *end, format!("{lead}{}data:\n{}", " ".repeat(*indent), block_pairs(indent + 2)))
+            }
+            DataLoc::Null { key_end, value_end, flow: true, .. } => {
+                (*key_end, *value_end, format!(": {{{}}}", flow_pairs().join(", ")))
+            }
+            DataLoc::Null { key_end, value_end, indent, flow: false } => {
+                (*key_end, *value_end, format!(":\n{}", block_pairs(indent + 2)))
+            }
+        }
+    }
+}
+
+/// `|` followed by the text indented by `indent`, when a literal block can hold it exactly.
+fn literal_block(value: &str, indent: usize) -> Option<String> {
+    let body = value.strip_suffix('\n')?;
+    let first = body.lines().find(|l| !l.is_empty())?;
+    let printable = value.chars().all(|c| c == '\n' || c == '\t' || !c.is_control());
+    if body.ends_with('\n')
+        || first.starts_with([' ', '\t'])
+        || value.contains('\r')
+        || !printable
+        || value.starts_with('\n')
+    {
+        return None;
+    }
+    let pad = " ".repeat(indent);
+    let mut out = String::from("|");
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    Some(out)
+}
+
+fn is_aws_auth(doc: &Node) -> bool {
+    doc.get("kind").and_then(Node::as_scalar) == Some("ConfigMap")
+        && doc.get("metadata").and_then(|m| m.get("name")).and_then(Node::as_scalar) == Some("aws-auth")
+}
+
+/// Accepts a ConfigMap named aws-auth in kube-system; a field that is missing is tolerated
+/// (kustomize and GitOps tools fill them in), a field with another value is not.
+fn check_identity(doc: &Node) -> Result<(), ManifestError> {
+    if !matches!(doc.value, Value::Map(_)) {
+        return Err(ManifestError::NotAwsAuth(format!(
+            "line {}: the document is {}, not a ConfigMap",
+            doc.start.line,
+            doc.type_name()
+        )));
+    }
+    let want = |node: Option<&Node>, field: &str, expected: &str| -> Result<(), ManifestError> {
+        match node {
+            Some(n) if n.as_scalar() != Some(expected) => Err(ManifestError::NotAwsAuth(format!(
+                "line {}: `{field}` is `{}`, but okscript edits only the aws-auth ConfigMap (`{field}: {expected}`)",
+                n.start.line,
+                n.as_scalar().unwrap_or("?")
+            ))),
+            _ => Ok(()),
+        }
+    };
+    want(doc.get("kind"), "kind", "ConfigMap")?;
+    want(doc.get("apiVersion"), "apiVersion", "v1")?;
+    let meta = doc.get("metadata");
+    want(meta.and_then(|m| m.get("name")), "metadata.name", "aws-auth")?;
+    want(meta.and_then(|m| m.get("namespace")), "metadata.namespace", "kube-system")?;
+    Ok(())
+}

@@ -1,0 +1,649 @@
+//! One data section of aws-auth (`mapRoles`, `mapUsers` or `mapAccounts`): parsed from its
+//! YAML string into entries that remember their source text, and rendered back so that every
+//! entry nobody touched keeps its exact text, comments included. Pure: no I/O.
+
+use super::arn::PrincipalKind;
+use super::entry::{arn_key, Mapping};
+use super::yaml::{self, Node, Value};
+
+/// Which data key a section lives under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SectionName {
+    /// `mapRoles`.
+    MapRoles,
+    /// `mapUsers`.
+    MapUsers,
+    /// `mapAccounts`.
+    MapAccounts,
+}
+
+impl SectionName {
+    /// All three, in the order the authenticator looks them up.
+    pub const ALL: [SectionName; 3] = [
+        SectionName::MapRoles,
+        SectionName::MapUsers,
+        SectionName::MapAccounts,
+    ];
+
+    /// The ConfigMap data key.
+    pub fn key(self) -> &'static str {
+        match self {
+            SectionName::MapRoles => "mapRoles",
+            SectionName::MapUsers => "mapUsers",
+            SectionName::MapAccounts => "mapAccounts",
+        }
+    }
+
+    fn kind(self) -> Option<PrincipalKind> {
+        match self {
+            SectionName::MapRoles => Some(PrincipalKind::Role),
+            SectionName::MapUsers => Some(PrincipalKind::User),
+            SectionName::MapAccounts => None,
+        }
+    }
+}
+
+/// A section that cannot be read as the authenticator would: okscript never writes over it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("data.{section} line {line}: {message}")]
+pub struct SectionError {
+    /// The data key.
+    pub section: &'static str,
+    /// 1-based line inside the section's text.
+    pub line: usize,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// What one item of a section holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// A mapRoles or mapUsers entry.
+    Mapping(Mapping),
+    /// A mapAccounts account id.
+    Account(String),
+}
+
+impl Body {
+    /// The key under which the authenticator matches this item.
+    pub fn match_key(&self) -> String {
+        match self {
+            Body::Mapping(m) => m.match_key(),
+            Body::Account(a) => a.clone(),
+        }
+    }
+}
+
+/// One item of a section plus where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot {
+    /// The item.
+    pub body: Body,
+    /// Index of the source segment it was read from; `None` for a new item.
+    pub origin: Option<usize>,
+    /// True when the item was changed after it was read.
+    pub dirty: bool,
+    /// 1-based line inside the section's original text, for messages.
+    pub line: Option<usize>,
+    /// The authenticator's match key for `body`, cached: matching runs once per intent.
+    pub key: String,
+}
+
+impl Slot {
+    /// A slot for a new item.
+    pub fn new(body: Body) -> Slot {
+        Slot {
+            key: body.match_key(),
+            body,
+            origin: None,
+            dirty: true,
+            line: None,
+        }
+    }
+
+    /// Replaces the item, marking the slot changed.
+    pub fn set(&mut self, body: Body) {
+        self.key = body.match_key();
+        self.body = body;
+        self.dirty = true;
+    }
+}
+
+/// How the original text was laid out, to splice changes into it.
+#[derive(Debug, Clone, PartialEq)]
+enum Layout {
+    /// No items (absent, empty, null or only comments).
+    Empty,
+    /// A flow sequence (`[...]`): rewritten as a block when changed.
+    Flow,
+    /// A block sequence whose dashes stand at `indent`.
+    Block {
+        indent: usize,
+        /// Byte ranges of each item's text, leading comments included.
+        segments: Vec<(usize, usize)>,
+        /// Where each segment's own lines start (after its leading comments).
+        dash_starts: Vec<usize>,
+        prefix_end: usize,
+        suffix_start: usize,
+    },
+}
+
+/// A parsed section: the original text, its layout and its (possibly changed) items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// Which data key.
+    pub name: SectionName,
+    /// The original text; `None` when the ConfigMap had no such key.
+    pub source: Option<String>,
+    layout: Layout,
+    original_len: usize,
+    /// The items as staged.
+    pub slots: Vec<Slot>,
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut v = vec![0];
+    v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    v
+}
+
+fn line_end_after(text: &str, byte: usize) -> usize {
+    text[byte..].find('\n').map_or(text.len(), |i| byte + i + 1)
+}
+
+impl Section {
+    /// A section the ConfigMap does not have.
+    pub fn absent(name: SectionName) -> Section {
+        Section {
+            name,
+            source: None,
+            layout: Layout::Empty,
+            original_len: 0,
+            slots: Vec::new(),
+        }
+    }
+
+    /// Parses a section's text, refusing anything the authenticator would not read.
+    pub fn parse(name: SectionName, text: &str) -> Result<Section, SectionError> {
+        let err = |line: usize, message: String| SectionError {
+            section: name.key(),
+            line,
+            message,
+        };
+        let docs = yaml::parse_documents(text).map_err(|e| {
+            err(
+                e.line,
+                format!(
+                    "not valid YAML (column {}): {}; the authenticator drops the whole section when it cannot parse it",
+                    e.col, e.message
+                ),
+            )
+        })?;
+        if docs.len() > 1 {
+            return Err(err(
+                docs[1].start.line,
+                "holds more than one YAML document (`---`); the authenticator reads only a single list".into(),
+            ));
+        }
+        let mut section = Section {
+            name,
+            source: Some(text.to_string()),
+            layout: Layout::Empty,
+            original_len: 0,
+            slots: Vec::new(),
+        };
+        let Some(root) = docs.into_iter().next() else {
+            return Ok(section);
+        };
+        let items = match &root.value {
+            _ if root.is_null() => return Ok(section),
+            Value::Seq(items) => items,
+            _ => {
+                let example = match name.kind() {
+                    Some(k) => format!("`- {}: ...`", arn_key(k)),
+                    None => "`- \"123456789012\"`".to_string(),
+                };
+                return Err(err(
+                    root.start.line,
+                    format!(
+                        "must be a list of entries ({example}), but it is {}; the authenticator ignores the whole section",
+                        root.type_name()
+                    ),
+                ));
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            let body = match name.kind() {
+                Some(kind) => Body::Mapping(parse_mapping(name, kind, item)?),
+                None => Body::Account(parse_account(name, item)?),
+            };
+            section.slots.push(Slot {
+                key: body.match_key(),
+                body,
+                origin: Some(i),
+                dirty: false,
+                line: Some(item.start.line),
+            });
+        }
+        section.original_len = section.slots.len();
+        if root.flow {
+            section.layout = Layout::Flow;
+        } else if !items.is_empty() {
+            section.layout = block_layout(text, root.start.col, items);
+            if let Layout::Block { dash_starts, .. } = &section.layout {
+                let starts = line_starts(text);
+                for (slot, dash) in section.slots.iter_mut().zip(dash_starts) {
+                    slot.line = Some(starts.partition_point(|s| s <= dash));
+                }
+            }
+        }
+        Ok(section)
+    }
+
+    /// True when nothing was added, removed or changed since the section was read.
+    pub fn is_unchanged(&self) -> bool {
+        self.slots.len() == self.original_len
+            && self
+                .slots
+                .iter()
+                .enumerate()
+                .all(|(i, s)| s.origin == Some(i) && !s.dirty)
+    }
+
+    /// The section's text after the staged changes; `None` when it was absent and still is.
+    pub fn render(&self) -> Option<String> {
+        if self.source.is_none() && self.slots.is_empty() {
+            return None;
+        }
+        if self.is_unchanged() {
+            return self.source.clone();
+        }
+        let source = self.source.as_deref().unwrap_or("");
+        match &self.layout {
+            Layout::Block {
+                indent,
+                segments,
+                dash_starts,
+                prefix_end,
+                suffix_start,
+            } => {
+                let mut out = source[..*prefix_end].to_string();
+                for slot in &self.slots {
+                    let piece = match slot.origin {
+                        Some(i) if !slot.dirty => source[segments[i].0..segments[i].1].to_string(),
+                        Some(i) => {
+                            let lead = &source[segments[i].0..dash_starts[i]];
+                            format!("{lead}{}", render_body(&slot.body, *indent))
+                        }
+                        None => render_body(&slot.body, *indent),
+                    };
+                    push_piece(&mut out, &piece);
+                }
+                if self.slots.is_empty() {
+                    push_piece(&mut out, &format!("{}[]\n", " ".repeat(*indent)));
+                }
+                let suffix = &source[*suffix_start..];
+                if !suffix.is_empty() {
+                    push_piece(&mut out, suffix);
+                }
+                Some(out)
+            }
+            Layout::Empty | Layout::Flow => {
+                if self.slots.is_empty() {
+                    return Some("[]\n".to_string());
+                }
+                let mut out = String::new();
+                for slot in &self.slots {
+                    out.push_str(&render_body(&slot.body, 0));
+                }
+                Some(out)
+            }
+        }
+    }
+
+    /// The items as they stand now.
+    pub fn bodies(&self) -> impl Iterator<Item = &Body> {
+        self.slots.iter().map(|s| &s.body)
+    }
+}
+
+fn push_piece(out: &mut String, piece: &str) {
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(piece);
+}
+
+fn render_body(body: &Body, indent: usize) -> String {
+    match body {
+        Body::Mapping(m) => m.render(indent),
+        Body::Account(a) => format!("{}- {}\n", " ".repeat(indent), yaml::double_quoted(a)),
+    }
+}
+
+/// Finds each item's text: from the comments just above its dash to the line before the
+/// next item's comments; the last item ends with its last content line.
+fn block_layout(text: &str, indent: usize, items: &[Node]) -> Layout {
+    let starts = line_starts(text);
+    let line_text = |l: usize| -> &str {
+        let s = starts[l - 1];
+        let e = starts.get(l).copied().unwrap_or(text.len());
+        &text[s..e]
+    };
+    let is_dash_line = |l: usize| {
+        let t = line_text(l);
+        t.len() > indent
+            && t[..indent].bytes().all(|b| b == b' ')
+            && t.as_bytes()[indent] == b'-'
+    };
+    let mut seg_starts = Vec::new();
+    let mut dash_starts = Vec::new();
+    let mut prev_end_line = 0;
+    for item in items {
+        let mut dash = item.start.line;
+        while dash > prev_end_line + 1 && !is_dash_line(dash) {
+            dash -= 1;
+        }
+        let mut lead = dash;
+        while lead > prev_end_line + 1 && line_text(lead - 1).trim_start().starts_with('#') {
+            lead -= 1;
+        }
+        seg_starts.push(starts[lead - 1]);
+        dash_starts.push(starts[dash - 1]);
+        let end_line = if item.end.col == 0 && item.end.line > item.start.line {
+            item.end.line - 1
+        } else {
+            item.end.line
+        };
+        prev_end_line = end_line;
+    }
+    let last = items.last().expect("items is not empty");
+    let suffix_start = line_end_after(text, last.end.byte.saturating_sub(usize::from(last.end.col == 0 && last.end.byte > last.start.byte)));
+    let mut segments = Vec::new();
+    for (i, s) in seg_starts.iter().enumerate() {
+        let e = seg_starts.get(i + 1).copied().unwrap_or(suffix_start);
+        segments.push((*s, e));
+    }
+    Layout::Block {
+        indent,
+        prefix_end: seg_starts[0],
+        segments,
+        dash_starts,
+        suffix_start,
+    }
+}
+
+fn scalar_text(node: &Node) -> Option<&str> {
+    // The authenticator reads YAML numbers and booleans into string fields as their text.
+    node.as_scalar()
+}
+
+fn parse_mapping(name: SectionName, kind: PrincipalKind, item: &Node) -> Result<Mapping, SectionError> {
+    let err = |line: usize, message: String| SectionError {
+        section: name.key(),
+        line,
+        message,
+    };
+    let Value::Map(pairs) = &item.value else {
+        return Err(err(
+            item.start.line,
+            format!(
+                "each entry must be a mapping with `{}`, `username` and `groups`, but this one is {}",
+                arn_key(kind),
+                item.type_name()
+            ),
+        ));
+    };
+    let mut m = Mapping {
+        kind,
+        arn: String::new(),
+        username: None,
+        groups: Vec::new(),
+        has_groups_key: false,
+        extra: Vec::new(),
+        order: Vec::new(),
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut has_arn = false;
+    for (k, v) in pairs {
+        let Some(key) = k.as_scalar() else {
+            return Err(err(k.start.line, "entry keys must be plain words".into()));
+        };
+        let folded = key.to_ascii_lowercase();
+        if seen.contains(&folded) {
+            return Err(err(
+                k.start.line,
+                format!("the key `{key}` appears twice in one entry (keys are compared ignoring case); keep one"),
+            ));
+        }
+        seen.push(folded.clone());
+        if matches!(v.value, Value::Alias) {
+            return Err(err(v.start.line, "YAML aliases (`*name`) are not supported in aws-auth entries; write the value out".into()));
+        }
+        match folded.as_str() {
+            k2 if k2 == arn_key(kind) => {
+                let Some(arn) = scalar_text(v).filter(|_| !v.is_null()) else {
+                    return Err(err(v.start.line, format!("`{key}` must be an ARN, but it is {}", v.type_name())));
+                };
+                m.arn = arn.to_string();
+                has_arn = true;
+                m.order.push(arn_key(kind).to_string());
+            }
+            "username" => {
+                if !v.is_null() {
+                    let Some(u) = scalar_text(v) else {
+                        return Err(err(v.start.line, format!("`username` must be a string, but it is {}", v.type_name())));
+                    };
+                    m.username = Some(u.to_string());
+                }
+                m.order.push("username".into());
+            }
+            "groups" => {
+                m.has_groups_key = true;
+                m.order.push("groups".into());
+                match &v.value {
+                    _ if v.is_null() => {}
+                    Value::Seq(gs) => {
+                        for g in gs {
+                            match scalar_text(g).filter(|_| !g.is_null()) {
+                                Some(t) => m.groups.push(t.to_string()),
+                                None => {
+                                    return Err(err(g.start.line, format!("each group must be a string, but this one is {}", g.type_name())))
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        return Err(err(v.start.line, format!("`groups` must be a list, but it is {}", v.type_name())))
+                    }
+                }
+            }
+            _ => {
+                m.extra.push((key.to_string(), to_json(v).to_string()));
+                m.order.push(key.to_string());
+            }
+        }
+    }
+    let sso = kind == PrincipalKind::Role && seen.iter().any(|k| k == "sso");
+    if !has_arn && !sso {
+        return Err(err(
+            item.start.line,
+            format!("this entry has no `{}`, so the authenticator rejects the section", arn_key(kind)),
+        ));
+    }
+    Ok(m)
+}
+
+fn parse_account(name: SectionName, item: &Node) -> Result<String, SectionError> {
+    match scalar_text(item).filter(|_| !item.is_null()) {
+        Some(a) => Ok(a.to_string()),
+        None => Err(SectionError {
+            section: name.key(),
+            line: item.start.line,
+            message: format!("each account must be a 12-digit string, but this one is {}", item.type_name()),
+        }),
+    }
+}
+
+/// A YAML node as JSON, which is also valid YAML flow syntax; used to re-render fields
+/// okscript does not know.
+fn to_json(node: &Node) -> serde_json::Value {
+    match &node.value {
+        Value::Scalar { text, .. } if node.as_str().is_some() => serde_json::Value::String(text.clone()),
+        Value::Scalar { text, .. } => {
+            if node.is_null() {
+                serde_json::Value::Null
+            } else if let Ok(n) = text.parse::<i64>() {
+                n.into()
+            } else if let Ok(f) = text.parse::<f64>() {
+                serde_json::Number::from_f64(f).map_or(serde_json::Value::String(text.clone()), serde_json::Value::Number)
+            } else {
+                match text.to_ascii_lowercase().as_str() {
+                    "true" | "yes" | "on" | "y" => true.into(),
+                    "false" | "no" | "off" | "n" => false.into(),
+                    _ => serde_json::Value::String(text.clone()),
+                }
+            }
+        }
+        Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Value::Map(pairs) => serde_json::Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.as_scalar().unwrap_or_default().to_string(), to_json(v)))
+                .collect(),
+        ),
+        Value::Alias => serde_json::Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLES: &str = "# node roles - DO NOT REMOVE\n- rolearn: arn:aws:iam::123456789012:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n# the admins\n- rolearn: arn:aws:iam::123456789012:role/admin\n  username: \"admin:{{SessionName}}\"\n  groups:\n    - system:masters\n# trailing comment\n";
+
+    fn mapping(s: &Section, i: usize) -> &Mapping {
+        match &s.slots[i].body {
+            Body::Mapping(m) => m,
+            Body::Account(_) => panic!("not a mapping"),
+        }
+    }
+
+    #[test]
+    fn parses_entries_with_their_lines() {
+        let s = Section::parse(SectionName::MapRoles, ROLES).unwrap();
+        assert_eq!(s.slots.len(), 2);
+        assert_eq!(mapping(&s, 0).groups, ["system:bootstrappers", "system:nodes"]);
+        assert_eq!(mapping(&s, 1).username.as_deref(), Some("admin:{{SessionName}}"));
+        assert_eq!(s.slots[0].line, Some(2));
+        assert_eq!(s.slots[1].line, Some(6));
+    }
+
+    #[test]
+    fn unchanged_sections_render_byte_identical() {
+        for text in [ROLES, "", "[]", "# only a comment\n", "- rolearn: arn:aws:iam::123456789012:role/a\n  groups: []"] {
+            let s = Section::parse(SectionName::MapRoles, text).unwrap();
+            assert_eq!(s.render().as_deref(), Some(text));
+        }
+        assert_eq!(Section::absent(SectionName::MapUsers).render(), None);
+    }
+
+    #[test]
+    fn changing_one_entry_keeps_the_other_and_its_comments() {
+        let mut s = Section::parse(SectionName::MapRoles, ROLES).unwrap();
+        if let Body::Mapping(m) = &mut s.slots[1].body {
+            m.groups.push("team".into());
+        }
+        s.slots[1].dirty = true;
+        let out = s.render().unwrap();
+        assert_eq!(
+            out,
+            "# node roles - DO NOT REMOVE\n- rolearn: arn:aws:iam::123456789012:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n# the admins\n- rolearn: arn:aws:iam::123456789012:role/admin\n  username: admin:{{SessionName}}\n  groups:\n  - system:masters\n  - team\n# trailing comment\n"
+        );
+    }
+
+    #[test]
+    fn appending_matches_the_existing_indent() {
+        let text = "  - userarn: arn:aws:iam::123456789012:user/a\n    username: a\n";
+        let mut s = Section::parse(SectionName::MapUsers, text).unwrap();
+        s.slots.push(Slot::new(Body::Mapping(Mapping::new(PrincipalKind::User, "arn:aws:iam::123456789012:user/b", Some("b"), &[]))));
+        let out = s.render().unwrap();
+        assert!(out.starts_with(text), "{out}");
+        let back = Section::parse(SectionName::MapUsers, &out).unwrap();
+        assert_eq!(back.slots.len(), 2);
+    }
+
+    #[test]
+    fn appending_after_text_without_a_final_newline() {
+        let text = "- \"111111111111\"";
+        let mut s = Section::parse(SectionName::MapAccounts, text).unwrap();
+        s.slots.push(Slot::new(Body::Account("222222222222".into())));
+        assert_eq!(s.render().unwrap(), "- \"111111111111\"\n- \"222222222222\"\n");
+    }
+
+    #[test]
+    fn removing_every_entry_leaves_an_empty_list() {
+        let mut s = Section::parse(SectionName::MapRoles, ROLES).unwrap();
+        s.slots.clear();
+        let out = s.render().unwrap();
+        assert!(Section::parse(SectionName::MapRoles, &out).unwrap().slots.is_empty(), "{out}");
+    }
+
+    #[test]
+    fn flow_sections_are_rewritten_as_blocks_when_changed() {
+        let text = "[{rolearn: \"arn:aws:iam::123456789012:role/a\", groups: [x]}]";
+        let mut s = Section::parse(SectionName::MapRoles, text).unwrap();
+        assert_eq!(s.render().as_deref(), Some(text));
+        s.slots[0].dirty = true;
+        let out = s.render().unwrap();
+        assert_eq!(out, "- rolearn: arn:aws:iam::123456789012:role/a\n  groups:\n  - x\n");
+    }
+
+    #[test]
+    fn keys_are_read_ignoring_case_and_unknown_fields_are_kept() {
+        let text = "- RoleArn: arn:aws:iam::123456789012:role/a\n  USERNAME: a\n  Groups: [x]\n  note: {why: \"on-call\", n: 2}\n";
+        let mut s = Section::parse(SectionName::MapRoles, text).unwrap();
+        let m = mapping(&s, 0).clone();
+        assert_eq!(m.arn, "arn:aws:iam::123456789012:role/a");
+        assert_eq!(m.username.as_deref(), Some("a"));
+        s.slots[0].dirty = true;
+        let out = s.render().unwrap();
+        assert!(out.contains("note: {\"why\":\"on-call\",\"n\":2}"), "{out}");
+        let back = Section::parse(SectionName::MapRoles, &out).unwrap();
+        assert_eq!(mapping(&back, 0).extra, m.extra);
+    }
+
+    #[test]
+    fn broken_sections_name_their_line() {
+        let cases = [
+            (SectionName::MapRoles, "- groups:\n\t- system:masters\n  rolearn: x\n", 2, "not valid YAML"),
+            (SectionName::MapUsers, "userarn: arn:aws:iam::123456789012:user/a\nusername: a\n", 1, "must be a list"),
+            (SectionName::MapRoles, "- username: a\n  groups: []\n", 1, "has no `rolearn`"),
+            (SectionName::MapRoles, "- rolearn: a\n  groups: x\n", 2, "must be a list"),
+            (SectionName::MapRoles, "- rolearn: a\n  rolearn: b\n", 2, "appears twice"),
+            (SectionName::MapRoles, "- rolearn: a\n  groups:\n  - [x]\n", 3, "each group"),
+            (SectionName::MapRoles, "- just-a-string\n", 1, "must be a mapping"),
+            (SectionName::MapAccounts, "- {a: 1}\n", 1, "12-digit"),
+            (SectionName::MapRoles, "- rolearn: a\n---\n- rolearn: b\n", 3, "more than one"),
+        ];
+        for (name, text, line, want) in cases {
+            let e = Section::parse(name, text).unwrap_err();
+            assert_eq!(e.line, line, "{text:?}: {e}");
+            assert!(e.message.contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn sso_entries_without_an_arn_are_kept() {
+        let text = "- sso:\n    permissionSetName: Admin\n    accountID: \"123456789012\"\n  username: a\n";
+        let s = Section::parse(SectionName::MapRoles, text).unwrap();
+        assert_eq!(mapping(&s, 0).arn, "");
+    }
+
+    #[test]
+    fn numbers_are_read_as_their_text() {
+        let s = Section::parse(SectionName::MapAccounts, "- 210987654321\n- \"123456789012\"\n").unwrap();
+        let got: Vec<_> = s.bodies().cloned().collect();
+        assert_eq!(got, [Body::Account("210987654321".into()), Body::Account("123456789012".into())]);
+    }
+}
