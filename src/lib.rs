@@ -2,3 +2,8 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod changeset;
+pub mod cli;
+pub mod output;
+pub mod script;
+pub mod targets;

@@ -1,1 +1,5 @@
-fn main(){}
+//! The okscript binary: everything happens in `okscript::cli`.
+
+fn main() -> std::process::ExitCode {
+    okscript::cli::main()
+}

@@ -47,7 +47,9 @@ pub enum ArnError {
         arn: String,
     },
     /// The role, user or session name has characters IAM does not allow, or is too long.
-    #[error("`{arn}`: `{name}` is not a valid IAM {what} name (1-64 of letters, digits and +=,.@_-)")]
+    #[error(
+        "`{arn}`: `{name}` is not a valid IAM {what} name (1-64 of letters, digits and +=,.@_-)"
+    )]
     Name {
         /// The rejected ARN.
         arn: String,
@@ -123,7 +125,10 @@ impl Principal {
     pub fn canonical(&self) -> String {
         match self.kind {
             PrincipalKind::Role => {
-                format!("arn:{}:iam::{}:role/{}", self.partition, self.account, self.name)
+                format!(
+                    "arn:{}:iam::{}:role/{}",
+                    self.partition, self.account, self.name
+                )
             }
             PrincipalKind::User => format!(
                 "arn:{}:iam::{}:user{}{}",
@@ -336,7 +341,10 @@ mod tests {
     #[test]
     fn user_paths_are_kept() {
         let u = user_arn("arn:aws:iam::123456789012:user/division/team/bob").unwrap();
-        assert_eq!(u.canonical(), "arn:aws:iam::123456789012:user/division/team/bob");
+        assert_eq!(
+            u.canonical(),
+            "arn:aws:iam::123456789012:user/division/team/bob"
+        );
         assert_eq!(u.path, "/division/team/");
     }
 
@@ -357,14 +365,29 @@ mod tests {
             ("arn:awz:iam::123456789012:role/x", "unknown partition"),
             ("arn:aws:s3:::bucket", "12 digits"),
             ("arn:aws:s3::123456789012:bucket", "not an IAM role or user"),
-            ("arn:aws:iam::123456789012:group/devs", "not an IAM role or user"),
-            ("arn:aws:iam:eu-west-1:123456789012:role/x", "not an IAM role or user"),
-            ("arn:aws:iam::123456789012:role/", "not a valid IAM role name"),
-            ("arn:aws:iam::123456789012:role/has space", "not a valid IAM role name"),
+            (
+                "arn:aws:iam::123456789012:group/devs",
+                "not an IAM role or user",
+            ),
+            (
+                "arn:aws:iam:eu-west-1:123456789012:role/x",
+                "not an IAM role or user",
+            ),
+            (
+                "arn:aws:iam::123456789012:role/",
+                "not a valid IAM role name",
+            ),
+            (
+                "arn:aws:iam::123456789012:role/has space",
+                "not a valid IAM role name",
+            ),
             ("arn:aws:iam::123456789012:role/a//b", "malformed"),
             ("arn:aws:sts::123456789012:assumed-role/x", "is not an ARN"),
             ("arn:aws:sts::123456789012:assumed-role/x/", "session"),
-            ("arn:aws:sts::123456789012:federated-user/x", "not an IAM role or user"),
+            (
+                "arn:aws:sts::123456789012:federated-user/x",
+                "not an IAM role or user",
+            ),
             ("arn:aws:iam::123456789012:root", "not an IAM role or user"),
         ];
         for (input, want) in cases {
@@ -386,9 +409,22 @@ mod tests {
     #[test]
     fn match_keys_fold_case_and_paths() {
         let a = match_key("arn:aws:iam::123456789012:role/Admin");
-        assert_eq!(a, match_key("ARN:AWS:IAM::123456789012:ROLE/admin".to_lowercase().as_str()));
-        assert_eq!(a, match_key("arn:aws:iam::123456789012:role/some/path/ADMIN"));
-        assert_eq!(a, match_key("arn:aws:sts::123456789012:assumed-role/admin/s"));
+        assert_eq!(
+            a,
+            match_key(
+                "ARN:AWS:IAM::123456789012:ROLE/admin"
+                    .to_lowercase()
+                    .as_str()
+            )
+        );
+        assert_eq!(
+            a,
+            match_key("arn:aws:iam::123456789012:role/some/path/ADMIN")
+        );
+        assert_eq!(
+            a,
+            match_key("arn:aws:sts::123456789012:assumed-role/admin/s")
+        );
         assert_ne!(a, match_key("arn:aws:iam::123456789012:user/admin"));
         assert_eq!(match_key(" Not An Arn "), "not an arn");
     }

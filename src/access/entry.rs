@@ -158,7 +158,11 @@ impl Mapping {
         }
         let mut first = true;
         for key in &order {
-            let lead = if first { format!("{pad}- ") } else { format!("{pad}  ") };
+            let lead = if first {
+                format!("{pad}- ")
+            } else {
+                format!("{pad}  ")
+            };
             let line = match key.as_str() {
                 "rolearn" | "userarn" => format!("{key}: {}\n", yaml::scalar(&self.arn)),
                 "username" => match &self.username {
@@ -261,7 +265,12 @@ mod tests {
             m.render(0),
             "- rolearn: arn:aws:iam::123456789012:role/x\n  username: x:{{SessionName}}\n  groups:\n  - system:masters\n"
         );
-        let m = Mapping::new(PrincipalKind::User, "arn:aws:iam::123456789012:user/u", Some("{{SessionName}}"), &[]);
+        let m = Mapping::new(
+            PrincipalKind::User,
+            "arn:aws:iam::123456789012:user/u",
+            Some("{{SessionName}}"),
+            &[],
+        );
         assert_eq!(
             m.render(2),
             "  - userarn: arn:aws:iam::123456789012:user/u\n    username: \"{{SessionName}}\"\n    groups: []\n"

@@ -44,7 +44,11 @@ pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
             match &slot.body {
                 Body::Account(a) => {
                     if !arn::is_account_id(a) {
-                        push("bad-account", a, format!("`{a}` is not a 12-digit account id"));
+                        push(
+                            "bad-account",
+                            a,
+                            format!("`{a}` is not a 12-digit account id"),
+                        );
                     }
                 }
                 Body::Mapping(m) => mapping_findings(m, &mut push),
@@ -76,7 +80,12 @@ pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
             });
         }
     }
-    out.sort_by_key(|f| (SectionName::ALL.iter().position(|n| n.key() == f.section), f.line));
+    out.sort_by_key(|f| {
+        (
+            SectionName::ALL.iter().position(|n| n.key() == f.section),
+            f.line,
+        )
+    });
     out
 }
 
@@ -108,16 +117,35 @@ fn mapping_findings(m: &Mapping, push: &mut impl FnMut(&'static str, &str, Strin
         ),
         Ok(_) => {}
     }
-    let names = m.username.iter().map(|u| ("username", u)).chain(m.groups.iter().map(|g| ("group", g)));
+    let names = m
+        .username
+        .iter()
+        .map(|u| ("username", u))
+        .chain(m.groups.iter().map(|g| ("group", g)));
     for (what, value) in names {
         if let Some(t) = unknown_template(value) {
-            push("template", &m.arn, format!("the {what} `{value}` uses `{t}`, which the authenticator does not expand"));
+            push(
+                "template",
+                &m.arn,
+                format!("the {what} `{value}` uses `{t}`, which the authenticator does not expand"),
+            );
         }
         if value.is_empty() || value.chars().any(char::is_whitespace) {
-            push("whitespace", &m.arn, format!("the {what} `{value}` is empty or has white space"));
+            push(
+                "whitespace",
+                &m.arn,
+                format!("the {what} `{value}` is empty or has white space"),
+            );
         }
     }
     if m.groups.is_empty() {
-        push("empty-groups", &m.arn, format!("{} is mapped to no groups, so it can do only what RBAC grants its username", m.arn));
+        push(
+            "empty-groups",
+            &m.arn,
+            format!(
+                "{} is mapped to no groups, so it can do only what RBAC grants its username",
+                m.arn
+            ),
+        );
     }
 }

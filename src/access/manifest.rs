@@ -11,7 +11,8 @@ use super::yaml::{self, Node, Style, Value};
 pub const MAX_DATA_BYTES: usize = 1024 * 1024;
 
 /// The manifest written for a target file that does not exist yet.
-pub const FRESH: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n";
+pub const FRESH: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n";
 
 /// Why a manifest cannot be used; each message names the line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,9 +81,18 @@ enum DataLoc {
         one_line: bool,
     },
     /// No `data` key: add one after the document's last value.
-    Absent { end: usize, indent: usize, flow: bool },
+    Absent {
+        end: usize,
+        indent: usize,
+        flow: bool,
+    },
     /// `data:` with nothing (or null): replace from the key's end to the line's end.
-    Null { key_end: usize, value_end: usize, indent: usize, flow: bool },
+    Null {
+        key_end: usize,
+        value_end: usize,
+        indent: usize,
+        flow: bool,
+    },
 }
 
 /// A parsed aws-auth manifest: its text, where the data sections stand, and the model.
@@ -98,7 +108,10 @@ pub struct Manifest {
 }
 
 fn index(name: SectionName) -> usize {
-    SectionName::ALL.iter().position(|n| *n == name).unwrap_or(0)
+    SectionName::ALL
+        .iter()
+        .position(|n| *n == name)
+        .unwrap_or(0)
 }
 
 fn line_end(text: &str, byte: usize) -> usize {
@@ -158,7 +171,11 @@ impl Manifest {
             },
             Some((k, v)) if v.is_null() => DataLoc::Null {
                 key_end: k.end.byte,
-                value_end: if root.flow { v.end.byte } else { line_end(text, v.end.byte.max(k.end.byte)) },
+                value_end: if root.flow {
+                    v.end.byte
+                } else {
+                    line_end(text, v.end.byte.max(k.end.byte))
+                },
                 indent: k.start.col,
                 flow: root.flow,
             },
@@ -166,7 +183,10 @@ impl Manifest {
                 let Value::Map(items) = &v.value else {
                     return Err(ManifestError::Shape {
                         line: v.start.line,
-                        message: format!("`data` must be a mapping of keys to strings, but it is {}", v.type_name()),
+                        message: format!(
+                            "`data` must be a mapping of keys to strings, but it is {}",
+                            v.type_name()
+                        ),
                     });
                 };
                 for (dk, dv) in items {
@@ -175,7 +195,10 @@ impl Manifest {
                         other_data_bytes += key.len() + dv.as_scalar().map_or(0, str::len);
                         continue;
                     };
-                    let Value::Scalar { text: value, style, .. } = &dv.value else {
+                    let Value::Scalar {
+                        text: value, style, ..
+                    } = &dv.value
+                    else {
                         return Err(ManifestError::Shape {
                             line: dv.start.line,
                             message: format!("`data.{key}` must be a string holding YAML (write it as `{key}: |` followed by the list), but it is {}", dv.type_name()),
@@ -191,31 +214,44 @@ impl Manifest {
                         first_line: if block { dv.start.line } else { dk.start.line },
                         block_content: block,
                     });
-                    texts[index(*name)] = Some(if dv.is_null() { String::new() } else { value.clone() });
+                    texts[index(*name)] = Some(if dv.is_null() {
+                        String::new()
+                    } else {
+                        value.clone()
+                    });
                 }
                 DataLoc::Map {
                     // After the last value (inside a flow mapping's braces), or the closing
                     // brace of an empty flow mapping.
                     end: items.last().map_or(v.end.byte, |(_, last)| last.end.byte),
-                    indent: items.first().map_or(k.start.col + 2, |(fk, _)| fk.start.col),
+                    indent: items
+                        .first()
+                        .map_or(k.start.col + 2, |(fk, _)| fk.start.col),
                     flow: v.flow,
                     empty: items.is_empty(),
                     one_line: v.start.line == v.end.line,
                 }
             }
         };
-        let auth = AwsAuth::parse(texts[0].as_deref(), texts[1].as_deref(), texts[2].as_deref())
-            .map_err(|source| {
-                let loc = &locs[SectionName::ALL.iter().position(|n| n.key() == source.section).unwrap_or(0)];
-                let file_line = loc.as_ref().map(|l| {
-                    if l.block_content {
-                        l.first_line + source.line - 1
-                    } else {
-                        l.first_line
-                    }
-                });
-                ManifestError::Section { file_line, source }
-            })?;
+        let auth = AwsAuth::parse(
+            texts[0].as_deref(),
+            texts[1].as_deref(),
+            texts[2].as_deref(),
+        )
+        .map_err(|source| {
+            let loc = &locs[SectionName::ALL
+                .iter()
+                .position(|n| n.key() == source.section)
+                .unwrap_or(0)];
+            let file_line = loc.as_ref().map(|l| {
+                if l.block_content {
+                    l.first_line + source.line - 1
+                } else {
+                    l.first_line
+                }
+            });
+            ManifestError::Section { file_line, source }
+        })?;
         Ok(Manifest {
             text: text.to_string(),
             data,
@@ -229,7 +265,11 @@ impl Manifest {
     /// The file line of a line inside a section, when the section is a block scalar.
     pub fn file_line(&self, name: SectionName, line: usize) -> Option<usize> {
         let loc = self.locs[index(name)].as_ref()?;
-        Some(if loc.block_content { loc.first_line + line - 1 } else { loc.first_line })
+        Some(if loc.block_content {
+            loc.first_line + line - 1
+        } else {
+            loc.first_line
+        })
     }
 
     /// The manifest text with `auth`'s changed sections spliced in, checked by reading it back.
@@ -274,7 +314,10 @@ impl Manifest {
             let want = auth.section(name).render();
             let got = back.auth.section(name).source.clone();
             if want != got {
-                return Err(ManifestError::Verify(format!("data.{} differs", name.key())));
+                return Err(ManifestError::Verify(format!(
+                    "data.{} differs",
+                    name.key()
+                )));
             }
         }
         Ok(())
@@ -285,7 +328,10 @@ impl Manifest {
         if self.in_flow || loc.style == Style::DoubleQuoted {
             return format!(": {}", yaml::double_quoted(value));
         }
-        let indent = loc.content_col.unwrap_or(loc.key_col + 2).max(loc.key_col + 1);
+        let indent = loc
+            .content_col
+            .unwrap_or(loc.key_col + 2)
+            .max(loc.key_col + 1);
         match literal_block(value, indent) {
             Some(block) => format!(": {block}"),
             None => format!(": {}", yaml::double_quoted(value)),
@@ -302,37 +348,87 @@ impl Manifest {
         let block_pairs = |indent: usize| {
             keys.iter()
                 .map(|(n, v)| {
-                    let value = literal_block(v, indent + 2).unwrap_or_else(|| yaml::double_quoted(v));
+                    let value =
+                        literal_block(v, indent + 2).unwrap_or_else(|| yaml::double_quoted(v));
                     format!("{}{}: {value}", " ".repeat(indent), n.key())
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
         };
         match &self.data {
-            DataLoc::Map { end, indent, flow: true, empty, one_line } => {
+            DataLoc::Map {
+                end,
+                indent,
+                flow: true,
+                empty,
+                one_line,
+            } => {
                 let pairs = flow_pairs();
                 if *empty {
                     // `end` is just past the closing brace.
                     (end - 1, end - 1, pairs.join(", "))
                 } else {
-                    let sep = if *one_line { ", ".to_string() } else { format!(",\n{}", " ".repeat(*indent)) };
+                    let sep = if *one_line {
+                        ", ".to_string()
+                    } else {
+                        format!(",\n{}", " ".repeat(*indent))
+                    };
                     (*end, *end, format!("{sep}{}", pairs.join(&sep)))
                 }
             }
-            DataLoc::Map { end, indent, flow: false, .. } => (*end, *end, format!("\n{}", block_pairs(*indent))),
-            DataLoc::Absent { end, flow: true, .. } => {
-                (*end - 1, *end - 1, format!(", \"data\": {{{}}}", flow_pairs().join(", ")))
+            DataLoc::Map {
+                end,
+                indent,
+                flow: false,
+                ..
+            } => (*end, *end, format!("\n{}", block_pairs(*indent))),
+            DataLoc::Absent {
+                end, flow: true, ..
+            } => (
+                *end - 1,
+                *end - 1,
+                format!(", \"data\": {{{}}}", flow_pairs().join(", ")),
+            ),
+            DataLoc::Absent {
+                end,
+                indent,
+                flow: false,
+            } => {
+                let lead = if self.text[..*end].ends_with('\n') || *end == 0 {
+                    ""
+                } else {
+                    "\n"
+                };
+                (
+                    *end,
+                    *end,
+                    format!(
+                        "{lead}{}data:\n{}",
+                        " ".repeat(*indent),
+                        block_pairs(indent + 2)
+                    ),
+                )
             }
-            DataLoc::Absent { end, indent, flow: false } => {
-                let lead = if self.text[..*end].ends_with('\n') || *end == 0 { "" } else { "\n" };
-                (*end, *end, format!("{lead}{}data:\n{}", " ".repeat(*indent), block_pairs(indent + 2)))
-            }
-            DataLoc::Null { key_end, value_end, flow: true, .. } => {
-                (*key_end, *value_end, format!(": {{{}}}", flow_pairs().join(", ")))
-            }
-            DataLoc::Null { key_end, value_end, indent, flow: false } => {
-                (*key_end, *value_end, format!(":\n{}", block_pairs(indent + 2)))
-            }
+            DataLoc::Null {
+                key_end,
+                value_end,
+                flow: true,
+                ..
+            } => (
+                *key_end,
+                *value_end,
+                format!(": {{{}}}", flow_pairs().join(", ")),
+            ),
+            DataLoc::Null {
+                key_end,
+                value_end,
+                indent,
+                flow: false,
+            } => (
+                *key_end,
+                *value_end,
+                format!(":\n{}", block_pairs(indent + 2)),
+            ),
         }
     }
 }
@@ -341,7 +437,9 @@ impl Manifest {
 fn literal_block(value: &str, indent: usize) -> Option<String> {
     let body = value.strip_suffix('\n')?;
     let first = body.lines().find(|l| !l.is_empty())?;
-    let printable = value.chars().all(|c| c == '\n' || c == '\t' || !c.is_control());
+    let printable = value
+        .chars()
+        .all(|c| c == '\n' || c == '\t' || !c.is_control());
     if body.ends_with('\n')
         || first.starts_with([' ', '\t'])
         || value.contains('\r')
@@ -364,7 +462,11 @@ fn literal_block(value: &str, indent: usize) -> Option<String> {
 
 fn is_aws_auth(doc: &Node) -> bool {
     doc.get("kind").and_then(Node::as_scalar) == Some("ConfigMap")
-        && doc.get("metadata").and_then(|m| m.get("name")).and_then(Node::as_scalar) == Some("aws-auth")
+        && doc
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Node::as_scalar)
+            == Some("aws-auth")
 }
 
 /// Accepts a ConfigMap named aws-auth in kube-system; a field that is missing is tolerated
@@ -390,7 +492,15 @@ fn check_identity(doc: &Node) -> Result<(), ManifestError> {
     want(doc.get("kind"), "kind", "ConfigMap")?;
     want(doc.get("apiVersion"), "apiVersion", "v1")?;
     let meta = doc.get("metadata");
-    want(meta.and_then(|m| m.get("name")), "metadata.name", "aws-auth")?;
-    want(meta.and_then(|m| m.get("namespace")), "metadata.namespace", "kube-system")?;
+    want(
+        meta.and_then(|m| m.get("name")),
+        "metadata.name",
+        "aws-auth",
+    )?;
+    want(
+        meta.and_then(|m| m.get("namespace")),
+        "metadata.namespace",
+        "kube-system",
+    )?;
     Ok(())
 }

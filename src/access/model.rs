@@ -163,7 +163,9 @@ impl AwsAuth {
             } => self.revoke(*kind, arn, groups.as_deref(), *force, protected),
             Intent::GrantAccount { account } => {
                 let s = &mut self.accounts;
-                if s.bodies().any(|b| matches!(b, Body::Account(a) if a == account)) {
+                if s.bodies()
+                    .any(|b| matches!(b, Body::Account(a) if a == account))
+                {
                     return Ok(Applied::default());
                 }
                 s.slots.push(new_slot(Body::Account(account.clone())));
@@ -183,7 +185,9 @@ impl AwsAuth {
                     notes: if changed {
                         Vec::new()
                     } else {
-                        vec![format!("account {account} is not in mapAccounts; nothing to revoke")]
+                        vec![format!(
+                            "account {account} is not in mapAccounts; nothing to revoke"
+                        )]
                     },
                 })
             }
@@ -290,7 +294,10 @@ impl AwsAuth {
                 self.rewrite(kind, &found, eff, old, new, force, "revoke groups of")
             }
             None => {
-                let entries: Vec<Mapping> = found.iter().map(|i| self.mapping_at(kind, *i).clone()).collect();
+                let entries: Vec<Mapping> = found
+                    .iter()
+                    .map(|i| self.mapping_at(kind, *i).clone())
+                    .collect();
                 if !force {
                     if let Some(node) = entries.iter().find(|m| m.is_node_role()) {
                         return Err(node_refusal("remove", node));
@@ -337,7 +344,10 @@ impl AwsAuth {
         if !collapse && new == old {
             return Ok(Applied::default());
         }
-        let entries: Vec<Mapping> = found.iter().map(|i| self.mapping_at(kind, *i).clone()).collect();
+        let entries: Vec<Mapping> = found
+            .iter()
+            .map(|i| self.mapping_at(kind, *i).clone())
+            .collect();
         if !force {
             if let Some(node) = entries.iter().find(|m| m.is_node_role()) {
                 return Err(node_refusal(verb, node));
@@ -361,7 +371,10 @@ impl AwsAuth {
             ));
         }
         if old.has_role_path() && !new.has_role_path() {
-            notes.push(format!("rewrote `{}` without its path, so that the authenticator can match it", old.arn));
+            notes.push(format!(
+                "rewrote `{}` without its path, so that the authenticator can match it",
+                old.arn
+            ));
         }
         let slot = &mut section.slots[eff];
         if new != old {

@@ -332,9 +332,7 @@ fn block_layout(text: &str, indent: usize, items: &[Node]) -> Layout {
     };
     let is_dash_line = |l: usize| {
         let t = line_text(l);
-        t.len() > indent
-            && t[..indent].bytes().all(|b| b == b' ')
-            && t.as_bytes()[indent] == b'-'
+        t.len() > indent && t[..indent].bytes().all(|b| b == b' ') && t.as_bytes()[indent] == b'-'
     };
     let mut seg_starts = Vec::new();
     let mut dash_starts = Vec::new();
@@ -358,7 +356,12 @@ fn block_layout(text: &str, indent: usize, items: &[Node]) -> Layout {
         prev_end_line = end_line;
     }
     let last = items.last().expect("items is not empty");
-    let suffix_start = line_end_after(text, last.end.byte.saturating_sub(usize::from(last.end.col == 0 && last.end.byte > last.start.byte)));
+    let suffix_start = line_end_after(
+        text,
+        last.end.byte.saturating_sub(usize::from(
+            last.end.col == 0 && last.end.byte > last.start.byte,
+        )),
+    );
     let mut segments = Vec::new();
     for (i, s) in seg_starts.iter().enumerate() {
         let e = seg_starts.get(i + 1).copied().unwrap_or(suffix_start);
@@ -378,7 +381,11 @@ fn scalar_text(node: &Node) -> Option<&str> {
     node.as_scalar()
 }
 
-fn parse_mapping(name: SectionName, kind: PrincipalKind, item: &Node) -> Result<Mapping, SectionError> {
+fn parse_mapping(
+    name: SectionName,
+    kind: PrincipalKind,
+    item: &Node,
+) -> Result<Mapping, SectionError> {
     let err = |line: usize, message: String| SectionError {
         section: name.key(),
         line,
@@ -418,12 +425,19 @@ fn parse_mapping(name: SectionName, kind: PrincipalKind, item: &Node) -> Result<
         }
         seen.push(folded.clone());
         if matches!(v.value, Value::Alias) {
-            return Err(err(v.start.line, "YAML aliases (`*name`) are not supported in aws-auth entries; write the value out".into()));
+            return Err(err(
+                v.start.line,
+                "YAML aliases (`*name`) are not supported in aws-auth entries; write the value out"
+                    .into(),
+            ));
         }
         match folded.as_str() {
             k2 if k2 == arn_key(kind) => {
                 let Some(arn) = scalar_text(v).filter(|_| !v.is_null()) else {
-                    return Err(err(v.start.line, format!("`{key}` must be an ARN, but it is {}", v.type_name())));
+                    return Err(err(
+                        v.start.line,
+                        format!("`{key}` must be an ARN, but it is {}", v.type_name()),
+                    ));
                 };
                 m.arn = arn.to_string();
                 has_arn = true;
@@ -432,7 +446,10 @@ fn parse_mapping(name: SectionName, kind: PrincipalKind, item: &Node) -> Result<
             "username" => {
                 if !v.is_null() {
                     let Some(u) = scalar_text(v) else {
-                        return Err(err(v.start.line, format!("`username` must be a string, but it is {}", v.type_name())));
+                        return Err(err(
+                            v.start.line,
+                            format!("`username` must be a string, but it is {}", v.type_name()),
+                        ));
                     };
                     m.username = Some(u.to_string());
                 }
@@ -448,13 +465,22 @@ fn parse_mapping(name: SectionName, kind: PrincipalKind, item: &Node) -> Result<
                             match scalar_text(g).filter(|_| !g.is_null()) {
                                 Some(t) => m.groups.push(t.to_string()),
                                 None => {
-                                    return Err(err(g.start.line, format!("each group must be a string, but this one is {}", g.type_name())))
+                                    return Err(err(
+                                        g.start.line,
+                                        format!(
+                                            "each group must be a string, but this one is {}",
+                                            g.type_name()
+                                        ),
+                                    ))
                                 }
                             }
                         }
                     }
                     _ => {
-                        return Err(err(v.start.line, format!("`groups` must be a list, but it is {}", v.type_name())))
+                        return Err(err(
+                            v.start.line,
+                            format!("`groups` must be a list, but it is {}", v.type_name()),
+                        ))
                     }
                 }
             }
@@ -468,7 +494,10 @@ fn parse_mapping(name: SectionName, kind: PrincipalKind, item: &Node) -> Result<
     if !has_arn && !sso {
         return Err(err(
             item.start.line,
-            format!("this entry has no `{}`, so the authenticator rejects the section", arn_key(kind)),
+            format!(
+                "this entry has no `{}`, so the authenticator rejects the section",
+                arn_key(kind)
+            ),
         ));
     }
     Ok(m)
@@ -480,7 +509,10 @@ fn parse_account(name: SectionName, item: &Node) -> Result<String, SectionError>
         None => Err(SectionError {
             section: name.key(),
             line: item.start.line,
-            message: format!("each account must be a 12-digit string, but this one is {}", item.type_name()),
+            message: format!(
+                "each account must be a 12-digit string, but this one is {}",
+                item.type_name()
+            ),
         }),
     }
 }
@@ -489,14 +521,19 @@ fn parse_account(name: SectionName, item: &Node) -> Result<String, SectionError>
 /// okscript does not know.
 fn to_json(node: &Node) -> serde_json::Value {
     match &node.value {
-        Value::Scalar { text, .. } if node.as_str().is_some() => serde_json::Value::String(text.clone()),
+        Value::Scalar { text, .. } if node.as_str().is_some() => {
+            serde_json::Value::String(text.clone())
+        }
         Value::Scalar { text, .. } => {
             if node.is_null() {
                 serde_json::Value::Null
             } else if let Ok(n) = text.parse::<i64>() {
                 n.into()
             } else if let Ok(f) = text.parse::<f64>() {
-                serde_json::Number::from_f64(f).map_or(serde_json::Value::String(text.clone()), serde_json::Value::Number)
+                serde_json::Number::from_f64(f).map_or(
+                    serde_json::Value::String(text.clone()),
+                    serde_json::Value::Number,
+                )
             } else {
                 match text.to_ascii_lowercase().as_str() {
                     "true" | "yes" | "on" | "y" => true.into(),
@@ -533,15 +570,27 @@ mod tests {
     fn parses_entries_with_their_lines() {
         let s = Section::parse(SectionName::MapRoles, ROLES).unwrap();
         assert_eq!(s.slots.len(), 2);
-        assert_eq!(mapping(&s, 0).groups, ["system:bootstrappers", "system:nodes"]);
-        assert_eq!(mapping(&s, 1).username.as_deref(), Some("admin:{{SessionName}}"));
+        assert_eq!(
+            mapping(&s, 0).groups,
+            ["system:bootstrappers", "system:nodes"]
+        );
+        assert_eq!(
+            mapping(&s, 1).username.as_deref(),
+            Some("admin:{{SessionName}}")
+        );
         assert_eq!(s.slots[0].line, Some(2));
         assert_eq!(s.slots[1].line, Some(6));
     }
 
     #[test]
     fn unchanged_sections_render_byte_identical() {
-        for text in [ROLES, "", "[]", "# only a comment\n", "- rolearn: arn:aws:iam::123456789012:role/a\n  groups: []"] {
+        for text in [
+            ROLES,
+            "",
+            "[]",
+            "# only a comment\n",
+            "- rolearn: arn:aws:iam::123456789012:role/a\n  groups: []",
+        ] {
             let s = Section::parse(SectionName::MapRoles, text).unwrap();
             assert_eq!(s.render().as_deref(), Some(text));
         }
@@ -566,7 +615,12 @@ mod tests {
     fn appending_matches_the_existing_indent() {
         let text = "  - userarn: arn:aws:iam::123456789012:user/a\n    username: a\n";
         let mut s = Section::parse(SectionName::MapUsers, text).unwrap();
-        s.slots.push(Slot::new(Body::Mapping(Mapping::new(PrincipalKind::User, "arn:aws:iam::123456789012:user/b", Some("b"), &[]))));
+        s.slots.push(Slot::new(Body::Mapping(Mapping::new(
+            PrincipalKind::User,
+            "arn:aws:iam::123456789012:user/b",
+            Some("b"),
+            &[],
+        ))));
         let out = s.render().unwrap();
         assert!(out.starts_with(text), "{out}");
         let back = Section::parse(SectionName::MapUsers, &out).unwrap();
@@ -577,8 +631,12 @@ mod tests {
     fn appending_after_text_without_a_final_newline() {
         let text = "- \"111111111111\"";
         let mut s = Section::parse(SectionName::MapAccounts, text).unwrap();
-        s.slots.push(Slot::new(Body::Account("222222222222".into())));
-        assert_eq!(s.render().unwrap(), "- \"111111111111\"\n- \"222222222222\"\n");
+        s.slots
+            .push(Slot::new(Body::Account("222222222222".into())));
+        assert_eq!(
+            s.render().unwrap(),
+            "- \"111111111111\"\n- \"222222222222\"\n"
+        );
     }
 
     #[test]
@@ -586,7 +644,13 @@ mod tests {
         let mut s = Section::parse(SectionName::MapRoles, ROLES).unwrap();
         s.slots.clear();
         let out = s.render().unwrap();
-        assert!(Section::parse(SectionName::MapRoles, &out).unwrap().slots.is_empty(), "{out}");
+        assert!(
+            Section::parse(SectionName::MapRoles, &out)
+                .unwrap()
+                .slots
+                .is_empty(),
+            "{out}"
+        );
     }
 
     #[test]
@@ -596,7 +660,10 @@ mod tests {
         assert_eq!(s.render().as_deref(), Some(text));
         s.slots[0].dirty = true;
         let out = s.render().unwrap();
-        assert_eq!(out, "- rolearn: arn:aws:iam::123456789012:role/a\n  groups:\n  - x\n");
+        assert_eq!(
+            out,
+            "- rolearn: arn:aws:iam::123456789012:role/a\n  groups:\n  - x\n"
+        );
     }
 
     #[test]
@@ -616,15 +683,55 @@ mod tests {
     #[test]
     fn broken_sections_name_their_line() {
         let cases = [
-            (SectionName::MapRoles, "- groups:\n\t- system:masters\n  rolearn: x\n", 2, "not valid YAML"),
-            (SectionName::MapUsers, "userarn: arn:aws:iam::123456789012:user/a\nusername: a\n", 1, "must be a list"),
-            (SectionName::MapRoles, "- username: a\n  groups: []\n", 1, "has no `rolearn`"),
-            (SectionName::MapRoles, "- rolearn: a\n  groups: x\n", 2, "must be a list"),
-            (SectionName::MapRoles, "- rolearn: a\n  rolearn: b\n", 2, "appears twice"),
-            (SectionName::MapRoles, "- rolearn: a\n  groups:\n  - [x]\n", 3, "each group"),
-            (SectionName::MapRoles, "- just-a-string\n", 1, "must be a mapping"),
+            (
+                SectionName::MapRoles,
+                "- groups:\n\t- system:masters\n  rolearn: x\n",
+                2,
+                "not valid YAML",
+            ),
+            (
+                SectionName::MapUsers,
+                "userarn: arn:aws:iam::123456789012:user/a\nusername: a\n",
+                1,
+                "must be a list",
+            ),
+            (
+                SectionName::MapRoles,
+                "- username: a\n  groups: []\n",
+                1,
+                "has no `rolearn`",
+            ),
+            (
+                SectionName::MapRoles,
+                "- rolearn: a\n  groups: x\n",
+                2,
+                "must be a list",
+            ),
+            (
+                SectionName::MapRoles,
+                "- rolearn: a\n  rolearn: b\n",
+                2,
+                "appears twice",
+            ),
+            (
+                SectionName::MapRoles,
+                "- rolearn: a\n  groups:\n  - [x]\n",
+                3,
+                "each group",
+            ),
+            (
+                SectionName::MapRoles,
+                "- just-a-string\n",
+                1,
+                "must be a mapping",
+            ),
             (SectionName::MapAccounts, "- {a: 1}\n", 1, "12-digit"),
-            (SectionName::MapRoles, "- rolearn: a\n---\n- rolearn: b\n", 3, "more than one"),
+            (
+                SectionName::MapRoles,
+                "- rolearn: a\n---\n- rolearn: b\n",
+                3,
+                "more than one",
+            ),
         ];
         for (name, text, line, want) in cases {
             let e = Section::parse(name, text).unwrap_err();
@@ -642,8 +749,18 @@ mod tests {
 
     #[test]
     fn numbers_are_read_as_their_text() {
-        let s = Section::parse(SectionName::MapAccounts, "- 210987654321\n- \"123456789012\"\n").unwrap();
+        let s = Section::parse(
+            SectionName::MapAccounts,
+            "- 210987654321\n- \"123456789012\"\n",
+        )
+        .unwrap();
         let got: Vec<_> = s.bodies().cloned().collect();
-        assert_eq!(got, [Body::Account("210987654321".into()), Body::Account("123456789012".into())]);
+        assert_eq!(
+            got,
+            [
+                Body::Account("210987654321".into()),
+                Body::Account("123456789012".into())
+            ]
+        );
     }
 }

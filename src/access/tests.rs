@@ -15,28 +15,34 @@ const NODES: &str = include_str!("../../tests/data/aws-auth/eks-nodes-only.yaml"
 const TABS: &str = include_str!("../../tests/data/aws-auth/broken-tabs.yaml");
 const SHAPE: &str = include_str!("../../tests/data/aws-auth/broken-shape.yaml");
 
-const ACCOUNT: &str = "123456789012";
-const SSO_ADMIN: &str = "arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef";
-const NODE_ROLE: &str = "arn:aws:iam::123456789012:role/eksctl-my-cluster-nodegroup-ng-1-NodeInstanceRole-1A2B3C4D5E6F";
+const SSO_ADMIN: &str =
+    "arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef";
+const NODE_ROLE: &str =
+    "arn:aws:iam::123456789012:role/eksctl-my-cluster-nodegroup-ng-1-NodeInstanceRole-1A2B3C4D5E6F";
 
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
 
 fn grant_role(arn: &str, groups: &[&str], username: Option<&str>, force: bool) -> Intent {
-    Intent::grant(PrincipalKind::Role, arn, &s(groups), username, force).unwrap().0
+    Intent::grant(PrincipalKind::Role, arn, &s(groups), username, force)
+        .unwrap()
+        .0
 }
 
 fn revoke_role(arn: &str, groups: Option<&[&str]>, force: bool) -> Intent {
     let g = groups.map(s);
-    Intent::revoke(PrincipalKind::Role, arn, g.as_deref(), force).unwrap().0
+    Intent::revoke(PrincipalKind::Role, arn, g.as_deref(), force)
+        .unwrap()
+        .0
 }
 
 fn apply(text: &str, intents: &[Intent]) -> Result<(Manifest, AwsAuth, String), String> {
     let m = Manifest::parse(text).map_err(|e| e.to_string())?;
     let mut auth = m.auth.clone();
     for i in intents {
-        auth.apply(i, &Protected::default()).map_err(|e| e.to_string())?;
+        auth.apply(i, &Protected::default())
+            .map_err(|e| e.to_string())?;
     }
     let out = m.render(&auth).map_err(|e| e.to_string())?;
     Ok((m, auth, out))
@@ -69,10 +75,16 @@ fn broken_fixtures_are_refused_with_the_file_line() {
     let e = Manifest::parse(TABS).unwrap_err();
     assert!(matches!(e, ManifestError::Section { .. }), "{e}");
     let msg = e.to_string();
-    assert!(msg.contains("data.mapRoles line 7") && msg.contains("not valid YAML"), "{msg}");
+    assert!(
+        msg.contains("data.mapRoles line 7") && msg.contains("not valid YAML"),
+        "{msg}"
+    );
     assert!(msg.starts_with("line 10:"), "{msg}");
     let e = Manifest::parse(SHAPE).unwrap_err().to_string();
-    assert!(e.contains("data.mapUsers line 1") && e.contains("must be a list"), "{e}");
+    assert!(
+        e.contains("data.mapUsers line 1") && e.contains("must be a list"),
+        "{e}"
+    );
     assert!(e.starts_with("line 16:"), "{e}");
 }
 
@@ -85,12 +97,18 @@ fn granting_a_new_role_appends_and_keeps_everything_else() {
     assert_eq!(&roles_after[..roles_before.len()], &roles_before[..]);
     assert_eq!(
         roles_after.last().unwrap(),
-        &(arn.to_string(), Some("dev:{{SessionName}}".into()), s(&["team-dev"]))
+        &(
+            arn.to_string(),
+            Some("dev:{{SessionName}}".into()),
+            s(&["team-dev"])
+        )
     );
     // mapUsers, mapAccounts, metadata and comments are untouched, byte for byte.
     let tail = &MESSY[MESSY.find("  mapUsers:").unwrap()..];
     assert!(out.ends_with(tail), "{out}");
-    let head = &MESSY[..MESSY.find("    - rolearn: arn:aws:iam::210987654321").unwrap()];
+    let head = &MESSY[..MESSY
+        .find("    - rolearn: arn:aws:iam::210987654321")
+        .unwrap()];
     assert!(out.starts_with(head), "{out}");
 }
 
@@ -98,7 +116,8 @@ fn granting_a_new_role_appends_and_keeps_everything_else() {
 fn grants_are_idempotent() {
     let arn = "arn:aws:iam::123456789012:role/dev";
     let (_, _, once) = apply(NODES, &[grant_role(arn, &["a", "b"], Some("dev"), false)]).unwrap();
-    let (m, auth, twice) = apply(&once, &[grant_role(arn, &["b", "a"], Some("dev"), false)]).unwrap();
+    let (m, auth, twice) =
+        apply(&once, &[grant_role(arn, &["b", "a"], Some("dev"), false)]).unwrap();
     assert_eq!(once, twice);
     assert!(auth.is_unchanged());
     assert!(summarize(&m.auth, &auth).is_empty());
@@ -106,28 +125,51 @@ fn grants_are_idempotent() {
 
 #[test]
 fn grant_unions_groups_and_sets_username() {
-    let (_, _, out) = apply(SSO, &[grant_role(SSO_ADMIN, &["system:masters", "ops"], Some("sso-admin:{{SessionName}}"), false)]).unwrap();
+    let (_, _, out) = apply(
+        SSO,
+        &[grant_role(
+            SSO_ADMIN,
+            &["system:masters", "ops"],
+            Some("sso-admin:{{SessionName}}"),
+            false,
+        )],
+    )
+    .unwrap();
     let r = roles(&out);
-    assert_eq!(r[1], (SSO_ADMIN.to_string(), Some("sso-admin:{{SessionName}}".into()), s(&["system:masters", "ops"])));
+    assert_eq!(
+        r[1],
+        (
+            SSO_ADMIN.to_string(),
+            Some("sso-admin:{{SessionName}}".into()),
+            s(&["system:masters", "ops"])
+        )
+    );
 }
 
 #[test]
 fn grant_matches_arns_ignoring_case_and_paths() {
     let upper = SSO_ADMIN.replace("AWSAdministratorAccess", "awsadministratoraccess");
-    let (m, auth, out) = apply(SSO, &[grant_role(&upper, &["system:masters"], None, false)]).unwrap();
+    let (m, auth, out) =
+        apply(SSO, &[grant_role(&upper, &["system:masters"], None, false)]).unwrap();
     assert_eq!(out, SSO);
     assert!(summarize(&m.auth, &auth).is_empty());
     let with_path = SSO_ADMIN.replace("role/", "role/aws-reserved/sso.amazonaws.com/eu-west-1/");
-    let (_, _, out) = apply(SSO, &[grant_role(&with_path, &["system:masters"], None, false)]).unwrap();
+    let (_, _, out) = apply(
+        SSO,
+        &[grant_role(&with_path, &["system:masters"], None, false)],
+    )
+    .unwrap();
     assert_eq!(out, SSO);
 }
 
 #[test]
 fn duplicates_collapse_to_the_last_entry() {
-    let arn = "arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef";
+    let arn =
+        "arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef";
     let before = roles(MESSY).iter().filter(|r| r.0 == arn).count();
     assert_eq!(before, 2);
-    let (m, auth, out) = apply(MESSY, &[grant_role(arn, &["system:masters"], None, false)]).unwrap();
+    let (m, auth, out) =
+        apply(MESSY, &[grant_role(arn, &["system:masters"], None, false)]).unwrap();
     assert_eq!(roles(&out).iter().filter(|r| r.0 == arn).count(), 1);
     let sum = summarize(&m.auth, &auth);
     assert_eq!((sum.added, sum.changed, sum.removed), (0, 1, 0));
@@ -138,18 +180,41 @@ fn duplicates_collapse_to_the_last_entry() {
 #[test]
 fn last_duplicate_wins_even_when_it_has_fewer_groups() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/a\n      groups: [system:masters, x]\n    - rolearn: arn:aws:iam::123456789012:role/a\n      username: a\n      groups: [y]\n    - rolearn: arn:aws:iam::123456789012:role/b\n      groups: [system:masters]\n";
-    let (_, _, out) = apply(text, &[grant_role("arn:aws:iam::123456789012:role/a", &["z"], None, false)]).unwrap();
+    let (_, _, out) = apply(
+        text,
+        &[grant_role(
+            "arn:aws:iam::123456789012:role/a",
+            &["z"],
+            None,
+            false,
+        )],
+    )
+    .unwrap();
     let r = roles(&out);
     assert_eq!(r.len(), 2);
-    assert_eq!(r[0], ("arn:aws:iam::123456789012:role/a".into(), Some("a".into()), s(&["y", "z"])));
+    assert_eq!(
+        r[0],
+        (
+            "arn:aws:iam::123456789012:role/a".into(),
+            Some("a".into()),
+            s(&["y", "z"])
+        )
+    );
 }
 
 #[test]
 fn a_dead_path_entry_is_replaced_by_a_matching_one() {
     let readonly = "arn:aws:iam::123456789012:role/AWSReservedSSO_ReadOnly_fedcba9876543210";
-    let (_, _, out) = apply(MESSY, &[grant_role(readonly, &["team-readers"], None, false)]).unwrap();
+    let (_, _, out) = apply(
+        MESSY,
+        &[grant_role(readonly, &["team-readers"], None, false)],
+    )
+    .unwrap();
     let r = roles(&out);
-    let hit: Vec<_> = r.iter().filter(|x| x.0.to_lowercase().contains("readonly")).collect();
+    let hit: Vec<_> = r
+        .iter()
+        .filter(|x| x.0.to_lowercase().contains("readonly"))
+        .collect();
     assert_eq!(hit.len(), 1);
     assert_eq!(hit[0].0, readonly);
     assert_eq!(hit[0].1.as_deref(), Some("readonly:{{SessionName}}"));
@@ -167,7 +232,11 @@ fn node_roles_are_guarded() {
         assert!(e.contains("node or Fargate role"), "{e}");
     }
     // An idempotent grant on a node role changes nothing and is fine.
-    apply(SSO, &[grant_role(NODE_ROLE, &["system:nodes"], None, false)]).unwrap();
+    apply(
+        SSO,
+        &[grant_role(NODE_ROLE, &["system:nodes"], None, false)],
+    )
+    .unwrap();
     // force passes the guard.
     let (_, _, out) = apply(SSO, &[revoke_role(NODE_ROLE, None, true)]).unwrap();
     assert!(!out.contains("NodeInstanceRole"));
@@ -175,7 +244,15 @@ fn node_roles_are_guarded() {
 
 #[test]
 fn fargate_roles_are_guarded_too() {
-    let e = apply(MESSY, &[revoke_role("arn:aws:iam::123456789012:role/prod-fargate-pod-execution-role", None, false)]).unwrap_err();
+    let e = apply(
+        MESSY,
+        &[revoke_role(
+            "arn:aws:iam::123456789012:role/prod-fargate-pod-execution-role",
+            None,
+            false,
+        )],
+    )
+    .unwrap_err();
     assert!(e.contains("node or Fargate role"), "{e}");
 }
 
@@ -183,12 +260,20 @@ fn fargate_roles_are_guarded_too() {
 fn removing_the_last_admin_is_guarded() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/admin\n      username: admin\n      groups:\n      - system:masters\n";
     let admin = "arn:aws:iam::123456789012:role/admin";
-    for intent in [revoke_role(admin, None, false), revoke_role(admin, Some(&["system:masters"]), false)] {
+    for intent in [
+        revoke_role(admin, None, false),
+        revoke_role(admin, Some(&["system:masters"]), false),
+    ] {
         let e = apply(text, &[intent]).unwrap_err();
         assert!(e.contains("last `system:masters`"), "{e}");
     }
     // With a second admin, removing the first is fine.
-    let second = grant_role("arn:aws:iam::123456789012:role/other", &["system:masters"], None, false);
+    let second = grant_role(
+        "arn:aws:iam::123456789012:role/other",
+        &["system:masters"],
+        None,
+        false,
+    );
     apply(text, &[second, revoke_role(admin, None, false)]).unwrap();
     apply(text, &[revoke_role(admin, None, true)]).unwrap();
     // SSO has an admin role and an admin user: removing one leaves the other.
@@ -199,10 +284,15 @@ fn removing_the_last_admin_is_guarded() {
 fn the_callers_own_mapping_is_guarded() {
     let m = Manifest::parse(SSO).unwrap();
     let mut auth = m.auth.clone();
-    let me = Protected { keys: vec![super::arn::match_key(SSO_ADMIN)] };
-    let e = auth.apply(&revoke_role(SSO_ADMIN, None, false), &me).unwrap_err();
+    let me = Protected {
+        keys: vec![super::arn::match_key(SSO_ADMIN)],
+    };
+    let e = auth
+        .apply(&revoke_role(SSO_ADMIN, None, false), &me)
+        .unwrap_err();
     assert!(e.message.contains("lock itself out"), "{e}");
-    auth.apply(&revoke_role(SSO_ADMIN, None, true), &me).unwrap();
+    auth.apply(&revoke_role(SSO_ADMIN, None, true), &me)
+        .unwrap();
 }
 
 #[test]
@@ -216,7 +306,12 @@ fn revoking_groups_keeps_the_entry() {
 fn revoking_an_unmapped_principal_is_a_noop_with_a_note() {
     let m = Manifest::parse(SSO).unwrap();
     let mut auth = m.auth.clone();
-    let done = auth.apply(&revoke_role("arn:aws:iam::123456789012:role/nobody", None, false), &Protected::default()).unwrap();
+    let done = auth
+        .apply(
+            &revoke_role("arn:aws:iam::123456789012:role/nobody", None, false),
+            &Protected::default(),
+        )
+        .unwrap();
     assert!(!done.changed);
     assert!(done.notes[0].contains("nothing to revoke"));
     assert!(auth.is_unchanged());
@@ -225,11 +320,15 @@ fn revoking_an_unmapped_principal_is_a_noop_with_a_note() {
 #[test]
 fn users_and_accounts() {
     let user = "arn:aws:iam::123456789012:user/division/bob";
-    let (g, _) = Intent::grant(PrincipalKind::User, user, &s(&["devs"]), Some("bob"), false).unwrap();
+    let (g, _) =
+        Intent::grant(PrincipalKind::User, user, &s(&["devs"]), Some("bob"), false).unwrap();
     let add = Intent::account("111111111111", true).unwrap();
     let (_, auth, out) = apply(NODES, &[g, add.clone(), add]).unwrap();
     assert!(out.contains("  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/division/bob\n      username: bob\n      groups:\n      - devs\n"), "{out}");
-    assert!(out.contains("  mapAccounts: |\n    - \"111111111111\"\n"), "{out}");
+    assert!(
+        out.contains("  mapAccounts: |\n    - \"111111111111\"\n"),
+        "{out}"
+    );
     assert_eq!(auth.mappings().len(), 3);
     let (r, _) = Intent::revoke(PrincipalKind::User, user, None, false).unwrap();
     let (_, _, back) = apply(&out, &[r, Intent::account("111111111111", false).unwrap()]).unwrap();
@@ -240,7 +339,8 @@ fn users_and_accounts() {
 
 #[test]
 fn data_can_be_missing_null_or_flow() {
-    let base = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n";
+    let base =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n";
     let arn = "arn:aws:iam::123456789012:role/a";
     for text in [
         base.to_string(),
@@ -268,7 +368,16 @@ fn data_can_be_missing_null_or_flow() {
 fn the_fresh_manifest_gets_a_data_block() {
     let m = Manifest::fresh();
     let mut auth = m.auth.clone();
-    auth.apply(&grant_role(SSO_ADMIN, &["system:masters"], Some("admin:{{SessionName}}"), false), &Protected::default()).unwrap();
+    auth.apply(
+        &grant_role(
+            SSO_ADMIN,
+            &["system:masters"],
+            Some("admin:{{SessionName}}"),
+            false,
+        ),
+        &Protected::default(),
+    )
+    .unwrap();
     let out = m.render(&auth).unwrap();
     assert_eq!(
         out,
@@ -278,22 +387,39 @@ fn the_fresh_manifest_gets_a_data_block() {
 
 #[test]
 fn other_configmaps_are_refused() {
-    let e = Manifest::parse("apiVersion: v1\nkind: Secret\nmetadata:\n  name: aws-auth\n").unwrap_err().to_string();
+    let e = Manifest::parse("apiVersion: v1\nkind: Secret\nmetadata:\n  name: aws-auth\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`kind` is `Secret`"), "{e}");
-    let e = Manifest::parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n").unwrap_err().to_string();
+    let e = Manifest::parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("metadata.name"), "{e}");
-    let e = Manifest::parse("kind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: default\n").unwrap_err().to_string();
+    let e = Manifest::parse("kind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: default\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("metadata.namespace"), "{e}");
     let e = Manifest::parse("- a\n").unwrap_err().to_string();
     assert!(e.contains("not a ConfigMap"), "{e}");
-    let e = Manifest::parse("kind: ConfigMap\ndata:\n  mapRoles:\n    - rolearn: x\n").unwrap_err().to_string();
+    let e = Manifest::parse("kind: ConfigMap\ndata:\n  mapRoles:\n    - rolearn: x\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("must be a string holding YAML"), "{e}");
 }
 
 #[test]
 fn multi_document_files_edit_only_aws_auth() {
     let text = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\n{SSO}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n");
-    let (_, _, out) = apply(&text, &[grant_role("arn:aws:iam::123456789012:role/new", &["g"], None, false)]).unwrap();
+    let (_, _, out) = apply(
+        &text,
+        &[grant_role(
+            "arn:aws:iam::123456789012:role/new",
+            &["g"],
+            None,
+            false,
+        )],
+    )
+    .unwrap();
     assert!(out.starts_with("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\n"));
     assert!(out.ends_with("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n"));
     assert!(roles(&out).iter().any(|r| r.0.ends_with("role/new")));
@@ -302,7 +428,16 @@ fn multi_document_files_edit_only_aws_auth() {
 #[test]
 fn double_quoted_sections_stay_double_quoted() {
     let text = "kind: ConfigMap\ndata:\n  mapRoles: \"- rolearn: arn:aws:iam::123456789012:role/a\\n  groups: [x]\\n\"\n  mapUsers: \"\"\n";
-    let (_, _, out) = apply(text, &[grant_role("arn:aws:iam::123456789012:role/b", &["g"], None, false)]).unwrap();
+    let (_, _, out) = apply(
+        text,
+        &[grant_role(
+            "arn:aws:iam::123456789012:role/b",
+            &["g"],
+            None,
+            false,
+        )],
+    )
+    .unwrap();
     assert!(out.contains("  mapRoles: \"- rolearn: arn:aws:iam::123456789012:role/a\\n  groups: [x]\\n- rolearn: arn:aws:iam::123456789012:role/b\\n"), "{out}");
     assert!(out.contains("  mapUsers: \"\"\n"));
 }
@@ -311,10 +446,21 @@ fn double_quoted_sections_stay_double_quoted() {
 fn the_size_limit_is_enforced() {
     let mut auth = Manifest::parse(NODES).unwrap().auth;
     let m = Manifest::parse(NODES).unwrap();
-    let groups: Vec<String> = (0..20).map(|g| format!("group-number-{g:03}-with-a-long-name")).collect();
+    let groups: Vec<String> = (0..20)
+        .map(|g| format!("group-number-{g:03}-with-a-long-name"))
+        .collect();
     let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
     for i in 0..1500 {
-        auth.apply(&grant_role(&format!("arn:aws:iam::123456789012:role/r{i:05}-{}", "x".repeat(40)), &groups, None, false), &Protected::default()).unwrap();
+        auth.apply(
+            &grant_role(
+                &format!("arn:aws:iam::123456789012:role/r{i:05}-{}", "x".repeat(40)),
+                &groups,
+                None,
+                false,
+            ),
+            &Protected::default(),
+        )
+        .unwrap();
     }
     let e = m.render(&auth).unwrap_err();
     assert!(matches!(e, ManifestError::TooLarge(_)), "{e}");
@@ -322,10 +468,25 @@ fn the_size_limit_is_enforced() {
 
 #[test]
 fn diff_shows_only_changed_sections() {
-    let (m, auth, _) = apply(SSO, &[grant_role("arn:aws:iam::123456789012:role/dev", &["devs"], None, false)]).unwrap();
+    let (m, auth, _) = apply(
+        SSO,
+        &[grant_role(
+            "arn:aws:iam::123456789012:role/dev",
+            &["devs"],
+            None,
+            false,
+        )],
+    )
+    .unwrap();
     let d = diff(&m.auth, &auth);
-    assert!(d.starts_with("--- a/data.mapRoles\n+++ b/data.mapRoles\n"), "{d}");
-    assert!(d.contains("+- rolearn: arn:aws:iam::123456789012:role/dev\n"), "{d}");
+    assert!(
+        d.starts_with("--- a/data.mapRoles\n+++ b/data.mapRoles\n"),
+        "{d}"
+    );
+    assert!(
+        d.contains("+- rolearn: arn:aws:iam::123456789012:role/dev\n"),
+        "{d}"
+    );
     assert!(!d.contains("mapUsers"));
     assert_eq!(diff(&m.auth, &m.auth), "");
 }
@@ -341,7 +502,10 @@ fn lint_reports_what_the_authenticator_ignores() {
     let dup = f.iter().find(|x| x.code == "duplicate").unwrap();
     assert!(dup.message.contains("lines 12, 16"), "{}", dup.message);
     let text = "kind: ConfigMap\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:user/u\n      username: \"{{Session}}\"\n      groups: [a]\n    - rolearn: not-an-arn\n      groups: [a]\n  mapAccounts: |\n    - \"12\"\n";
-    let codes: Vec<&str> = findings(&Manifest::parse(text).unwrap().auth).iter().map(|x| x.code).collect();
+    let codes: Vec<&str> = findings(&Manifest::parse(text).unwrap().auth)
+        .iter()
+        .map(|x| x.code)
+        .collect();
     assert_eq!(codes, ["wrong-kind", "template", "bad-arn", "bad-account"]);
     assert!(findings(&Manifest::parse(SSO).unwrap().auth).is_empty());
 }

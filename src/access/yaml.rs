@@ -135,7 +135,9 @@ impl Builder<'_> {
         }
         // Trailing spaces of the last content line are content: end at its line break.
         let last = start.byte + content;
-        let line_end = self.text[last..].find('\n').map_or(self.text.len(), |i| last + i);
+        let line_end = self.text[last..]
+            .find('\n')
+            .map_or(self.text.len(), |i| last + i);
         self.pos_of_byte(line_end.trim_cr(self.text))
     }
 
@@ -379,8 +381,8 @@ fn is_null_word(text: &str) -> bool {
 /// authenticator uses) and YAML 1.2: not null, boolean, integer or float.
 pub fn plain_is_string(text: &str) -> bool {
     const WORDS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
-        "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
     ];
     if is_null_word(text) || WORDS.contains(&text) {
         return false;
@@ -397,7 +399,10 @@ fn looks_numeric(text: &str) -> bool {
     if let Some(hex) = lower.strip_prefix("0x") {
         return !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '_');
     }
-    if let Some(rest) = lower.strip_prefix("0o").or_else(|| lower.strip_prefix("0b")) {
+    if let Some(rest) = lower
+        .strip_prefix("0o")
+        .or_else(|| lower.strip_prefix("0b"))
+    {
         return !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     }
     // Decimal and float forms, with YAML 1.1's `_` separators and `:` sexagesimals.
@@ -491,12 +496,38 @@ mod tests {
     #[test]
     fn yaml_11_non_strings_are_recognised() {
         for t in [
-            "", "~", "null", "yes", "No", "on", "OFF", "y", "123", "-1", "0x1F", "0o17", "1_000",
-            "1.5", "1e3", ".inf", "-.Inf", ".NaN", "190:20:30", "012345678901",
+            "",
+            "~",
+            "null",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "123",
+            "-1",
+            "0x1F",
+            "0o17",
+            "1_000",
+            "1.5",
+            "1e3",
+            ".inf",
+            "-.Inf",
+            ".NaN",
+            "190:20:30",
+            "012345678901",
         ] {
             assert!(!plain_is_string(t), "{t:?}");
         }
-        for t in ["admin", "system:masters", "1a", "e1", "no-way", "yes-please", "-"] {
+        for t in [
+            "admin",
+            "system:masters",
+            "1a",
+            "e1",
+            "no-way",
+            "yes-please",
+            "-",
+        ] {
             assert!(plain_is_string(t), "{t:?}");
         }
     }
@@ -504,8 +535,21 @@ mod tests {
     #[test]
     fn rendered_scalars_read_back_as_the_same_string() {
         for t in [
-            "admin", "admin:{{SessionName}}", "{{SessionName}}", "system:masters", "123456789012",
-            "yes", "a b", "a: b", "# x", "-x", "x:", "ünï", "\"q\"", "", "on",
+            "admin",
+            "admin:{{SessionName}}",
+            "{{SessionName}}",
+            "system:masters",
+            "123456789012",
+            "yes",
+            "a b",
+            "a: b",
+            "# x",
+            "-x",
+            "x:",
+            "ünï",
+            "\"q\"",
+            "",
+            "on",
             "arn:aws:iam::123456789012:role/x",
         ] {
             let y = format!("k: {}\n", scalar(t));

@@ -1,0 +1,141 @@
+//! The change set between a script and its target: intents are staged against a snapshot
+//! (so reads inside the script see them), and committed once, at `apply()` or at the end
+//! of a successful run. A script that fails commits nothing.
+
+use crate::access::intent::{Intent, Note};
+use crate::access::model::{Applied, AwsAuth, MappingView, Protected, Refusal};
+use crate::access::plan::{self, Summary};
+use crate::targets::{Snapshot, Target, TargetError};
+
+/// What one commit did, for the run's report.
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    /// Counts of principals added, changed, removed.
+    pub summary: Summary,
+    /// The unified diff of what changed.
+    pub diff: String,
+    /// Whether anything was written.
+    pub written: bool,
+    /// Notes from the commit (replays after concurrent changes).
+    pub notes: Vec<Note>,
+}
+
+/// Staged changes for one target.
+#[derive(Debug)]
+pub struct ChangeSet {
+    target: Box<dyn Target>,
+    base: Option<Snapshot>,
+    staged: Option<AwsAuth>,
+    intents: Vec<Intent>,
+    /// Whether the script asked for any change at all (even one already in place).
+    pub asked: bool,
+    /// Principals the script may not lock out without `force`.
+    pub protected: Protected,
+}
+
+/// Why staging failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// The target could not be read.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// A guard refused the change.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+impl ChangeSet {
+    /// A change set for `target`; nothing is read until a script needs it.
+    pub fn new(target: Box<dyn Target>) -> ChangeSet {
+        ChangeSet {
+            target,
+            base: None,
+            staged: None,
+            intents: Vec::new(),
+            asked: false,
+            protected: Protected::default(),
+        }
+    }
+
+    /// The target's description.
+    pub fn describe(&self) -> String {
+        self.target.describe()
+    }
+
+    /// Reads the target on first use; returns the warnings of that first read.
+    pub fn load(&mut self) -> Result<Vec<String>, TargetError> {
+        if self.base.is_some() {
+            return Ok(Vec::new());
+        }
+        let snap = self.target.read()?;
+        let warnings = snap.warnings.clone();
+        self.staged = Some(snap.auth.clone());
+        self.base = Some(snap);
+        Ok(warnings)
+    }
+
+    fn staged_mut(&mut self) -> &mut AwsAuth {
+        self.staged.as_mut().expect("load() runs before staging")
+    }
+
+    /// Stages one intent: applied to the staged state now (so guards fire at the call),
+    /// and recorded for replay at commit.
+    pub fn stage(&mut self, intent: Intent) -> Result<Applied, Refusal> {
+        self.asked = true;
+        let protected = self.protected.clone();
+        let applied = self.staged_mut().apply(&intent, &protected)?;
+        if applied.changed {
+            self.intents.push(intent);
+        }
+        Ok(applied)
+    }
+
+    /// The staged mappings.
+    pub fn mappings(&mut self) -> Vec<MappingView> {
+        self.staged_mut().mappings()
+    }
+
+    /// The staged state.
+    pub fn staged(&mut self) -> &AwsAuth {
+        self.staged_mut()
+    }
+
+    /// The pending change: diff and counts against the last read.
+    pub fn plan(&self) -> (String, Summary) {
+        match (&self.base, &self.staged) {
+            (Some(base), Some(staged)) => (
+                plan::diff(&base.auth, staged),
+                plan::summarize(&base.auth, staged),
+            ),
+            _ => (String::new(), Summary::default()),
+        }
+    }
+
+    /// True when staged changes wait to be written.
+    pub fn is_pending(&self) -> bool {
+        !self.intents.is_empty() && self.staged.as_ref().is_some_and(|s| !s.is_unchanged())
+    }
+
+    /// Writes the staged changes (replaying them if the target changed meanwhile).
+    pub fn commit(&mut self) -> Result<Committed, TargetError> {
+        let (Some(base), Some(staged)) = (&self.base, &self.staged) else {
+            return Ok(Committed::default());
+        };
+        if !self.is_pending() {
+            return Ok(Committed::default());
+        }
+        let commit = self
+            .target
+            .commit(base, staged, &self.intents, &self.protected)?;
+        let done = Committed {
+            summary: plan::summarize(&commit.before, &commit.after),
+            diff: plan::diff(&commit.before, &commit.after),
+            written: commit.written,
+            notes: commit.notes,
+        };
+        self.staged = Some(commit.snapshot.auth.clone());
+        self.base = Some(commit.snapshot);
+        self.intents.clear();
+        Ok(done)
+    }
+}

@@ -1,0 +1,341 @@
+//! The command line: clap definitions, settings resolved once from flags and environment,
+//! and dispatch to the commands. The only place that reads the process environment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::access::plan;
+use crate::output::{Format, Printer};
+use crate::script::{self, check, limits::Limits, RunOptions, Script};
+
+/// Exit code: success (and, with `--detailed-exitcode`, nothing to change).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the script failed, a guard refused, or the target could not be used.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: bad command line; with `--detailed-exitcode` after a successful `--dry-run`,
+/// changes are pending.
+pub const EXIT_USAGE: u8 = 2;
+
+const EXIT_HELP: &str = "Exit codes:
+  0  success (with --detailed-exitcode: nothing to change)
+  1  the script failed, a guard refused, or the target could not be used; nothing was written
+  2  usage error (with --detailed-exitcode after a successful --dry-run: changes pending)";
+
+/// okscript: scripts, not runbooks, for access to Amazon EKS clusters.
+#[derive(Debug, Parser)]
+#[command(name = "okscript", version, about, after_help = EXIT_HELP, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a script: stage its grants and revokes, then write them to the target once.
+    #[command(after_help = EXIT_HELP)]
+    Run(RunArgs),
+    /// Compile and lint scripts without running them (for CI); no side effects.
+    #[command(after_help = EXIT_HELP)]
+    Check {
+        /// Scripts to check.
+        #[arg(required = true, value_name = "SCRIPT")]
+        scripts: Vec<PathBuf>,
+    },
+    /// List every function scripts can call, with its signature and a one-line summary.
+    Fns {
+        /// Print JSON (name, params, returns, doc, example) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show okscript at work on a local aws-auth manifest: no AWS account needed.
+    Demo {
+        /// Folder for the demo's aws-auth.yaml (created if missing).
+        #[arg(long, default_value = "okscript-demo", value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// Output formats for `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// Lines for people.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// `okscript run` flags.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The Rhai script to run.
+    #[arg(value_name = "SCRIPT")]
+    pub script: PathBuf,
+    /// A value the script reads with arg("KEY"); repeat for more.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Where aws-auth lives: file:PATH, an aws-auth ConfigMap manifest (created if missing).
+    #[arg(long, env = "OKSCRIPT_TARGET", value_name = "file:PATH", value_parser = parse_target)]
+    pub target: Option<String>,
+    /// Print the diff and a summary of what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run, exit 2 when changes are pending and 0 when there is nothing to change.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: OutputArg,
+    /// Most operations the script may run before it is stopped.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_operations, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_operations: u64,
+    /// Most seconds the script may run before it is stopped.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+}
+
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    let (k, v) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
+    if k.is_empty()
+        || !k
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(format!(
+            "`{k}` is not a valid key: use letters, digits, `_` and `-`"
+        ));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+fn parse_target(text: &str) -> Result<String, String> {
+    crate::targets::open(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Parses the command line, runs it, and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    ExitCode::from(dispatch(cli))
+}
+
+fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check { scripts } => check_scripts(&scripts),
+        Command::Fns { json } => fns(json),
+        Command::Demo { dir } => demo(&dir),
+    }
+}
+
+fn read_script(path: &Path, printer: &mut Printer) -> Option<Script> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(Script::new(path, text)),
+        Err(e) => {
+            printer.error(
+                &format!("cannot read script {}: {e}", path.display()),
+                Some("check the path; shipped scripts live in scripts/"),
+            );
+            None
+        }
+    }
+}
+
+fn run(args: RunArgs) -> u8 {
+    let format = match args.output {
+        OutputArg::Text => Format::Text,
+        OutputArg::Json => Format::Json,
+    };
+    let mut printer = Printer::stdio(format);
+    let Some(script) = read_script(&args.script, &mut printer) else {
+        return EXIT_USAGE;
+    };
+    let opts = RunOptions {
+        args: args.set.into_iter().collect(),
+        env: std::env::vars().collect::<BTreeMap<_, _>>(),
+        target: args.target,
+        dry_run: args.dry_run,
+        limits: Limits {
+            max_operations: args.max_operations,
+            timeout: Duration::from_secs(args.timeout),
+            ..Limits::default()
+        },
+    };
+    let dry_run = opts.dry_run;
+    let (result, mut printer) = script::run(&script, opts, printer);
+    match result {
+        Ok(report) => {
+            let target = report.target.clone().unwrap_or_default();
+            let line = if !report.touched {
+                None
+            } else if report.summary.is_empty() && report.diff.is_empty() {
+                Some(format!(
+                    "no changes: {target} is already as the script wants"
+                ))
+            } else if dry_run {
+                Some(format!(
+                    "dry run: {} in {target}; nothing was written",
+                    plan::describe(report.summary, true)
+                ))
+            } else {
+                Some(format!(
+                    "{target}: {}",
+                    plan::describe(report.summary, false)
+                ))
+            };
+            if format == Format::Json {
+                let value = json!({
+                    "ok": true,
+                    "script": script.name,
+                    "target": report.target,
+                    "dry_run": dry_run,
+                    "changed": !report.summary.is_empty(),
+                    "written": report.written,
+                    "summary": report.summary,
+                    "diff": report.diff,
+                    "output": printer.printed,
+                    "warnings": printer.warnings,
+                });
+                printer.json(&value);
+            } else {
+                printer.raw(&report.diff);
+                if let Some(line) = line {
+                    printer.data(&line);
+                }
+            }
+            if args.detailed_exitcode && dry_run && !report.summary.is_empty() {
+                EXIT_USAGE
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => {
+            printer.error(&e.message, e.hint.as_deref());
+            if format == Format::Json {
+                let value = json!({
+                    "ok": false,
+                    "script": script.name,
+                    "error": {"message": e.message, "hint": e.hint},
+                    "output": printer.printed,
+                    "warnings": printer.warnings,
+                });
+                printer.json(&value);
+            }
+            EXIT_FAILURE
+        }
+    }
+}
+
+fn check_scripts(paths: &[PathBuf]) -> u8 {
+    let mut printer = Printer::stdio(Format::Text);
+    let mut code = EXIT_OK;
+    for path in paths {
+        let Some(script) = read_script(path, &mut printer) else {
+            code = EXIT_FAILURE;
+            continue;
+        };
+        let problems = check::check(&script);
+        if problems.is_empty() {
+            printer.data(&format!("ok: {}", script.name));
+        }
+        for p in problems {
+            printer.error(&p.message, p.hint.as_deref());
+            code = EXIT_FAILURE;
+        }
+    }
+    code
+}
+
+fn fns(json: bool) -> u8 {
+    let docs = script::docs();
+    let mut printer = Printer::stdio(Format::Text);
+    if json {
+        printer.json(&serde_json::to_value(&docs).unwrap_or_default());
+        return EXIT_OK;
+    }
+    for d in &docs {
+        printer.data(&d.signature());
+        printer.data(&format!("    {}", d.doc));
+    }
+    EXIT_OK
+}
+
+/// The demo's starting aws-auth: what an EKS managed node group leaves behind.
+const DEMO_MANIFEST: &str = include_str!("../tests/data/aws-auth/eks-nodes-only.yaml");
+/// The demo's script.
+const DEMO_SCRIPT: &str = include_str!("../scripts/demo.rhai");
+
+fn demo(dir: &Path) -> u8 {
+    let mut printer = Printer::stdio(Format::Text);
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        printer.error(&format!("cannot create {}: {e}", dir.display()), None);
+        return EXIT_FAILURE;
+    }
+    let manifest = dir.join("aws-auth.yaml");
+    if !manifest.exists() {
+        if let Err(e) = std::fs::write(&manifest, DEMO_MANIFEST) {
+            printer.error(&format!("cannot write {}: {e}", manifest.display()), None);
+            return EXIT_FAILURE;
+        }
+    }
+    let script = Script::new(Path::new("<demo>/allow-sso.rhai"), DEMO_SCRIPT.to_string());
+    let target = format!("file:{}", manifest.display());
+    let steps = [
+        ("1. dry run: what the script would change", true),
+        ("2. run: write it, atomically", false),
+        ("3. run again: idempotent, nothing to do", false),
+    ];
+    for (title, dry_run) in steps {
+        printer.data(&format!(
+            "\n== {title} (okscript run allow-sso.rhai --target {target}{})",
+            if dry_run { " --dry-run" } else { "" }
+        ));
+        let opts = RunOptions {
+            target: Some(target.clone()),
+            dry_run,
+            ..RunOptions::default()
+        };
+        let (result, p) = script::run(&script, opts, printer);
+        printer = p;
+        match result {
+            Ok(report) => {
+                printer.raw(&report.diff);
+                let line = if report.summary.is_empty() {
+                    format!("no changes: {target} is already as the script wants")
+                } else if dry_run {
+                    format!(
+                        "dry run: {}; nothing was written",
+                        plan::describe(report.summary, true)
+                    )
+                } else {
+                    format!("{target}: {}", plan::describe(report.summary, false))
+                };
+                printer.data(&line);
+            }
+            Err(e) => {
+                printer.error(&e.message, e.hint.as_deref());
+                return EXIT_FAILURE;
+            }
+        }
+    }
+    printer.data(&format!(
+        "\nThe result is in {}; delete the folder to start over.",
+        manifest.display()
+    ));
+    EXIT_OK
+}

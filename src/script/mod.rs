@@ -1,0 +1,258 @@
+//! The Rhai engine okscript runs scripts in: limits, no `eval`, no shell, imports from next
+//! to the script or the bundled stdlib, and the script API (one file per area). A run
+//! stages changes and commits them once at the end; a script that fails commits nothing.
+
+pub mod access_fns;
+pub mod api;
+pub mod check;
+pub mod errors;
+pub mod limits;
+pub mod resolver;
+pub mod state;
+pub mod util_fns;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use rhai::{Engine, EvalAltResult};
+
+use crate::access::plan::Summary;
+use crate::output::Printer;
+use api::{Api, FnDoc};
+use errors::{Context, ScriptError};
+use limits::Limits;
+use resolver::{Resolver, Sources};
+use state::{Shared, State};
+
+/// A script to run or check: where it came from and its text.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The name errors show (the path as given).
+    pub name: String,
+    /// The folder imports resolve from.
+    pub dir: PathBuf,
+    /// The source text.
+    pub text: String,
+}
+
+impl Script {
+    /// A script read from `path` by the caller.
+    pub fn new(path: &Path, text: String) -> Script {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Script {
+            name: path.display().to_string(),
+            dir,
+            text,
+        }
+    }
+}
+
+/// Everything a run needs besides the script.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `--set` values.
+    pub args: BTreeMap<String, String>,
+    /// The environment snapshot.
+    pub env: BTreeMap<String, String>,
+    /// `--target`.
+    pub target: Option<String>,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// Resource limits.
+    pub limits: Limits,
+}
+
+/// What a successful run did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// The target's description, when the script used one.
+    pub target: Option<String>,
+    /// Whether the script asked for any change to aws-auth (reads alone do not count).
+    pub touched: bool,
+    /// The diff of what was written, or would be under `--dry-run`.
+    pub diff: String,
+    /// Counts of what was written, or would be.
+    pub summary: Summary,
+    /// Whether anything was written.
+    pub written: bool,
+}
+
+/// Builds an engine with okscript's limits and API around `state`.
+pub fn engine(
+    state: &Shared,
+    limits: &Limits,
+    base: PathBuf,
+    sources: Sources,
+) -> (Engine, Vec<FnDoc>) {
+    let mut engine = Engine::new();
+    limits.install(&mut engine);
+    // No eval: scripts are reviewed as written. Rhai has no shell or file access to remove.
+    engine.disable_symbol("eval");
+    engine.set_module_resolver(Resolver::new(base, sources));
+    let s = state.clone();
+    engine.on_print(move |line| s.borrow_mut().printer.data(line));
+    let s = state.clone();
+    engine.on_debug(move |line, _, _| s.borrow_mut().printer.debug(line));
+    let mut api = Api {
+        engine: &mut engine,
+        docs: Vec::new(),
+    };
+    access_fns::register(&mut api, state);
+    util_fns::register(&mut api, state);
+    let docs = api.docs;
+    (engine, docs)
+}
+
+/// The documentation of every script function, in registration order.
+pub fn docs() -> Vec<FnDoc> {
+    let state = detached_state();
+    engine(
+        &state,
+        &Limits::default(),
+        PathBuf::from("."),
+        Sources::default(),
+    )
+    .1
+}
+
+fn detached_state() -> Shared {
+    Rc::new(RefCell::new(State {
+        target_spec: None,
+        changes: None,
+        args: BTreeMap::new(),
+        env: BTreeMap::new(),
+        dry_run: true,
+        printer: Printer::new(
+            Default::default(),
+            Box::new(std::io::sink()),
+            Box::new(std::io::sink()),
+        ),
+        commits: Vec::new(),
+    }))
+}
+
+/// Names a script may call: okscript's functions and Rhai's own.
+pub fn known_functions(engine: &Engine) -> Vec<String> {
+    let mut names: Vec<String> = engine
+        .gen_fn_signatures(true)
+        .iter()
+        .filter_map(|s| {
+            let s = s
+                .strip_prefix("get$")
+                .or_else(|| s.strip_prefix("set$"))
+                .unwrap_or(s);
+            let name = s.split('(').next()?.trim();
+            name.chars()
+                .all(|c| c.is_alphanumeric() || c == '_')
+                .then(|| name.to_string())
+        })
+        .collect();
+    names.extend(
+        [
+            "print",
+            "debug",
+            "type_of",
+            "Fn",
+            "call",
+            "curry",
+            "is_def_var",
+            "is_def_fn",
+            "is_shared",
+            "this",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Runs a script. The printer comes back with whatever the run collected.
+pub fn run(
+    script: &Script,
+    opts: RunOptions,
+    printer: Printer,
+) -> (Result<RunReport, ScriptError>, Printer) {
+    let state: Shared = Rc::new(RefCell::new(State {
+        target_spec: opts.target.clone(),
+        changes: None,
+        args: opts.args,
+        env: opts.env,
+        dry_run: opts.dry_run,
+        printer,
+        commits: Vec::new(),
+    }));
+    let sources = Sources::default();
+    sources
+        .borrow_mut()
+        .insert(script.name.clone(), script.text.clone());
+    let (engine, _) = engine(&state, &opts.limits, script.dir.clone(), sources.clone());
+    let result = execute(&engine, script).map_err(|e| {
+        let known = known_functions(&engine);
+        errors::describe(
+            *e,
+            &Context {
+                script: &script.name,
+                sources: &sources,
+                limits: &opts.limits,
+                known: &known,
+            },
+        )
+    });
+    drop(engine);
+    let result = result.and_then(|()| finish(&state, opts.dry_run));
+    let state = Rc::try_unwrap(state)
+        .map(RefCell::into_inner)
+        .unwrap_or_else(|_| unreachable!("the engine that shared the state is gone"));
+    (result, state.printer)
+}
+
+fn execute(engine: &Engine, script: &Script) -> Result<(), Box<EvalAltResult>> {
+    let mut ast = engine
+        .compile(&script.text)
+        .map_err(Box::<EvalAltResult>::from)?;
+    ast.set_source(script.name.clone());
+    engine.run_ast(&ast)
+}
+
+/// Commits what the script staged (or describes it under `--dry-run`).
+fn finish(state: &Shared, dry_run: bool) -> Result<RunReport, ScriptError> {
+    let mut st = state.borrow_mut();
+    let commits = std::mem::take(&mut st.commits);
+    let Some(changes) = st.changes.as_mut() else {
+        return Ok(RunReport::default());
+    };
+    let mut report = RunReport {
+        target: Some(changes.describe()),
+        touched: changes.asked,
+        ..RunReport::default()
+    };
+    for c in &commits {
+        report.diff.push_str(&c.diff);
+        report.summary.add(c.summary);
+        report.written |= c.written;
+    }
+    if dry_run {
+        let (diff, summary) = changes.plan();
+        report.diff.push_str(&diff);
+        report.summary.add(summary);
+        return Ok(report);
+    }
+    let done = changes.commit().map_err(|e| ScriptError {
+        message: e.to_string(),
+        hint: e.hint(),
+    })?;
+    for n in &done.notes {
+        st.printer.note(n);
+    }
+    report.diff.push_str(&done.diff);
+    report.summary.add(done.summary);
+    report.written |= done.written;
+    Ok(report)
+}

@@ -1,0 +1,127 @@
+//! `import "NAME" as x;`: a module next to the importing script first, then the bundled
+//! `stdlib/` compiled into the binary (so a copied binary still works). Names are plain
+//! relative paths: no absolute paths, no `..`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+
+/// The bundled modules: name and source.
+pub const STDLIB: &[(&str, &str)] = &[
+    ("okctl", include_str!("../../stdlib/okctl.rhai")),
+    ("table", include_str!("../../stdlib/table.rhai")),
+];
+
+/// Source texts of every script and module loaded, by the name errors report them under.
+pub type Sources = Rc<RefCell<BTreeMap<String, String>>>;
+
+/// Resolves imports for one run.
+pub struct Resolver {
+    base: PathBuf,
+    sources: Sources,
+    cache: RefCell<BTreeMap<String, Shared<Module>>>,
+}
+
+impl Resolver {
+    /// Resolves relative to `base` (the main script's folder), recording sources in `sources`.
+    pub fn new(base: PathBuf, sources: Sources) -> Resolver {
+        Resolver {
+            base,
+            sources,
+            cache: RefCell::new(BTreeMap::new()),
+        }
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('/')
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && part != ".." && part != ".")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c))
+}
+
+impl ModuleResolver for Resolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        let name = path.strip_suffix(".rhai").unwrap_or(path);
+        if !valid_name(name) {
+            return Err(format!("cannot import `{path}`: module names are relative paths without `..`, such as \"okctl\" or \"lib/helpers\"").into());
+        }
+        let dir = source
+            .map(PathBuf::from)
+            .and_then(|p| p.parent().map(PathBuf::from))
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(|| self.base.clone());
+        let file = dir.join(format!("{name}.rhai"));
+        let (label, text) = if file.is_file() {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read module {}: {e}", file.display()))?;
+            (file.display().to_string(), text)
+        } else if let Some((_, text)) = STDLIB.iter().find(|(n, _)| *n == name) {
+            (format!("<stdlib>/{name}.rhai"), text.to_string())
+        } else {
+            let bundled: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
+            return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
+                format!(
+                    "{path} (looked for {} and in the bundled modules: {})",
+                    file.display(),
+                    bundled.join(", ")
+                ),
+                pos,
+            )));
+        };
+        if let Some(m) = self.cache.borrow().get(&label) {
+            return Ok(m.clone());
+        }
+        let mut ast = engine.compile(&text).map_err(|e| {
+            Box::new(EvalAltResult::ErrorInModule(
+                label.clone(),
+                Box::<EvalAltResult>::from(e),
+                pos,
+            ))
+        })?;
+        ast.set_source(label.clone());
+        self.sources.borrow_mut().insert(label.clone(), text);
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
+            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(label.clone(), e, pos)))?;
+        let module: Shared<Module> = module.into();
+        self.cache.borrow_mut().insert(label, module.clone());
+        Ok(module)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn module_names_stay_below_the_script() {
+        for ok in ["okctl", "lib/helpers", "a-b_c.d"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a//b",
+            "./a",
+            "a b",
+            "a\\b",
+        ] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! What a running script shares with the functions it calls: the change set, `--set`
+//! values, the environment snapshot and the printer. Created per run, never global.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::changeset::{ChangeSet, Committed};
+use crate::output::Printer;
+use crate::targets;
+
+use super::api::{error_with_hint, FnResult};
+
+/// State shared by one run's script functions.
+#[derive(Debug)]
+pub struct State {
+    /// The target spec from `--target`, opened on first use.
+    pub target_spec: Option<String>,
+    /// The change set, once a function needed the target.
+    pub changes: Option<ChangeSet>,
+    /// `--set KEY=VALUE` values.
+    pub args: BTreeMap<String, String>,
+    /// The environment as the command line saw it.
+    pub env: BTreeMap<String, String>,
+    /// True for `--dry-run`: nothing is written.
+    pub dry_run: bool,
+    /// Where output and diagnostics go.
+    pub printer: Printer,
+    /// Commits made by `apply()` during the run.
+    pub commits: Vec<Committed>,
+}
+
+/// The handle every registered function holds.
+pub type Shared = Rc<RefCell<State>>;
+
+impl State {
+    /// The change set, reading the target the first time.
+    pub fn changes(&mut self) -> FnResult<&mut ChangeSet> {
+        if self.changes.is_none() {
+            let Some(spec) = self.target_spec.clone() else {
+                return Err(error_with_hint(
+                    "this script reads or changes aws-auth, but no target was given",
+                    "pass `--target file:PATH` for an aws-auth manifest file (or set OKSCRIPT_TARGET)",
+                ));
+            };
+            let target = targets::open(&spec).map_err(|e| e.to_string())?;
+            self.changes = Some(ChangeSet::new(target));
+        }
+        let changes = self.changes.as_mut().expect("set above");
+        let warnings = changes.load().map_err(|e| match e.hint() {
+            Some(h) => error_with_hint(&e, h),
+            None => e.to_string().into(),
+        })?;
+        for w in warnings {
+            self.printer.warn(&w);
+        }
+        Ok(self.changes.as_mut().expect("set above"))
+    }
+}
