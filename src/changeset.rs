@@ -128,8 +128,8 @@ impl ChangeSet {
             .target
             .commit(base, staged, &self.intents, &self.protected)?;
         let done = Committed {
-            summary: plan::summarize(&commit.before, &commit.after),
-            diff: plan::diff(&commit.before, &commit.after),
+            summary: commit.summary,
+            diff: commit.diff,
             written: commit.written,
             notes: commit.notes,
         };

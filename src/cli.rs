@@ -246,7 +246,7 @@ fn check_scripts(paths: &[PathBuf]) -> u8 {
     let mut code = EXIT_OK;
     for path in paths {
         let Some(script) = read_script(path, &mut printer) else {
-            code = EXIT_FAILURE;
+            code = EXIT_USAGE;
             continue;
         };
         let problems = check::check(&script);
@@ -255,7 +255,7 @@ fn check_scripts(paths: &[PathBuf]) -> u8 {
         }
         for p in problems {
             printer.error(&p.message, p.hint.as_deref());
-            code = EXIT_FAILURE;
+            code = code.max(EXIT_FAILURE);
         }
     }
     code

@@ -89,7 +89,8 @@ pub fn unknown_template(value: &str) -> Option<String> {
 }
 
 /// One mapRoles or mapUsers entry, with any fields okscript does not know kept as they were.
-#[derive(Debug, Clone, PartialEq)]
+/// Equality is about meaning: key order and an empty `groups` key do not count.
+#[derive(Debug, Clone)]
 pub struct Mapping {
     /// Role or user.
     pub kind: PrincipalKind,
@@ -103,8 +104,31 @@ pub struct Mapping {
     pub has_groups_key: bool,
     /// Fields other than the ARN, username and groups: key as written, value as YAML.
     pub extra: Vec<(String, String)>,
-    /// The order fields were written in, as canonical names or extra keys.
-    pub order: Vec<String>,
+    /// The order fields were written in.
+    pub order: Vec<Field>,
+}
+
+/// A field of an entry, for keeping the order it was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `rolearn` or `userarn`.
+    Arn,
+    /// `username`.
+    Username,
+    /// `groups`.
+    Groups,
+    /// The n-th of `extra`.
+    Extra(usize),
+}
+
+impl PartialEq for Mapping {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.arn == other.arn
+            && self.username == other.username
+            && self.groups == other.groups
+            && self.extra == other.extra
+    }
 }
 
 impl Mapping {
@@ -117,11 +141,7 @@ impl Mapping {
             groups: groups.to_vec(),
             has_groups_key: true,
             extra: Vec::new(),
-            order: vec![
-                arn_key(kind).to_string(),
-                "username".into(),
-                "groups".into(),
-            ],
+            order: vec![Field::Arn, Field::Username, Field::Groups],
         }
     }
 
@@ -150,48 +170,49 @@ impl Mapping {
     pub fn render(&self, indent: usize) -> String {
         let pad = " ".repeat(indent);
         let mut out = String::new();
+        // Known keys the entry lacks go after their predecessor in ARN, username, groups order.
         let mut order = self.order.clone();
-        for key in [arn_key(self.kind), "username", "groups"] {
-            if !order.iter().any(|k| k == key) {
-                order.push(key.to_string());
+        let canonical = [Field::Arn, Field::Username, Field::Groups];
+        for (i, key) in canonical.iter().enumerate() {
+            if !order.contains(key) {
+                let at = canonical[..i]
+                    .iter()
+                    .rev()
+                    .find_map(|prev| order.iter().position(|k| k == prev))
+                    .map_or(0, |p| p + 1);
+                order.insert(at, *key);
             }
         }
         let mut first = true;
-        for key in &order {
-            let lead = if first {
-                format!("{pad}- ")
-            } else {
-                format!("{pad}  ")
-            };
-            let line = match key.as_str() {
-                "rolearn" | "userarn" => format!("{key}: {}\n", yaml::scalar(&self.arn)),
-                "username" => match &self.username {
+        for field in order {
+            let line = match field {
+                Field::Arn if self.arn.is_empty() => continue,
+                Field::Arn => format!("{}: {}\n", arn_key(self.kind), yaml::scalar(&self.arn)),
+                Field::Username => match &self.username {
                     Some(u) => format!("username: {}\n", yaml::scalar(u)),
                     None => continue,
                 },
-                "groups" if self.groups.is_empty() => {
+                Field::Groups if self.groups.is_empty() => {
                     if self.has_groups_key {
                         "groups: []\n".to_string()
                     } else {
                         continue;
                     }
                 }
-                "groups" => {
+                Field::Groups => {
                     let mut s = "groups:\n".to_string();
                     for g in &self.groups {
                         s.push_str(&format!("{pad}  - {}\n", yaml::scalar(g)));
                     }
                     s
                 }
-                other => match self.extra.iter().find(|(k, _)| k == other) {
+                Field::Extra(i) => match self.extra.get(i) {
                     Some((k, v)) => format!("{}: {v}\n", yaml::scalar(k)),
                     None => continue,
                 },
             };
-            if self.arn.is_empty() && (key == "rolearn" || key == "userarn") {
-                continue;
-            }
-            out.push_str(&lead);
+            out.push_str(&pad);
+            out.push_str(if first { "- " } else { "  " });
             out.push_str(&line);
             first = false;
         }

@@ -25,9 +25,14 @@ pub enum ManifestError {
         /// What the parser said.
         message: String,
     },
-    /// No document in the file is the aws-auth ConfigMap.
-    #[error("{0}")]
-    NotAwsAuth(String),
+    /// The document is not the aws-auth ConfigMap (or no document in the file is).
+    #[error("{}{message}", .line.map_or_else(String::new, |l| format!("line {l}: ")))]
+    NotAwsAuth {
+        /// The line of the offending field, when there is one.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
     /// The shape around the data sections is wrong.
     #[error("line {line}: {message}")]
     Shape {
@@ -50,6 +55,30 @@ pub enum ManifestError {
     /// Splicing produced text that does not read back as intended (a bug; nothing is written).
     #[error("internal error: the rewritten manifest does not read back as intended ({0}); nothing was written, please report this")]
     Verify(String),
+}
+
+impl ManifestError {
+    /// The file line the error is about, when there is one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ManifestError::Syntax { line, .. } | ManifestError::Shape { line, .. } => Some(*line),
+            ManifestError::NotAwsAuth { line, .. } => *line,
+            ManifestError::Section { file_line, .. } => *file_line,
+            ManifestError::TooLarge(_) | ManifestError::Verify(_) => None,
+        }
+    }
+
+    /// `PATH:LINE: message` (or `PATH: message`), as compilers print it.
+    pub fn located(&self, path: &str) -> String {
+        let text = self.to_string();
+        match self.line() {
+            Some(l) => {
+                let bare = text.strip_prefix(&format!("line {l}: ")).unwrap_or(&text);
+                format!("{path}:{l}: {bare}")
+            }
+            None => format!("{path}: {text}"),
+        }
+    }
 }
 
 /// Where one section's value stands in the text.
@@ -138,9 +167,10 @@ impl Manifest {
         let non_empty: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
         let root = match non_empty.as_slice() {
             [] => {
-                return Err(ManifestError::NotAwsAuth(
-                    "the file holds no document; delete it to have okscript create a fresh aws-auth manifest".into(),
-                ))
+                return Err(ManifestError::NotAwsAuth {
+                    line: None,
+                    message: "the file holds no document; delete it to have okscript create a fresh aws-auth manifest".into(),
+                })
             }
             [one] => *one,
             many => many
@@ -148,10 +178,13 @@ impl Manifest {
                 .find(|d| is_aws_auth(d))
                 .copied()
                 .ok_or_else(|| {
-                    ManifestError::NotAwsAuth(format!(
-                        "none of the {} documents in the file is a ConfigMap named aws-auth",
-                        many.len()
-                    ))
+                    ManifestError::NotAwsAuth {
+                        line: None,
+                        message: format!(
+                            "none of the {} documents in the file is a ConfigMap named aws-auth",
+                            many.len()
+                        ),
+                    }
                 })?,
         };
         check_identity(root)?;
@@ -274,6 +307,15 @@ impl Manifest {
 
     /// The manifest text with `auth`'s changed sections spliced in, checked by reading it back.
     pub fn render(&self, auth: &AwsAuth) -> Result<String, ManifestError> {
+        self.render_checked(auth).map(|(text, _)| text)
+    }
+
+    /// Like [`Manifest::render`], also returning the manifest read back from the new text
+    /// (the same as `Manifest::parse` of it; `None` when nothing changed).
+    pub fn render_checked(
+        &self,
+        auth: &AwsAuth,
+    ) -> Result<(String, Option<Manifest>), ManifestError> {
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut new_keys: Vec<(SectionName, String)> = Vec::new();
         let mut data_bytes = self.other_data_bytes;
@@ -297,30 +339,41 @@ impl Manifest {
             edits.push(self.insertion(&new_keys));
         }
         if edits.is_empty() {
-            return Ok(self.text.clone());
+            return Ok((self.text.clone(), None));
         }
-        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-        let mut out = self.text.clone();
-        for (start, end, with) in edits {
-            out.replace_range(start..end, &with);
+        // A CRLF file stays CRLF: YAML hands scalars over with plain line feeds.
+        if self.text.contains("\r\n") {
+            for e in &mut edits {
+                e.2 = e.2.replace('\n', "\r\n");
+            }
         }
-        self.verify(&out, auth)?;
-        Ok(out)
+        // Splice front to back in one pass: the edits do not overlap.
+        edits.sort_by_key(|e| e.0);
+        let extra: usize = edits.iter().map(|e| e.2.len()).sum();
+        let mut out = String::with_capacity(self.text.len() + extra);
+        let mut at = 0;
+        for (start, end, with) in &edits {
+            out.push_str(&self.text[at..*start]);
+            out.push_str(with);
+            at = *end;
+        }
+        out.push_str(&self.text[at..]);
+        let back = self.verify(&out, auth)?;
+        Ok((out, Some(back)))
     }
 
-    fn verify(&self, out: &str, auth: &AwsAuth) -> Result<(), ManifestError> {
+    fn verify(&self, out: &str, auth: &AwsAuth) -> Result<Manifest, ManifestError> {
         let back = Manifest::parse(out).map_err(|e| ManifestError::Verify(e.to_string()))?;
         for name in SectionName::ALL {
             let want = auth.section(name).render();
-            let got = back.auth.section(name).source.clone();
-            if want != got {
+            if want.as_deref() != back.auth.section(name).source.as_deref() {
                 return Err(ManifestError::Verify(format!(
                     "data.{} differs",
                     name.key()
                 )));
             }
         }
-        Ok(())
+        Ok(back)
     }
 
     /// `: value` for an existing key, in a style that suits where it stands.
@@ -473,19 +526,20 @@ fn is_aws_auth(doc: &Node) -> bool {
 /// (kustomize and GitOps tools fill them in), a field with another value is not.
 fn check_identity(doc: &Node) -> Result<(), ManifestError> {
     if !matches!(doc.value, Value::Map(_)) {
-        return Err(ManifestError::NotAwsAuth(format!(
-            "line {}: the document is {}, not a ConfigMap",
-            doc.start.line,
-            doc.type_name()
-        )));
+        return Err(ManifestError::NotAwsAuth {
+            line: Some(doc.start.line),
+            message: format!("the document is {}, not a ConfigMap", doc.type_name()),
+        });
     }
     let want = |node: Option<&Node>, field: &str, expected: &str| -> Result<(), ManifestError> {
         match node {
-            Some(n) if n.as_scalar() != Some(expected) => Err(ManifestError::NotAwsAuth(format!(
-                "line {}: `{field}` is `{}`, but okscript edits only the aws-auth ConfigMap (`{field}: {expected}`)",
-                n.start.line,
-                n.as_scalar().unwrap_or("?")
-            ))),
+            Some(n) if n.as_scalar() != Some(expected) => Err(ManifestError::NotAwsAuth {
+                line: Some(n.start.line),
+                message: format!(
+                    "`{field}` is `{}`, but okscript edits only the aws-auth ConfigMap (`{field}: {expected}`)",
+                    n.as_scalar().unwrap_or("?")
+                ),
+            }),
             _ => Ok(()),
         }
     };

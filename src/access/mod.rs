@@ -13,3 +13,6 @@ pub mod yaml;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

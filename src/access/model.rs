@@ -115,15 +115,7 @@ impl AwsAuth {
         for section in [&self.roles, &self.users, &self.accounts] {
             for body in section.bodies() {
                 out.push(match body {
-                    Body::Mapping(m) => MappingView {
-                        kind: m.kind.word(),
-                        arn: m.arn.clone(),
-                        username: m.username.clone().unwrap_or_default(),
-                        groups: m.groups.clone(),
-                        account: arn::parse_principal(&m.arn)
-                            .map(|p| p.account)
-                            .unwrap_or_default(),
-                    },
+                    Body::Mapping(m) => view(m),
                     Body::Account(a) => MappingView {
                         kind: "account",
                         arn: String::new(),
@@ -135,6 +127,24 @@ impl AwsAuth {
             }
         }
         out
+    }
+
+    /// The entry the authenticator uses for a principal (the last that matches), if any.
+    pub fn find(&self, kind: PrincipalKind, arn: &str) -> Option<MappingView> {
+        let key = arn::match_key(arn);
+        let section = match kind {
+            PrincipalKind::Role => &self.roles,
+            PrincipalKind::User => &self.users,
+        };
+        section
+            .slots
+            .iter()
+            .rev()
+            .find(|s| s.key == key)
+            .and_then(|s| match &s.body {
+                Body::Mapping(m) => Some(view(m)),
+                Body::Account(_) => None,
+            })
     }
 
     fn admin_count(&self) -> usize {
@@ -400,6 +410,18 @@ impl AwsAuth {
             });
         }
         Ok(())
+    }
+}
+
+fn view(m: &Mapping) -> MappingView {
+    MappingView {
+        kind: m.kind.word(),
+        arn: m.arn.clone(),
+        username: m.username.clone().unwrap_or_default(),
+        groups: m.groups.clone(),
+        account: arn::parse_principal(&m.arn)
+            .map(|p| p.account)
+            .unwrap_or_default(),
     }
 }
 

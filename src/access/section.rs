@@ -3,7 +3,7 @@
 //! entry nobody touched keeps its exact text, comments included. Pure: no I/O.
 
 use super::arn::PrincipalKind;
-use super::entry::{arn_key, Mapping};
+use super::entry::{arn_key, Field, Mapping};
 use super::yaml::{self, Node, Value};
 
 /// Which data key a section lives under.
@@ -81,8 +81,9 @@ pub struct Slot {
     pub body: Body,
     /// Index of the source segment it was read from; `None` for a new item.
     pub origin: Option<usize>,
-    /// True when the item was changed after it was read.
-    pub dirty: bool,
+    /// The item as read, kept once it is replaced: a slot whose item ends up equal to it
+    /// again (a username set and set back) keeps its original text.
+    original: Option<Box<Body>>,
     /// 1-based line inside the section's original text, for messages.
     pub line: Option<usize>,
     /// The authenticator's match key for `body`, cached: matching runs once per intent.
@@ -96,16 +97,27 @@ impl Slot {
             key: body.match_key(),
             body,
             origin: None,
-            dirty: true,
+            original: None,
             line: None,
+        }
+    }
+
+    /// True when the item differs from what was read (new items always do).
+    pub fn is_dirty(&self) -> bool {
+        match (&self.origin, &self.original) {
+            (None, _) => true,
+            (Some(_), Some(orig)) => **orig != self.body,
+            (Some(_), None) => false,
         }
     }
 
     /// Replaces the item, marking the slot changed.
     pub fn set(&mut self, body: Body) {
         self.key = body.match_key();
-        self.body = body;
-        self.dirty = true;
+        let old = std::mem::replace(&mut self.body, body);
+        if self.original.is_none() {
+            self.original = Some(Box::new(old));
+        }
     }
 }
 
@@ -134,7 +146,7 @@ pub struct Section {
     /// Which data key.
     pub name: SectionName,
     /// The original text; `None` when the ConfigMap had no such key.
-    pub source: Option<String>,
+    pub source: Option<std::sync::Arc<str>>,
     layout: Layout,
     original_len: usize,
     /// The items as staged.
@@ -187,7 +199,7 @@ impl Section {
         }
         let mut section = Section {
             name,
-            source: Some(text.to_string()),
+            source: Some(text.into()),
             layout: Layout::Empty,
             original_len: 0,
             slots: Vec::new(),
@@ -195,48 +207,57 @@ impl Section {
         let Some(root) = docs.into_iter().next() else {
             return Ok(section);
         };
-        let items = match &root.value {
-            _ if root.is_null() => return Ok(section),
-            Value::Seq(items) => items,
-            _ => {
-                let example = match name.kind() {
-                    Some(k) => format!("`- {}: ...`", arn_key(k)),
-                    None => "`- \"123456789012\"`".to_string(),
-                };
-                return Err(err(
-                    root.start.line,
-                    format!(
-                        "must be a list of entries ({example}), but it is {}; the authenticator ignores the whole section",
-                        root.type_name()
-                    ),
-                ));
-            }
+        if root.is_null() {
+            return Ok(section);
+        }
+        if !matches!(root.value, Value::Seq(_)) {
+            let example = match name.kind() {
+                Some(k) => format!("`- {}: ...`", arn_key(k)),
+                None => "`- \"123456789012\"`".to_string(),
+            };
+            return Err(err(
+                root.start.line,
+                format!(
+                    "must be a list of entries ({example}), but it is {}; the authenticator ignores the whole section",
+                    root.type_name()
+                ),
+            ));
+        }
+        let (flow, col) = (root.flow, root.start.col);
+        let Value::Seq(items) = root.value else {
+            unreachable!("checked above")
         };
-        for (i, item) in items.iter().enumerate() {
+        if flow {
+            section.layout = Layout::Flow;
+        } else if !items.is_empty() {
+            section.layout = block_layout(text, col, &items);
+        }
+        let dash_lines: Vec<usize> = match &section.layout {
+            Layout::Block { dash_starts, .. } => {
+                let starts = line_starts(text);
+                dash_starts
+                    .iter()
+                    .map(|d| starts.partition_point(|s| s <= d))
+                    .collect()
+            }
+            _ => items.iter().map(|i| i.start.line).collect(),
+        };
+        section.slots.reserve_exact(items.len());
+        // Consume the tree item by item, so that it and the slots are not both whole at once.
+        for (i, item) in items.into_iter().enumerate() {
             let body = match name.kind() {
-                Some(kind) => Body::Mapping(parse_mapping(name, kind, item)?),
-                None => Body::Account(parse_account(name, item)?),
+                Some(kind) => Body::Mapping(parse_mapping(name, kind, &item)?),
+                None => Body::Account(parse_account(name, &item)?),
             };
             section.slots.push(Slot {
                 key: body.match_key(),
                 body,
                 origin: Some(i),
-                dirty: false,
-                line: Some(item.start.line),
+                original: None,
+                line: Some(dash_lines[i]),
             });
         }
         section.original_len = section.slots.len();
-        if root.flow {
-            section.layout = Layout::Flow;
-        } else if !items.is_empty() {
-            section.layout = block_layout(text, root.start.col, items);
-            if let Layout::Block { dash_starts, .. } = &section.layout {
-                let starts = line_starts(text);
-                for (slot, dash) in section.slots.iter_mut().zip(dash_starts) {
-                    slot.line = Some(starts.partition_point(|s| s <= dash));
-                }
-            }
-        }
         Ok(section)
     }
 
@@ -247,7 +268,7 @@ impl Section {
                 .slots
                 .iter()
                 .enumerate()
-                .all(|(i, s)| s.origin == Some(i) && !s.dirty)
+                .all(|(i, s)| s.origin == Some(i) && !s.is_dirty())
     }
 
     /// The section's text after the staged changes; `None` when it was absent and still is.
@@ -256,7 +277,7 @@ impl Section {
             return None;
         }
         if self.is_unchanged() {
-            return self.source.clone();
+            return self.source.as_deref().map(str::to_string);
         }
         let source = self.source.as_deref().unwrap_or("");
         match &self.layout {
@@ -270,7 +291,9 @@ impl Section {
                 let mut out = source[..*prefix_end].to_string();
                 for slot in &self.slots {
                     let piece = match slot.origin {
-                        Some(i) if !slot.dirty => source[segments[i].0..segments[i].1].to_string(),
+                        Some(i) if !slot.is_dirty() => {
+                            source[segments[i].0..segments[i].1].to_string()
+                        }
                         Some(i) => {
                             let lead = &source[segments[i].0..dash_starts[i]];
                             format!("{lead}{}", render_body(&slot.body, *indent))
@@ -441,7 +464,7 @@ fn parse_mapping(
                 };
                 m.arn = arn.to_string();
                 has_arn = true;
-                m.order.push(arn_key(kind).to_string());
+                m.order.push(Field::Arn);
             }
             "username" => {
                 if !v.is_null() {
@@ -453,11 +476,11 @@ fn parse_mapping(
                     };
                     m.username = Some(u.to_string());
                 }
-                m.order.push("username".into());
+                m.order.push(Field::Username);
             }
             "groups" => {
                 m.has_groups_key = true;
-                m.order.push("groups".into());
+                m.order.push(Field::Groups);
                 match &v.value {
                     _ if v.is_null() => {}
                     Value::Seq(gs) => {
@@ -485,8 +508,8 @@ fn parse_mapping(
                 }
             }
             _ => {
+                m.order.push(Field::Extra(m.extra.len()));
                 m.extra.push((key.to_string(), to_json(v).to_string()));
-                m.order.push(key.to_string());
             }
         }
     }
@@ -600,10 +623,11 @@ mod tests {
     #[test]
     fn changing_one_entry_keeps_the_other_and_its_comments() {
         let mut s = Section::parse(SectionName::MapRoles, ROLES).unwrap();
-        if let Body::Mapping(m) = &mut s.slots[1].body {
-            m.groups.push("team".into());
-        }
-        s.slots[1].dirty = true;
+        let Body::Mapping(mut m) = s.slots[1].body.clone() else {
+            unreachable!()
+        };
+        m.groups.push("team".into());
+        s.slots[1].set(Body::Mapping(m));
         let out = s.render().unwrap();
         assert_eq!(
             out,
@@ -658,11 +682,15 @@ mod tests {
         let text = "[{rolearn: \"arn:aws:iam::123456789012:role/a\", groups: [x]}]";
         let mut s = Section::parse(SectionName::MapRoles, text).unwrap();
         assert_eq!(s.render().as_deref(), Some(text));
-        s.slots[0].dirty = true;
+        let Body::Mapping(mut m) = s.slots[0].body.clone() else {
+            unreachable!()
+        };
+        m.username = Some("u".into());
+        s.slots[0].set(Body::Mapping(m));
         let out = s.render().unwrap();
         assert_eq!(
             out,
-            "- rolearn: arn:aws:iam::123456789012:role/a\n  groups:\n  - x\n"
+            "- rolearn: arn:aws:iam::123456789012:role/a\n  username: u\n  groups:\n  - x\n"
         );
     }
 
@@ -673,7 +701,9 @@ mod tests {
         let m = mapping(&s, 0).clone();
         assert_eq!(m.arn, "arn:aws:iam::123456789012:role/a");
         assert_eq!(m.username.as_deref(), Some("a"));
-        s.slots[0].dirty = true;
+        let mut changed = m.clone();
+        changed.groups.push("y".into());
+        s.slots[0].set(Body::Mapping(changed));
         let out = s.render().unwrap();
         assert!(out.contains("note: {\"why\":\"on-call\",\"n\":2}"), "{out}");
         let back = Section::parse(SectionName::MapRoles, &out).unwrap();

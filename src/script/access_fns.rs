@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Map};
 
 use super::api::{self, error_with_hint, Api, FnDoc, FnResult, Opts};
 use super::state::Shared;
-use crate::access::arn::{self, PrincipalKind};
+use crate::access::arn::PrincipalKind;
 use crate::access::intent::Intent;
 use crate::access::lint;
 use crate::access::model::MappingView;
@@ -28,13 +28,8 @@ fn stage(state: &Shared, intent: Intent, note: Option<String>) -> FnResult<bool>
 }
 
 fn entry_map(state: &Shared, kind: PrincipalKind, arn: &str, changed: bool) -> FnResult<Dynamic> {
-    let key = arn::match_key(arn);
     let mut st = state.borrow_mut();
-    let views = st.changes()?.mappings();
-    let view = views
-        .into_iter()
-        .rev()
-        .find(|v| v.kind == kind.word() && arn::match_key(&v.arn) == key);
+    let view = st.changes()?.staged().find(kind, arn);
     let mut map: Map = match view {
         Some(v) => api::to_dynamic(&v).cast(),
         None => Map::new(),

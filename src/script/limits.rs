@@ -29,8 +29,10 @@ impl Default for Limits {
             timeout: Duration::from_secs(300),
             max_call_levels: 64,
             max_string_size: 8 * 1024 * 1024,
-            max_array_size: 100_000,
-            max_map_size: 100_000,
+            // A 1 MiB aws-auth holds under 20,000 entries; Rhai re-measures a container
+            // each time it grows, so generous limits make runaway loops slow to stop.
+            max_array_size: 20_000,
+            max_map_size: 20_000,
         }
     }
 }

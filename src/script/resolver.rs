@@ -57,7 +57,10 @@ impl ModuleResolver for Resolver {
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let name = path.strip_suffix(".rhai").unwrap_or(path);
         if !valid_name(name) {
-            return Err(format!("cannot import `{path}`: module names are relative paths without `..`, such as \"okctl\" or \"lib/helpers\"").into());
+            return Err(Box::new(EvalAltResult::ErrorRuntime(
+                format!("cannot import `{path}`: module names are relative paths without `..`, such as \"okctl\" or \"lib/helpers\"").into(),
+                pos,
+            )));
         }
         let dir = source
             .map(PathBuf::from)
@@ -66,8 +69,12 @@ impl ModuleResolver for Resolver {
             .unwrap_or_else(|| self.base.clone());
         let file = dir.join(format!("{name}.rhai"));
         let (label, text) = if file.is_file() {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("cannot read module {}: {e}", file.display()))?;
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                Box::new(EvalAltResult::ErrorRuntime(
+                    format!("cannot read module {}: {e}", file.display()).into(),
+                    pos,
+                ))
+            })?;
             (file.display().to_string(), text)
         } else if let Some((_, text)) = STDLIB.iter().find(|(n, _)| *n == name) {
             (format!("<stdlib>/{name}.rhai"), text.to_string())

@@ -12,14 +12,18 @@ use crate::access::intent::Intent;
 use crate::access::lint;
 use crate::access::manifest::Manifest;
 use crate::access::model::{AwsAuth, Protected};
+use crate::access::plan;
 
 /// An aws-auth manifest file.
 #[derive(Debug)]
 pub struct FileTarget {
     path: PathBuf,
+    /// The last state read or written: a re-read of the same text reuses its parse.
+    last: Option<Loaded>,
 }
 
 /// What a read found on disk.
+#[derive(Debug)]
 struct Loaded {
     text: Option<String>,
     manifest: Manifest,
@@ -28,7 +32,10 @@ struct Loaded {
 impl FileTarget {
     /// A target for the manifest at `path` (created when missing).
     pub fn new(path: impl Into<PathBuf>) -> FileTarget {
-        FileTarget { path: path.into() }
+        FileTarget {
+            path: path.into(),
+            last: None,
+        }
     }
 
     fn shown(&self) -> String {
@@ -43,7 +50,9 @@ impl FileTarget {
         }
     }
 
-    fn load(&self) -> Result<Loaded, TargetError> {
+    /// Reads the file. When its text equals `same_as` (the snapshot being committed), the
+    /// cached parse is reused; its model may have been moved into that snapshot already.
+    fn load(&mut self, same_as: Option<&str>) -> Result<Loaded, TargetError> {
         match fs::read(&self.path) {
             Ok(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|_| {
@@ -52,6 +61,11 @@ impl FileTarget {
                         std::io::Error::new(ErrorKind::InvalidData, "the file is not UTF-8 text"),
                     )
                 })?;
+                if let Some(last) = self.last.take() {
+                    if same_as == Some(text.as_str()) && last.text.as_deref() == same_as {
+                        return Ok(last);
+                    }
+                }
                 let manifest = if text.trim().is_empty() {
                     Manifest::fresh()
                 } else {
@@ -65,6 +79,12 @@ impl FileTarget {
                     manifest,
                 })
             }
+            Err(e) if e.kind() == ErrorKind::NotFound && !self.folder().is_dir() => {
+                Err(TargetError::NoFolder {
+                    path: self.shown(),
+                    folder: self.folder().display().to_string(),
+                })
+            }
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(Loaded {
                 text: None,
                 manifest: Manifest::fresh(),
@@ -73,8 +93,19 @@ impl FileTarget {
         }
     }
 
+    /// The file that is really written: a symlink's target, so the link survives.
+    fn real_path(&self) -> PathBuf {
+        match fs::symlink_metadata(&self.path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone())
+            }
+            _ => self.path.clone(),
+        }
+    }
+
+    /// The folder of the file that is really written.
     fn folder(&self) -> PathBuf {
-        match self.path.parent() {
+        match self.real_path().parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         }
@@ -83,8 +114,8 @@ impl FileTarget {
     /// Writes `text` next to the file and renames it over the file, keeping its mode.
     fn write_atomically(&self, text: &str) -> Result<(), TargetError> {
         let folder = self.folder();
-        let name = self
-            .path
+        let real = self.real_path();
+        let name = real
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "aws-auth.yaml".into());
@@ -92,11 +123,11 @@ impl FileTarget {
         let result = (|| {
             let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
             f.write_all(text.as_bytes())?;
-            if let Ok(meta) = fs::metadata(&self.path) {
+            if let Ok(meta) = fs::metadata(&real) {
                 f.set_permissions(meta.permissions())?;
             }
             f.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
+            fs::rename(&tmp, &real)?;
             // Make the rename itself durable.
             if let Ok(dir) = File::open(&folder) {
                 let _ = dir.sync_all();
@@ -109,15 +140,24 @@ impl FileTarget {
         result.map_err(|e| self.io("writing", e))
     }
 
-    fn snapshot(&self, loaded: &Loaded) -> Snapshot {
+    /// A snapshot of `loaded`, moving its model out (the cache keeps only text and layout).
+    fn snapshot(&self, loaded: &mut Loaded, with_warnings: bool) -> Snapshot {
         let mut warnings = Vec::new();
+        let auth = std::mem::replace(&mut loaded.manifest.auth, AwsAuth::empty());
+        if !with_warnings {
+            return Snapshot {
+                auth,
+                version: loaded.text.clone().unwrap_or_default(),
+                warnings,
+            };
+        }
         if loaded.text.is_none() {
             warnings.push(format!(
                 "{} does not exist: okscript will create a fresh aws-auth manifest there; it holds no node roles, so do not apply it to a cluster that has nodes without adding them",
                 self.shown()
             ));
         }
-        for f in lint::findings(&loaded.manifest.auth) {
+        for f in lint::findings(&auth) {
             if f.code == "duplicate" || f.code == "role-path" {
                 let line = f
                     .line
@@ -132,7 +172,7 @@ impl FileTarget {
             }
         }
         Snapshot {
-            auth: loaded.manifest.auth.clone(),
+            auth,
             version: loaded.text.clone().unwrap_or_default(),
             warnings,
         }
@@ -170,8 +210,10 @@ impl Target for FileTarget {
     }
 
     fn read(&mut self) -> Result<Snapshot, TargetError> {
-        let loaded = self.load()?;
-        Ok(self.snapshot(&loaded))
+        let mut loaded = self.load(None)?;
+        let snapshot = self.snapshot(&mut loaded, true);
+        self.last = Some(loaded);
+        Ok(snapshot)
     }
 
     fn commit(
@@ -183,55 +225,65 @@ impl Target for FileTarget {
     ) -> Result<Commit, TargetError> {
         let folder = self.folder();
         let _lock = FolderLock::take(&folder).map_err(|e| self.io("locking the folder of", e))?;
-        let current = self.load()?;
-        let current_version = current.text.clone().unwrap_or_default();
-        let (after, notes) = if current_version == base.version {
-            (staged.clone(), Vec::new())
+        let current = self.load(Some(&base.version))?;
+        let unchanged_since_read = current.text.as_deref().unwrap_or_default() == base.version;
+        let replayed;
+        let mut notes = Vec::new();
+        let (before, after) = if unchanged_since_read {
+            (&base.auth, staged)
         } else {
-            let (auth, mut notes) =
+            let (auth, replay_notes) =
                 replay(&current.manifest.auth, intents, protected).map_err(|refusal| {
                     TargetError::Replay {
                         target: self.describe(),
                         refusal,
                     }
                 })?;
-            notes.insert(
-                0,
-                format!("{} changed while the script ran; okscript replayed the script's changes on the new content", self.shown()),
-            );
-            (auth, notes)
+            notes.push(format!(
+                "{} changed while the script ran; okscript replayed the script's changes on the new content",
+                self.shown()
+            ));
+            notes.extend(replay_notes);
+            replayed = auth;
+            (&current.manifest.auth, &replayed)
         };
-        let before = current.manifest.auth.clone();
+        let summary = plan::summarize(before, after);
+        let diff = plan::diff(before, after);
         let written = !after.is_unchanged();
-        let mut new_text = current.text.clone();
-        if written {
-            let text = current
-                .manifest
-                .render(&after)
-                .map_err(|error| TargetError::Manifest {
-                    path: self.shown(),
-                    error,
-                })?;
-            self.write_atomically(&text)?;
-            new_text = Some(text);
-        }
-        let reread = Loaded {
-            manifest: match &new_text {
-                Some(t) if !t.trim().is_empty() => {
-                    Manifest::parse(t).map_err(|error| TargetError::Manifest {
+        let mut now =
+            if written {
+                let (text, back) = current.manifest.render_checked(after).map_err(|error| {
+                    TargetError::Manifest {
                         path: self.shown(),
                         error,
-                    })?
+                    }
+                })?;
+                self.write_atomically(&text)?;
+                Loaded {
+                    manifest: back.expect("a changed manifest comes back parsed"),
+                    text: Some(text),
                 }
-                _ => Manifest::fresh(),
-            },
-            text: new_text,
-        };
-        let mut snapshot = self.snapshot(&reread);
-        snapshot.warnings.clear();
+            } else if unchanged_since_read {
+                // The cached parse lent its model to `base`; the caller keeps using that.
+                return Ok(Commit {
+                    summary,
+                    diff,
+                    written,
+                    notes,
+                    snapshot: Snapshot {
+                        auth: staged.clone(),
+                        version: base.version.clone(),
+                        warnings: Vec::new(),
+                    },
+                });
+            } else {
+                current
+            };
+        let snapshot = self.snapshot(&mut now, false);
+        self.last = Some(now);
         Ok(Commit {
-            before,
-            after,
+            summary,
+            diff,
             written,
             notes,
             snapshot,

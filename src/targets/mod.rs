@@ -9,6 +9,7 @@ use std::fmt;
 use crate::access::intent::{Intent, Note};
 use crate::access::manifest::ManifestError;
 use crate::access::model::{AwsAuth, Protected, Refusal};
+use crate::access::plan::Summary;
 
 /// A state of aws-auth as read from a target, with what the target needs to write over it.
 #[derive(Debug, Clone)]
@@ -24,10 +25,10 @@ pub struct Snapshot {
 /// The result of a commit.
 #[derive(Debug, Clone)]
 pub struct Commit {
-    /// The state the write was based on (after any re-read).
-    pub before: AwsAuth,
-    /// The state written (equal to `before` when nothing needed writing).
-    pub after: AwsAuth,
+    /// Principals added, changed and removed by the write.
+    pub summary: Summary,
+    /// The unified diff of the write.
+    pub diff: String,
     /// Whether anything was written.
     pub written: bool,
     /// Notes from replaying on a state that changed since the script read it.
@@ -51,7 +52,7 @@ pub enum TargetError {
         source: std::io::Error,
     },
     /// The aws-auth found there cannot be safely edited.
-    #[error("{path}:{error}; nothing was written")]
+    #[error("{}; nothing was written", error.located(path))]
     Manifest {
         /// Where it was read from.
         path: String,
@@ -66,6 +67,14 @@ pub enum TargetError {
         /// The guard's refusal.
         refusal: Refusal,
     },
+    /// The folder that should hold the file does not exist.
+    #[error("cannot create {path}: its folder {folder} does not exist; nothing was written")]
+    NoFolder {
+        /// The file.
+        path: String,
+        /// The missing folder.
+        folder: String,
+    },
     /// A target spec that okscript does not understand.
     #[error("unknown target `{0}`: use `file:PATH` (an aws-auth ConfigMap manifest)")]
     Spec(String),
@@ -79,6 +88,9 @@ impl TargetError {
                 "fix that line by hand (or restore the file from version control), then run the script again; okscript never writes over an aws-auth it cannot fully read".into(),
             ),
             TargetError::Replay { refusal, .. } => Some(refusal.hint.clone()),
+            TargetError::NoFolder { folder, .. } => Some(format!(
+                "create the folder first (`mkdir -p {folder}`), or fix the --target path"
+            )),
             TargetError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
                 Some("check the file's and its folder's permissions".into())
             }

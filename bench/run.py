@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Whole-process benchmarks of okscript: wall time (median of N runs after a warm-up) and
+peak memory (max RSS of each run, read with wait4), printed as a table and as JSON.
+
+    python3 bench/run.py              # builds the release binary, 30 rounds
+    python3 bench/run.py --smoke      # one round each, for CI
+    python3 bench/run.py --binary target/debug/okscript --rounds 10
+
+Cases:
+  empty          `okscript run` of an empty script (process start-up, engine set-up)
+  grant-N        one grant_role into an aws-auth manifest of N entries (N = 100, 1000, 5000),
+                 the whole process: read, parse, stage, render, verify, write atomically
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def manifest(entries: int) -> str:
+    lines = [
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: aws-auth",
+        "  namespace: kube-system",
+        "data:",
+        "  mapRoles: |",
+        "    - rolearn: arn:aws:iam::123456789012:role/eksctl-nodegroup-NodeInstanceRole-1",
+        "      username: system:node:{{EC2PrivateDNSName}}",
+        "      groups:",
+        "      - system:bootstrappers",
+        "      - system:nodes",
+    ]
+    for i in range(entries - 1):
+        lines += [
+            f"    - rolearn: arn:aws:iam::123456789012:role/team-{i:05d}-developers",
+            f"      username: team-{i:05d}:{{{{SessionName}}}}",
+            "      groups:",
+            f"      - team-{i:05d}",
+            "      - viewers",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def measure(cmd, setup=None, rounds=30, warmup=3):
+    """Runs cmd `warmup + rounds` times; returns (median seconds, max RSS in MiB)."""
+    times, peaks = [], []
+    for i in range(warmup + rounds):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            sys.exit(f"{' '.join(cmd)} exited {code}:\n{err}")
+        if i >= warmup:
+            times.append(elapsed)
+            peaks.append(usage.ru_maxrss / 1024)
+    return statistics.median(times), max(peaks)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--binary", help="okscript binary (default: build target/release/okscript)")
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--smoke", action="store_true", help="one round, no warm-up (CI)")
+    ap.add_argument("--json", help="also write the results as JSON to this file")
+    args = ap.parse_args()
+    binary = args.binary
+    if not binary:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        binary = os.path.join(ROOT, "target", "release", "okscript")
+    rounds, warmup = (1, 0) if args.smoke else (args.rounds, 3)
+
+    work = tempfile.mkdtemp(prefix="okscript-bench-")
+    try:
+        empty = os.path.join(work, "empty.rhai")
+        open(empty, "w").close()
+        grant = os.path.join(work, "grant.rhai")
+        with open(grant, "w") as f:
+            f.write('grant_role("arn:aws:iam::123456789012:role/new-team", ["new-team"]);\n')
+        rows = []
+        t, m = measure([binary, "run", empty], rounds=rounds, warmup=warmup)
+        rows.append(("empty", "okscript run empty.rhai", t, m))
+        for n in (100, 1000, 5000):
+            text = manifest(n)
+            path = os.path.join(work, f"aws-auth-{n}.yaml")
+
+            def reset(path=path, text=text):
+                with open(path, "w") as f:
+                    f.write(text)
+
+            t, m = measure([binary, "run", grant, "--target", f"file:{path}"], setup=reset, rounds=rounds, warmup=warmup)
+            rows.append((f"grant-{n}", f"one grant into {n} entries ({len(text) // 1024} KiB)", t, m))
+    finally:
+        shutil.rmtree(work)
+
+    print(f"{'case':<12} {'what':<42} {'median ms':>10} {'peak MiB':>9}")
+    for name, what, t, m in rows:
+        print(f"{name:<12} {what:<42} {t * 1000:>10.2f} {m:>9.1f}")
+    result = {
+        "binary": binary,
+        "rounds": rounds,
+        "machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname())},
+        "cases": [{"case": n, "what": w, "median_ms": round(t * 1000, 3), "peak_mib": round(m, 2)} for n, w, t, m in rows],
+    }
+    print(json.dumps(result))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

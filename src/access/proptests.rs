@@ -1,0 +1,270 @@
+//! Property tests of the access model over generated aws-auth maps and intent sequences:
+//! rendering reads back as the staged entries, untouched entries keep their exact text,
+//! and every sequence of grants and revokes is idempotent.
+
+use proptest::prelude::*;
+
+use super::arn::{self, PrincipalKind};
+use super::intent::Intent;
+use super::manifest::Manifest;
+use super::model::{AwsAuth, Protected};
+use super::section::Body;
+
+const GROUPS: &[&str] = &[
+    "system:masters",
+    "devs",
+    "ops",
+    "team-readers",
+    "{{SessionName}}-grp",
+];
+
+fn role_arn(i: u8, path: bool) -> String {
+    let p = if path {
+        "aws-reserved/sso.amazonaws.com/eu-west-1/"
+    } else {
+        ""
+    };
+    format!("arn:aws:iam::123456789012:role/{p}Role{i}")
+}
+
+fn user_arn(i: u8) -> String {
+    format!("arn:aws:iam::123456789012:user/team/user{i}")
+}
+
+/// One generated entry: (is_role, principal number, path, username, groups, flow-style groups).
+type Gen = (bool, u8, bool, Option<String>, Vec<usize>, bool);
+
+fn entry() -> impl Strategy<Value = Gen> {
+    (
+        any::<bool>(),
+        0u8..6,
+        prop::bool::weighted(0.15),
+        prop::option::of("[a-z]{1,6}(:\\{\\{SessionName\\}\\})?"),
+        prop::collection::vec(0usize..GROUPS.len(), 0..3),
+        any::<bool>(),
+    )
+}
+
+fn scalar(s: &str) -> String {
+    super::yaml::scalar(s)
+}
+
+/// Writes entries the way people and tools do: varying indentation, comments, flow lists.
+fn manifest(entries: &[Gen], indent: usize, comments: bool) -> String {
+    let pad = " ".repeat(indent);
+    let mut roles = String::new();
+    let mut users = String::new();
+    for (n, (is_role, i, path, username, groups, flow)) in entries.iter().enumerate() {
+        let out = if *is_role { &mut roles } else { &mut users };
+        if comments && n % 3 == 0 {
+            out.push_str(&format!("{pad}# entry {n}\n"));
+        }
+        let (key, arn) = if *is_role {
+            ("rolearn", role_arn(*i, *path))
+        } else {
+            ("userarn", user_arn(*i))
+        };
+        out.push_str(&format!("{pad}- {key}: {arn}\n"));
+        if let Some(u) = username {
+            out.push_str(&format!("{pad}  username: {}\n", scalar(u)));
+        }
+        let gs: Vec<String> = groups.iter().map(|g| scalar(GROUPS[*g])).collect();
+        if *flow {
+            out.push_str(&format!("{pad}  groups: [{}]\n", gs.join(", ")));
+        } else {
+            out.push_str(&format!("{pad}  groups:\n"));
+            for g in gs {
+                out.push_str(&format!("{pad}    - {g}\n"));
+            }
+        }
+    }
+    let block = |text: &str| -> String { text.lines().map(|l| format!("    {l}\n")).collect() };
+    let mut doc = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n  labels:\n    keep: \"me\"\ndata:\n");
+    if !roles.is_empty() {
+        doc.push_str(&format!("  mapRoles: |\n{}", block(&roles)));
+    }
+    if !users.is_empty() {
+        doc.push_str(&format!("  mapUsers: |\n{}", block(&users)));
+    }
+    doc.push_str("  mapAccounts: |\n    - \"210987654321\"\n  other: keep\n");
+    doc
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    GrantRole(u8, bool, Vec<usize>, Option<String>),
+    GrantUser(u8, String, Vec<usize>),
+    RevokeRole(u8, Option<Vec<usize>>),
+    RevokeUser(u8, Option<Vec<usize>>),
+    Account(bool, u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let groups = || prop::collection::vec(0usize..GROUPS.len(), 0..3);
+    prop_oneof![
+        (
+            0u8..8,
+            any::<bool>(),
+            groups(),
+            prop::option::of("[a-z]{1,5}")
+        )
+            .prop_map(|(i, p, g, u)| Op::GrantRole(i, p, g, u)),
+        (0u8..8, "[a-z]{1,5}", groups()).prop_map(|(i, u, g)| Op::GrantUser(i, u, g)),
+        (0u8..8, prop::option::of(groups())).prop_map(|(i, g)| Op::RevokeRole(i, g)),
+        (0u8..8, prop::option::of(groups())).prop_map(|(i, g)| Op::RevokeUser(i, g)),
+        (any::<bool>(), 0u8..3).prop_map(|(g, i)| Op::Account(g, i)),
+    ]
+}
+
+fn names(g: &[usize]) -> Vec<String> {
+    g.iter().map(|i| GROUPS[*i].to_string()).collect()
+}
+
+fn intent(op: &Op) -> Intent {
+    match op {
+        Op::GrantRole(i, p, g, u) => {
+            Intent::grant(
+                PrincipalKind::Role,
+                &role_arn(*i, *p),
+                &names(g),
+                u.as_deref(),
+                true,
+            )
+            .unwrap()
+            .0
+        }
+        Op::GrantUser(i, u, g) => {
+            Intent::grant(PrincipalKind::User, &user_arn(*i), &names(g), Some(u), true)
+                .unwrap()
+                .0
+        }
+        Op::RevokeRole(i, g) => {
+            Intent::revoke(
+                PrincipalKind::Role,
+                &role_arn(*i, false),
+                g.as_ref().map(|g| names(g)).as_deref(),
+                true,
+            )
+            .unwrap()
+            .0
+        }
+        Op::RevokeUser(i, g) => {
+            Intent::revoke(
+                PrincipalKind::User,
+                &user_arn(*i),
+                g.as_ref().map(|g| names(g)).as_deref(),
+                true,
+            )
+            .unwrap()
+            .0
+        }
+        Op::Account(grant, i) => Intent::account(&format!("11111111111{i}"), *grant).unwrap(),
+    }
+}
+
+fn touched_keys(ops: &[Op]) -> Vec<String> {
+    ops.iter()
+        .filter_map(|o| match o {
+            Op::GrantRole(i, ..) | Op::RevokeRole(i, _) => {
+                Some(arn::match_key(&role_arn(*i, false)))
+            }
+            Op::GrantUser(i, ..) | Op::RevokeUser(i, _) => Some(arn::match_key(&user_arn(*i))),
+            Op::Account(..) => None,
+        })
+        .collect()
+}
+
+fn bodies(auth: &AwsAuth) -> Vec<Body> {
+    auth.roles
+        .bodies()
+        .chain(auth.users.bodies())
+        .chain(auth.accounts.bodies())
+        .cloned()
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn unchanged_manifests_render_byte_identical(entries in prop::collection::vec(entry(), 0..12), indent in 0usize..3, comments: bool) {
+        let text = manifest(&entries, indent, comments);
+        let m = Manifest::parse(&text).unwrap();
+        prop_assert_eq!(m.render(&m.auth).unwrap(), text);
+    }
+
+    #[test]
+    fn any_sequence_renders_to_what_was_staged_and_keeps_untouched_text(
+        entries in prop::collection::vec(entry(), 0..12),
+        indent in 0usize..3,
+        comments: bool,
+        ops in prop::collection::vec(op(), 1..12),
+    ) {
+        let text = manifest(&entries, indent, comments);
+        let m = Manifest::parse(&text).unwrap();
+        let mut auth = m.auth.clone();
+        for o in &ops {
+            auth.apply(&intent(o), &Protected::default()).unwrap();
+        }
+        // render() re-parses and checks every section itself; compare the entries too.
+        let out = m.render(&auth).unwrap();
+        let back = Manifest::parse(&out).unwrap();
+        prop_assert_eq!(bodies(&back.auth), bodies(&auth));
+        // Metadata and other data keys survive.
+        prop_assert!(out.contains("    keep: \"me\"\n"));
+        prop_assert!(out.contains("  other: keep\n"));
+        // Entries for principals no intent named keep their order and values.
+        let touched = touched_keys(&ops);
+        let untouched = |a: &AwsAuth| -> Vec<Body> {
+            a.roles.bodies().chain(a.users.bodies()).filter(|b| !touched.contains(&b.match_key())).cloned().collect()
+        };
+        prop_assert_eq!(untouched(&back.auth), untouched(&m.auth));
+        // Every entry untouched by the intents keeps its exact source text.
+        for slot in m.auth.roles.slots.iter().chain(m.auth.users.slots.iter()) {
+            if let Body::Mapping(mp) = &slot.body {
+                if !touched.contains(&slot.key) {
+                    let line = format!("- {}: {}\n", if mp.kind == PrincipalKind::Role { "rolearn" } else { "userarn" }, mp.arn);
+                    prop_assert!(out.contains(&line), "lost {line:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_sequence_is_idempotent(entries in prop::collection::vec(entry(), 0..10), ops in prop::collection::vec(op(), 1..10)) {
+        let text = manifest(&entries, 0, false);
+        let m = Manifest::parse(&text).unwrap();
+        let mut auth = m.auth.clone();
+        for o in &ops {
+            auth.apply(&intent(o), &Protected::default()).unwrap();
+        }
+        let once = m.render(&auth).unwrap();
+        let m2 = Manifest::parse(&once).unwrap();
+        let mut again = m2.auth.clone();
+        for o in &ops {
+            // Replaying the same script must not flip anything back.
+            let _ = again.apply(&intent(o), &Protected::default()).unwrap();
+        }
+        let grants_only = ops.iter().all(|o| matches!(o, Op::GrantRole(..) | Op::GrantUser(..) | Op::Account(true, _)));
+        if grants_only {
+            prop_assert!(again.is_unchanged(), "second run changed {:?}", super::plan::diff(&m2.auth, &again));
+        }
+        prop_assert!(!m2.render(&again).unwrap().is_empty());
+    }
+
+    #[test]
+    fn arn_parsing_never_panics_and_canonical_forms_are_fixed_points(text in "\\PC{0,80}") {
+        if let Ok(p) = arn::parse_principal(&text) {
+            let c = p.canonical();
+            let again = arn::parse_principal(&c).unwrap();
+            prop_assert_eq!(again.canonical(), c);
+            prop_assert!(!again.has_role_path());
+        }
+    }
+
+    #[test]
+    fn arbitrary_section_text_never_panics(text in "[-a-z:#\\[\\]{}\" \n]{0,120}") {
+        let _ = super::section::Section::parse(super::section::SectionName::MapRoles, &text);
+        let _ = Manifest::parse(&format!("kind: ConfigMap\ndata:\n  mapRoles: {}\n", super::yaml::double_quoted(&text)));
+    }
+}
