@@ -182,14 +182,24 @@ impl Section {
             line,
             message,
         };
-        let docs = yaml::parse_documents(text).map_err(|e| {
-            err(
+        // Entries are converted as the parser completes them (see `yaml::parse_streaming`).
+        let mut bodies: Vec<Body> = Vec::new();
+        let docs = yaml::parse_streaming(text, |item: &Node| {
+            bodies.push(match name.kind() {
+                Some(kind) => Body::Mapping(parse_mapping(name, kind, item)?),
+                None => Body::Account(parse_account(name, item)?),
+            });
+            Ok(())
+        })
+        .map_err(|e| match e {
+            yaml::StreamError::Item(e) => e,
+            yaml::StreamError::Syntax(e) => err(
                 e.line,
                 format!(
                     "not valid YAML (column {}): {}; the authenticator drops the whole section when it cannot parse it",
                     e.col, e.message
                 ),
-            )
+            ),
         })?;
         if docs.len() > 1 {
             return Err(err(
@@ -242,13 +252,8 @@ impl Section {
             }
             _ => items.iter().map(|i| i.start.line).collect(),
         };
-        section.slots.reserve_exact(items.len());
-        // Consume the tree item by item, so that it and the slots are not both whole at once.
-        for (i, item) in items.into_iter().enumerate() {
-            let body = match name.kind() {
-                Some(kind) => Body::Mapping(parse_mapping(name, kind, &item)?),
-                None => Body::Account(parse_account(name, &item)?),
-            };
+        section.slots.reserve_exact(bodies.len());
+        for (i, body) in bodies.into_iter().enumerate() {
             section.slots.push(Slot {
                 key: body.match_key(),
                 body,

@@ -212,6 +212,27 @@ fn style_of(s: ScalarStyle) -> Style {
 
 /// Parses every document in `text` into a tree of positioned nodes.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    parse_streaming(text, |_: &Node| Ok::<(), SyntaxError>(())).map_err(|e| match e {
+        StreamError::Syntax(s) | StreamError::Item(s) => s,
+    })
+}
+
+/// Why a streaming parse stopped.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    /// The YAML is malformed.
+    Syntax(SyntaxError),
+    /// The item callback refused an item.
+    Item(E),
+}
+
+/// Parses like [`parse_documents`], but hands each item of a top-level sequence to
+/// `on_item` as soon as it is complete and keeps only an empty placeholder with its
+/// position: a section of thousands of entries never exists as a whole tree.
+pub fn parse_streaming<E>(
+    text: &str,
+    mut on_item: impl FnMut(&Node) -> Result<(), E>,
+) -> Result<Vec<Node>, StreamError<E>> {
     let b = Builder {
         text,
         offsets: Offsets::new(text),
@@ -221,10 +242,12 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut current: Option<Node> = None;
     while let Some(next) = parser.next_event() {
-        let (event, span): (Event, Span) = next.map_err(|e| SyntaxError {
-            line: e.marker().line(),
-            col: e.marker().col() + 1,
-            message: e.info().to_string(),
+        let (event, span): (Event, Span) = next.map_err(|e| {
+            StreamError::Syntax(SyntaxError {
+                line: e.marker().line(),
+                col: e.marker().col() + 1,
+                message: e.info().to_string(),
+            })
         })?;
         let start = b.pos(span.start);
         let end = b.pos(span.end);
@@ -310,7 +333,15 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
             _ => None,
         };
         if let Some(node) = finished {
+            let root_item = stack.len() == 1;
             match stack.last_mut() {
+                Some(Frame::Seq(items, ..)) if root_item => {
+                    on_item(&node).map_err(StreamError::Item)?;
+                    items.push(Node {
+                        value: Value::Seq(Vec::new()),
+                        ..node
+                    });
+                }
                 Some(Frame::Seq(items, ..)) => items.push(node),
                 Some(Frame::Map(pairs, key, ..)) => match key.take() {
                     Some(k) => pairs.push((k, node)),
