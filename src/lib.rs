@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod aws;
 pub mod changeset;
 pub mod cli;
 pub mod output;

@@ -1,10 +1,13 @@
 //! okscript's black-box tests: one integration binary (ripgrep style) that runs the built
 //! `okscript` in a fresh temp folder with a cleared environment (see `util`), against real
 //! files and exit codes. One module per feature; each test is named for what it proves.
-//! Unit and property tests of the access model live in `src/`, not here.
+//! Unit and property tests of the access model live in `src/`, not here. `aws` tests the
+//! AWS layer as a library against a real moto server started by `support`.
 
+mod support;
 mod util;
 
+mod aws;
 mod check_fns;
 mod concurrency;
 mod fixtures;

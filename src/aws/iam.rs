@@ -1,0 +1,307 @@
+//! IAM lookups: IAM Identity Center roles by permission set, roles and users by name.
+
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
+use serde::Serialize;
+
+use super::error::AwsError;
+use super::identity::{parse_arn, principal_arn};
+use super::session::{sdk_error, Session};
+
+/// The IAM path under which IAM Identity Center creates its roles (followed by the region).
+pub const SSO_ROLE_PATH_PREFIX: &str = "/aws-reserved/sso.amazonaws.com/";
+
+/// The name prefix of IAM Identity Center roles: `AWSReservedSSO_<PermissionSet>_<hex>`.
+pub const SSO_ROLE_NAME_PREFIX: &str = "AWSReservedSSO_";
+
+/// An IAM role, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleInfo {
+    /// The role's ARN as IAM reports it, path included.
+    pub arn: String,
+    /// The ARN without the path: what aws-auth `rolearn` must hold.
+    pub principal_arn: String,
+    /// The role name.
+    pub name: String,
+    /// The IAM path, `/` when none.
+    pub path: String,
+    /// The account ID.
+    pub account: String,
+    /// IAM's unique ID (`AROA...`).
+    pub id: String,
+    /// Creation time, RFC 3339.
+    pub created: String,
+}
+
+/// An IAM user, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserInfo {
+    /// The user's ARN, path included (aws-auth `userarn` must match it exactly).
+    pub arn: String,
+    /// The user name.
+    pub name: String,
+    /// The IAM path, `/` when none.
+    pub path: String,
+    /// The account ID.
+    pub account: String,
+    /// IAM's unique ID (`AIDA...`).
+    pub id: String,
+    /// Creation time, RFC 3339.
+    pub created: String,
+}
+
+/// Splits `AWSReservedSSO_<PermissionSet>_<hex>` into the permission set and the suffix.
+/// Permission set names may themselves contain `_`; the suffix is the last part.
+pub fn parse_sso_role_name(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix(SSO_ROLE_NAME_PREFIX)?;
+    let (ps, suffix) = rest.rsplit_once('_')?;
+    (!ps.is_empty() && !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some((ps, suffix))
+}
+
+/// The path-less ARN of the IAM Identity Center role for `permission_set` in the session's
+/// account, e.g. `arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef`.
+///
+/// Lists every role under `/aws-reserved/sso.amazonaws.com/` (all pages).
+///
+/// # Errors
+/// [`AwsError::SsoRoleNotFound`] (listing the permission sets that exist),
+/// [`AwsError::SsoRoleAmbiguous`], or an IAM error (e.g. AccessDenied for iam:ListRoles).
+pub async fn sso_role_arn(session: &Session, permission_set: &str) -> Result<String, AwsError> {
+    let wanted = permission_set.trim();
+    let iam = session.iam_client();
+    let mut pages = iam
+        .list_roles()
+        .path_prefix(SSO_ROLE_PATH_PREFIX)
+        .into_paginator()
+        .send();
+    let mut matching = Vec::new();
+    let mut available = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            sdk_error(
+                e,
+                "iam:ListRoles",
+                session.endpoint_iam(),
+                session.redactor(),
+            )
+        })?;
+        for role in page.roles() {
+            let Some((ps, _)) = parse_sso_role_name(role.role_name()) else {
+                continue;
+            };
+            if ps == wanted {
+                matching.push(role.arn().to_string());
+            }
+            available.push(ps.to_string());
+        }
+    }
+    available.sort();
+    available.dedup();
+    match matching.len() {
+        0 => Err(AwsError::SsoRoleNotFound {
+            permission_set: wanted.to_string(),
+            account: session.account().to_string(),
+            available,
+        }),
+        1 => strip_role_path(&matching[0]),
+        _ => {
+            matching.sort();
+            Err(AwsError::SsoRoleAmbiguous {
+                permission_set: wanted.to_string(),
+                account: session.account().to_string(),
+                roles: matching,
+            })
+        }
+    }
+}
+
+/// `arn:P:iam::A:role/some/path/NAME` → `arn:P:iam::A:role/NAME`.
+pub fn strip_role_path(arn: &str) -> Result<String, AwsError> {
+    let a = parse_arn(arn)?;
+    let name = a
+        .resource
+        .strip_prefix("role/")
+        .filter(|_| a.service == "iam")
+        .and_then(|r| r.rsplit('/').next())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| AwsError::InvalidArn {
+            arn: arn.to_string(),
+            reason: "not an IAM role ARN".into(),
+        })?;
+    Ok(format!(
+        "arn:{}:iam::{}:role/{}",
+        a.partition, a.account, name
+    ))
+}
+
+/// The last path element of a name or ARN (`role/x/NAME`, `NAME`).
+fn plain_name(name_or_arn: &str) -> &str {
+    let s = name_or_arn.trim();
+    if s.starts_with("arn:") {
+        s.rsplit(['/', ':']).next().unwrap_or(s)
+    } else {
+        s
+    }
+}
+
+fn date(d: &DateTime) -> String {
+    d.fmt(DateTimeFormat::DateTime).unwrap_or_default()
+}
+
+fn account_of(arn: &str) -> String {
+    parse_arn(arn)
+        .map(|a| a.account.to_string())
+        .unwrap_or_default()
+}
+
+/// Looks up an IAM role by name (an ARN is accepted too: its last element is used).
+///
+/// # Errors
+/// [`AwsError::NoSuchRole`], or an IAM error.
+pub async fn iam_role(session: &Session, name: &str) -> Result<RoleInfo, AwsError> {
+    let name = plain_name(name);
+    let out = session
+        .iam_client()
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.code() == Some("NoSuchEntity") {
+                AwsError::NoSuchRole {
+                    name: name.to_string(),
+                    account: session.account().to_string(),
+                }
+            } else {
+                sdk_error(e, "iam:GetRole", session.endpoint_iam(), session.redactor())
+            }
+        })?;
+    let role = out.role().ok_or_else(|| AwsError::NoSuchRole {
+        name: name.to_string(),
+        account: session.account().to_string(),
+    })?;
+    Ok(RoleInfo {
+        principal_arn: strip_role_path(role.arn())?,
+        arn: role.arn().to_string(),
+        name: role.role_name().to_string(),
+        path: role.path().to_string(),
+        account: account_of(role.arn()),
+        id: role.role_id().to_string(),
+        created: date(role.create_date()),
+    })
+}
+
+/// Looks up an IAM user by name (an ARN is accepted too: its last element is used).
+///
+/// # Errors
+/// [`AwsError::NoSuchUser`], or an IAM error.
+pub async fn iam_user(session: &Session, name: &str) -> Result<UserInfo, AwsError> {
+    let name = plain_name(name);
+    let out = session
+        .iam_client()
+        .get_user()
+        .user_name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.code() == Some("NoSuchEntity") {
+                AwsError::NoSuchUser {
+                    name: name.to_string(),
+                    account: session.account().to_string(),
+                }
+            } else {
+                sdk_error(e, "iam:GetUser", session.endpoint_iam(), session.redactor())
+            }
+        })?;
+    let user = out.user().ok_or_else(|| AwsError::NoSuchUser {
+        name: name.to_string(),
+        account: session.account().to_string(),
+    })?;
+    Ok(UserInfo {
+        arn: user.arn().to_string(),
+        name: user.user_name().to_string(),
+        path: user.path().to_string(),
+        account: account_of(user.arn()),
+        id: user.user_id().to_string(),
+        created: date(user.create_date()),
+    })
+}
+
+/// Whether the principal an aws-auth entry names exists *and* that ARN would match it:
+/// a role by name (with or without its path), a user by name with the exact path,
+/// assumed-role ARNs via their role, the account root always.
+///
+/// # Errors
+/// An ARN that names no principal, a principal in another account
+/// ([`AwsError::OtherAccount`]), or an IAM error other than NoSuchEntity.
+pub async fn principal_exists(session: &Session, arn: &str) -> Result<bool, AwsError> {
+    let canonical = principal_arn(arn.trim())?;
+    let a = parse_arn(&canonical)?;
+    if a.account != session.account() {
+        return Err(AwsError::OtherAccount {
+            arn: arn.to_string(),
+            arn_account: a.account.to_string(),
+            account: session.account().to_string(),
+        });
+    }
+    if a.resource == "root" {
+        return Ok(true);
+    }
+    if a.resource.starts_with("role/") {
+        return match iam_role(session, &canonical).await {
+            Ok(r) => Ok(r.arn.eq_ignore_ascii_case(&canonical)
+                || r.principal_arn.eq_ignore_ascii_case(&canonical)),
+            Err(AwsError::NoSuchRole { .. }) => Ok(false),
+            Err(e) => Err(e),
+        };
+    }
+    if a.resource.starts_with("user/") {
+        return match iam_user(session, &canonical).await {
+            Ok(u) => Ok(u.arn.eq_ignore_ascii_case(&canonical)),
+            Err(AwsError::NoSuchUser { .. }) => Ok(false),
+            Err(e) => Err(e),
+        };
+    }
+    Err(AwsError::InvalidArn {
+        arn: arn.to_string(),
+        reason: "only roles, users and the account root can be looked up".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sso_role_names() {
+        assert_eq!(
+            parse_sso_role_name("AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef"),
+            Some(("AWSAdministratorAccess", "0123456789abcdef"))
+        );
+        assert_eq!(
+            parse_sso_role_name("AWSReservedSSO_Read_Only_abcdef0123456789"),
+            Some(("Read_Only", "abcdef0123456789"))
+        );
+        assert_eq!(parse_sso_role_name("AWSReservedSSO_Admin"), None);
+        assert_eq!(parse_sso_role_name("AWSReservedSSO_Admin_xyz"), None);
+        assert_eq!(parse_sso_role_name("Admin_0123"), None);
+    }
+
+    #[test]
+    fn strips_paths() {
+        assert_eq!(
+            strip_role_path(
+                "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef"
+            )
+            .unwrap(),
+            "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef"
+        );
+        assert!(strip_role_path("arn:aws:iam::123456789012:user/x").is_err());
+        assert_eq!(
+            plain_name("arn:aws:iam::123456789012:role/a/b/Name"),
+            "Name"
+        );
+        assert_eq!(plain_name(" Name "), "Name");
+    }
+}

@@ -1,0 +1,294 @@
+//! Who the caller is: [`Identity`], and the pure ARN rules the EKS authenticator applies.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::error::AwsError;
+
+/// How a session got its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialType {
+    /// `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`) from the environment.
+    AccessKey,
+    /// A profile of the shared config/credentials files (`AWS_PROFILE`, else `default`).
+    AwsProfile,
+    /// An IAM Identity Center (SSO) profile with a cached login.
+    Sso,
+}
+
+impl CredentialType {
+    /// Every type, in the order okctl lists them.
+    pub const ALL: [CredentialType; 3] = [
+        CredentialType::AccessKey,
+        CredentialType::AwsProfile,
+        CredentialType::Sso,
+    ];
+
+    /// The name used on the command line and in scripts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialType::AccessKey => "access-key",
+            CredentialType::AwsProfile => "aws-profile",
+            CredentialType::Sso => "sso",
+        }
+    }
+}
+
+impl fmt::Display for CredentialType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CredentialType {
+    type Err = AwsError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        CredentialType::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(t))
+            .ok_or_else(|| AwsError::InvalidCredentialType {
+                given: s.to_string(),
+            })
+    }
+}
+
+/// The verified caller, from STS GetCallerIdentity. Holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    /// The 12-digit account ID.
+    pub account: String,
+    /// The ARN STS reports (`arn:aws:sts::A:assumed-role/NAME/SESSION` for roles).
+    pub arn: String,
+    /// STS's UserId (`AIDA...` for users, `AROA...:SESSION` for roles).
+    pub user_id: String,
+    /// The ARN the EKS authenticator matches: assumed-role ARNs become `arn:aws:iam::A:role/NAME`.
+    pub principal_arn: String,
+    /// How the credentials were obtained.
+    pub credential_type: CredentialType,
+    /// The profile used, for the profile and SSO types.
+    pub profile: Option<String>,
+}
+
+/// The parts of an ARN: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+pub(crate) fn parse_arn(arn: &str) -> Result<Arn<'_>, AwsError> {
+    let bad = |reason: &str| AwsError::InvalidArn {
+        arn: arn.to_string(),
+        reason: reason.to_string(),
+    };
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(bad(
+            "an ARN has six `:`-separated parts: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE",
+        ));
+    };
+    if !partition.starts_with("aws") {
+        return Err(bad("the partition must be aws, aws-cn, aws-us-gov, ..."));
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("the account must be 12 digits"));
+    }
+    if resource.is_empty() {
+        return Err(bad("the resource part is empty"));
+    }
+    Ok(Arn {
+        partition,
+        service,
+        account,
+        resource,
+    })
+}
+
+/// The ARN the EKS authenticator (aws-iam-authenticator) matches for a caller ARN.
+///
+/// * `arn:P:sts::A:assumed-role/NAME/SESSION` → `arn:P:iam::A:role/NAME` (STS never shows a
+///   role's path, and a mapped ARN with a path never matches);
+/// * IAM user ARNs, paths included, and `arn:P:iam::A:root` are returned unchanged;
+/// * IAM role ARNs are returned unchanged (they never come from STS).
+///
+/// ```
+/// use okscript::aws::principal_arn;
+/// assert_eq!(
+///     principal_arn("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com").unwrap(),
+///     "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef",
+/// );
+/// ```
+pub fn principal_arn(arn: &str) -> Result<String, AwsError> {
+    let a = parse_arn(arn)?;
+    let bad = |reason: &str| AwsError::InvalidArn {
+        arn: arn.to_string(),
+        reason: reason.to_string(),
+    };
+    match a.service {
+        "sts" => {
+            if let Some(rest) = a.resource.strip_prefix("assumed-role/") {
+                let (role, session) = rest
+                    .split_once('/')
+                    .ok_or_else(|| bad("an assumed-role ARN ends in ROLE/SESSION"))?;
+                if role.is_empty() || session.is_empty() {
+                    return Err(bad("an assumed-role ARN ends in ROLE/SESSION"));
+                }
+                Ok(format!(
+                    "arn:{}:iam::{}:role/{}",
+                    a.partition, a.account, role
+                ))
+            } else if a.resource.starts_with("federated-user/") {
+                Ok(arn.to_string())
+            } else {
+                Err(bad(
+                    "an STS ARN is assumed-role/ROLE/SESSION or federated-user/NAME",
+                ))
+            }
+        }
+        "iam" => {
+            if a.resource == "root"
+                || a.resource.starts_with("user/")
+                || a.resource.starts_with("role/")
+            {
+                Ok(arn.to_string())
+            } else {
+                Err(bad("an IAM principal ARN is root, user/NAME or role/NAME"))
+            }
+        }
+        _ => Err(bad("only iam and sts ARNs name principals")),
+    }
+}
+
+/// The last path element of an IAM or STS principal, used to name sessions:
+/// the session of an assumed role, the user's name, or `root`.
+pub(crate) fn caller_short_name(arn: &str) -> String {
+    let Ok(a) = parse_arn(arn) else {
+        return "caller".into();
+    };
+    if let Some(rest) = a.resource.strip_prefix("assumed-role/") {
+        return rest
+            .split_once('/')
+            .map(|(role, session)| if session.is_empty() { role } else { session })
+            .unwrap_or(rest)
+            .to_string();
+    }
+    a.resource
+        .rsplit('/')
+        .next()
+        .unwrap_or(a.resource)
+        .to_string()
+}
+
+/// A valid role session name from any text: characters outside `[\w+=,.@-]` become `-`,
+/// the result has the `okscript-` prefix and is cut to 64 characters.
+pub fn default_session_name(caller: &str) -> String {
+    let cleaned: String = caller
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = format!("okscript-{cleaned}");
+    name.truncate(64);
+    name
+}
+
+/// Checks a caller-supplied role session name: 2–64 characters of `[\w+=,.@-]`.
+pub(crate) fn validate_session_name(name: &str) -> Result<(), AwsError> {
+    let bad = |reason: &str| AwsError::InvalidSessionName {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    };
+    if name.len() < 2 || name.len() > 64 {
+        return Err(bad("it must be 2 to 64 characters long"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c)))
+    {
+        return Err(bad(&format!("`{c}` is not allowed")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_type_parses() {
+        assert_eq!(
+            "sso".parse::<CredentialType>().unwrap(),
+            CredentialType::Sso
+        );
+        assert_eq!(
+            "access-key".parse::<CredentialType>().unwrap(),
+            CredentialType::AccessKey
+        );
+        assert_eq!(
+            "aws-profile".parse::<CredentialType>().unwrap(),
+            CredentialType::AwsProfile
+        );
+        let err = "profile".parse::<CredentialType>().unwrap_err().to_string();
+        assert!(err.contains("access-key, aws-profile, sso"), "{err}");
+    }
+
+    #[test]
+    fn principal_arns() {
+        assert_eq!(
+            principal_arn("arn:aws:sts::123456789012:assumed-role/Admin/alice").unwrap(),
+            "arn:aws:iam::123456789012:role/Admin"
+        );
+        assert_eq!(
+            principal_arn("arn:aws-cn:sts::123456789012:assumed-role/Admin/i-0abc").unwrap(),
+            "arn:aws-cn:iam::123456789012:role/Admin"
+        );
+        for same in [
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::123456789012:user/dev/team/alice",
+            "arn:aws:iam::123456789012:root",
+        ] {
+            assert_eq!(principal_arn(same).unwrap(), same);
+        }
+        assert!(principal_arn("arn:aws:sts::123456789012:assumed-role/Admin").is_err());
+        assert!(principal_arn("arn:aws:s3:::bucket").is_err());
+        assert!(principal_arn("arn:aws:iam::1234:user/x").is_err());
+        assert!(principal_arn("not an arn").is_err());
+    }
+
+    #[test]
+    fn session_names() {
+        assert_eq!(
+            caller_short_name("arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com"),
+            "alice@example.com"
+        );
+        assert_eq!(
+            caller_short_name("arn:aws:iam::123456789012:user/dev/bob"),
+            "bob"
+        );
+        assert_eq!(caller_short_name("arn:aws:iam::123456789012:root"), "root");
+        assert_eq!(default_session_name("a b/c!d"), "okscript-a-b-c-d");
+        let long = default_session_name(&"x".repeat(100));
+        assert_eq!(long.len(), 64);
+        assert!(validate_session_name(&long).is_ok());
+        assert!(validate_session_name("a").is_err());
+        assert!(validate_session_name("a b").is_err());
+    }
+}

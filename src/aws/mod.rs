@@ -1,0 +1,46 @@
+//! The AWS identity layer: logging in the way users already do (access keys, profiles, SSO),
+//! verifying who they are with STS, switching roles and profiles, and finding the IAM
+//! principals EKS access is granted to.
+//!
+//! Hermetic by construction: nothing here reads the process environment. The caller passes
+//! an [`AwsContext`] holding a snapshot of the relevant variables, and aws-config is handed
+//! a fake environment built from it, so `AWS_PROFILE`, `AWS_ENDPOINT_URL`, `HOME` and the
+//! rest come from the snapshot, never from `std::env`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), okscript::aws::AwsError> {
+//! use okscript::aws::{login, sso_role_arn, AwsContext, CredentialType};
+//! let ctx = AwsContext::new(std::env::vars()); // the caller takes the snapshot
+//! let session = login(&ctx, "sso".parse()?).await?;
+//! println!("{}", session.identity().principal_arn);
+//! let role = sso_role_arn(&session, "AWSAdministratorAccess").await?;
+//! # let _ = (role, CredentialType::Sso); Ok(()) }
+//! ```
+
+mod cluster;
+mod context;
+mod error;
+mod iam;
+mod identity;
+mod session;
+mod sha1;
+mod sso;
+
+pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
+pub use context::{AwsContext, FALLBACK_REGION, RELEVANT_ENV_VARS};
+pub use error::AwsError;
+pub use iam::{
+    iam_role, iam_user, parse_sso_role_name, principal_exists, sso_role_arn, strip_role_path,
+    RoleInfo, UserInfo, SSO_ROLE_NAME_PREFIX, SSO_ROLE_PATH_PREFIX,
+};
+pub use identity::{default_session_name, principal_arn, CredentialType, Identity};
+pub use session::{assume_profile, assume_role, login, whoami, Session};
+
+/// The AWS CLI v2 SSO cache file name for a session name (or, for legacy profiles, a start
+/// URL): `<sha1 hex>.json`. Exposed for tests and for okscript's own SSO login later.
+pub fn sso_cache_file_name(session_name_or_start_url: &str) -> String {
+    format!(
+        "{}.json",
+        sha1::sha1_hex(session_name_or_start_url.as_bytes())
+    )
+}

@@ -1,0 +1,6 @@
+//! Library-level tests of the AWS layer against a real moto server (one per test).
+
+mod cluster;
+mod iam;
+mod login;
+mod secrets;
