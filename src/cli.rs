@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
 use crate::access::plan;
+use crate::aws::{self, AwsContext, CredentialType};
 use crate::output::{Format, Printer};
+use crate::script::aws_fns::AwsSettings;
 use crate::script::{self, check, limits::Limits, RunOptions, Script};
 
 /// Exit code: success (and, with `--detailed-exitcode`, nothing to change).
@@ -98,6 +100,20 @@ pub struct RunArgs {
     /// Most seconds the script may run before it is stopped.
     #[arg(long, value_name = "SECS", default_value_t = Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// How login() logs in to AWS [default: OKSCRIPT_AWS_CREDENTIALS_TYPE, else
+    /// OKCTL_AWS_CREDENTIALS_TYPE, else aws-profile].
+    #[arg(short = 'a', long = "aws-credentials-type", value_name = "TYPE", value_parser = ["access-key", "aws-profile", "sso"])]
+    pub aws_credentials_type: Option<String>,
+    /// An okctl cluster declaration (cluster.yaml): the cluster's name, region and account.
+    /// A login to another account stops the script before it changes anything.
+    #[arg(short = 'c', long = "cluster-declaration", value_name = "FILE")]
+    pub cluster_declaration: Option<PathBuf>,
+    /// AWS region [default: AWS_REGION, else the cluster declaration's, else the profile's].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Print what okscript does on stderr (never secrets).
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 fn parse_set(text: &str) -> Result<(String, String), String> {
@@ -156,18 +172,80 @@ fn read_script(path: &Path, printer: &mut Printer) -> Option<Script> {
     }
 }
 
+/// Folds `-a`, `-c`, `--region` and the environment into the AWS settings; an error names
+/// the flag, variable or field that is wrong.
+fn aws_settings(args: &RunArgs, env: &BTreeMap<String, String>) -> Result<AwsSettings, String> {
+    let mut default_type = None;
+    let sources = [
+        (
+            "-a/--aws-credentials-type",
+            args.aws_credentials_type.clone(),
+        ),
+        (
+            "OKSCRIPT_AWS_CREDENTIALS_TYPE",
+            env.get("OKSCRIPT_AWS_CREDENTIALS_TYPE").cloned(),
+        ),
+        (
+            "OKCTL_AWS_CREDENTIALS_TYPE",
+            env.get("OKCTL_AWS_CREDENTIALS_TYPE").cloned(),
+        ),
+    ];
+    for (name, value) in sources {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            default_type = Some(
+                v.parse::<CredentialType>()
+                    .map_err(|e| format!("{name}: {e}"))?,
+            );
+            break;
+        }
+    }
+    let cluster = match &args.cluster_declaration {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read cluster declaration {}: {e}", path.display()))?;
+            let decl = aws::parse_cluster_declaration(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Some((path.display().to_string(), decl))
+        }
+    };
+    let mut ctx = AwsContext::new(env.clone());
+    if let Some(r) = &args.region {
+        ctx = ctx.with_region(r.clone());
+    } else if let Some((_, c)) = &cluster {
+        if !env.contains_key("AWS_REGION") {
+            ctx = ctx.with_region(c.region.clone());
+        }
+    }
+    Ok(AwsSettings {
+        ctx,
+        default_type,
+        cluster,
+    })
+}
+
 fn run(args: RunArgs) -> u8 {
     let format = match args.output {
         OutputArg::Text => Format::Text,
         OutputArg::Json => Format::Json,
     };
     let mut printer = Printer::stdio(format);
+    printer.verbose = args.verbose;
     let Some(script) = read_script(&args.script, &mut printer) else {
         return EXIT_USAGE;
     };
+    let env = std::env::vars().collect::<BTreeMap<_, _>>();
+    let aws = match aws_settings(&args, &env) {
+        Ok(a) => a,
+        Err(e) => {
+            printer.error(&e, None);
+            return EXIT_USAGE;
+        }
+    };
     let opts = RunOptions {
+        aws,
         args: args.set.into_iter().collect(),
-        env: std::env::vars().collect::<BTreeMap<_, _>>(),
+        env,
         target: args.target,
         dry_run: args.dry_run,
         limits: Limits {

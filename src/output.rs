@@ -23,6 +23,8 @@ pub struct Printer {
     pub printed: Vec<String>,
     /// Warnings and notes (kept for JSON).
     pub warnings: Vec<String>,
+    /// Whether `--verbose` lines are printed.
+    pub verbose: bool,
 }
 
 impl std::fmt::Debug for Printer {
@@ -51,6 +53,7 @@ impl Printer {
             err,
             printed: Vec::new(),
             warnings: Vec::new(),
+            verbose: false,
         }
     }
 
@@ -86,6 +89,13 @@ impl Printer {
     /// A note, on stderr.
     pub fn note(&mut self, message: &str) {
         self.diagnostic("note", message);
+    }
+
+    /// A `--verbose` line on stderr (never holds secrets: callers pass ARNs and names only).
+    pub fn verbose(&mut self, message: &str) {
+        if self.verbose {
+            let _ = writeln!(self.err, "verbose: {message}");
+        }
     }
 
     /// A line on stderr for the script's `debug`.

@@ -11,6 +11,7 @@ mod aws;
 mod check_fns;
 mod concurrency;
 mod fixtures;
+mod identity;
 mod limits;
 mod run;
 mod scripts;

@@ -14,6 +14,7 @@ use crate::access::plan::{self, Summary};
 
 fn stage(state: &Shared, intent: Intent, note: Option<String>) -> FnResult<bool> {
     let mut st = state.borrow_mut();
+    st.check_not_blocked()?;
     if let Some(n) = note {
         st.printer.note(&n);
     }
@@ -58,6 +59,9 @@ fn grant(
         _ => unreachable!("grant builds a grant"),
     };
     let changed = stage(state, intent, note)?;
+    if changed {
+        super::aws_fns::check_principal(state, &canonical);
+    }
     entry_map(state, kind, &canonical, changed)
 }
 
@@ -307,6 +311,7 @@ pub fn register(api: &mut Api, state: &Shared) {
         },
         move || -> FnResult<Dynamic> {
             let mut st = s.borrow_mut();
+            st.check_not_blocked()?;
             let dry = st.dry_run;
             let changes = st.changes()?;
             if dry {

@@ -4,6 +4,7 @@
 
 pub mod access_fns;
 pub mod api;
+pub mod aws_fns;
 pub mod check;
 pub mod errors;
 pub mod limits;
@@ -65,6 +66,8 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Resource limits.
     pub limits: Limits,
+    /// AWS settings.
+    pub aws: aws_fns::AwsSettings,
 }
 
 /// What a successful run did.
@@ -103,6 +106,7 @@ pub fn engine(
         docs: Vec::new(),
     };
     access_fns::register(&mut api, state);
+    aws_fns::register(&mut api, state);
     util_fns::register(&mut api, state);
     let docs = api.docs;
     (engine, docs)
@@ -133,6 +137,9 @@ fn detached_state() -> Shared {
             Box::new(std::io::sink()),
         ),
         commits: Vec::new(),
+        aws: aws_fns::AwsState::new(Default::default()),
+        protected: Vec::new(),
+        blocked: None,
     }))
 }
 
@@ -187,6 +194,9 @@ pub fn run(
         dry_run: opts.dry_run,
         printer,
         commits: Vec::new(),
+        aws: aws_fns::AwsState::new(opts.aws),
+        protected: Vec::new(),
+        blocked: None,
     }));
     let sources = Sources::default();
     sources

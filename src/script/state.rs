@@ -5,11 +5,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use crate::access::arn;
 use crate::changeset::{ChangeSet, Committed};
 use crate::output::Printer;
 use crate::targets;
 
 use super::api::{error_with_hint, FnResult};
+use super::aws_fns::AwsState;
 
 /// State shared by one run's script functions.
 #[derive(Debug)]
@@ -28,12 +30,40 @@ pub struct State {
     pub printer: Printer,
     /// Commits made by `apply()` during the run.
     pub commits: Vec<Committed>,
+    /// AWS settings, runtime and session.
+    pub aws: AwsState,
+    /// Match keys of the identities the script logged in as: not revocable without force.
+    pub protected: Vec<String>,
+    /// Set when the script must not change anything any more (wrong account), with why.
+    pub blocked: Option<String>,
 }
 
 /// The handle every registered function holds.
 pub type Shared = Rc<RefCell<State>>;
 
 impl State {
+    /// Protects the mapping of an identity the script logged in as.
+    pub fn protect(&mut self, principal_arn: &str) {
+        let key = arn::match_key(principal_arn);
+        if !self.protected.contains(&key) {
+            self.protected.push(key);
+        }
+        if let Some(c) = self.changes.as_mut() {
+            c.protected.keys = self.protected.clone();
+        }
+    }
+
+    /// An error when the script may no longer change anything.
+    pub fn check_not_blocked(&self) -> FnResult<()> {
+        match &self.blocked {
+            Some(why) => Err(error_with_hint(
+                format!("refusing to change aws-auth: {why}"),
+                "fix the login or the cluster declaration and run the script again",
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The change set, reading the target the first time.
     pub fn changes(&mut self) -> FnResult<&mut ChangeSet> {
         if self.changes.is_none() {
@@ -44,7 +74,9 @@ impl State {
                 ));
             };
             let target = targets::open(&spec).map_err(|e| e.to_string())?;
-            self.changes = Some(ChangeSet::new(target));
+            let mut changes = ChangeSet::new(target);
+            changes.protected.keys = self.protected.clone();
+            self.changes = Some(changes);
         }
         let changes = self.changes.as_mut().expect("set above");
         let warnings = changes.load().map_err(|e| match e.hint() {

@@ -1,0 +1,351 @@
+//! Script functions about AWS identity: log in the way the okctl runbook does, switch
+//! profiles and roles, and look principals up in IAM. Secrets stay in Rust: functions return
+//! identities and ARNs, never keys or tokens.
+
+use std::collections::BTreeMap;
+
+use rhai::{Dynamic, Map};
+
+use super::api::{self, error_with_hint, Api, FnDoc, FnResult};
+use super::state::{Shared, State};
+use crate::access::arn;
+use crate::aws::{
+    self, AwsContext, AwsError, ClusterDeclaration, CredentialType, Identity, Session,
+};
+
+/// AWS settings resolved once from flags, environment and the cluster declaration.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// The environment snapshot and region the AWS layer uses.
+    pub ctx: AwsContext,
+    /// `-a`, else `OKSCRIPT_AWS_CREDENTIALS_TYPE`, else `OKCTL_AWS_CREDENTIALS_TYPE`, else
+    /// `aws-profile`.
+    pub default_type: Option<CredentialType>,
+    /// `-c`: the okctl cluster declaration, and the file it came from.
+    pub cluster: Option<(String, ClusterDeclaration)>,
+}
+
+/// The AWS side of a run: its runtime (created on first use) and the current session.
+pub struct AwsState {
+    settings: AwsSettings,
+    runtime: Option<tokio::runtime::Runtime>,
+    session: Option<Session>,
+}
+
+impl std::fmt::Debug for AwsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsState")
+            .field("settings", &self.settings)
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+impl AwsState {
+    /// AWS state for a run; nothing starts until a script calls an AWS function.
+    pub fn new(settings: AwsSettings) -> AwsState {
+        AwsState {
+            settings,
+            runtime: None,
+            session: None,
+        }
+    }
+
+    /// The session, when the script has logged in.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// Runs a future on the run's runtime (Rhai is synchronous; the engine's thread blocks).
+    pub fn block_on<F: std::future::Future>(&mut self, fut: F) -> FnResult<F::Output> {
+        if self.runtime.is_none() {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the AWS runtime: {e}"))?;
+            self.runtime = Some(rt);
+        }
+        Ok(self.runtime.as_ref().expect("set above").block_on(fut))
+    }
+}
+
+/// An AWS error as a script error with its hint.
+pub fn aws_error(e: AwsError) -> Box<rhai::EvalAltResult> {
+    match e.hint() {
+        Some(h) => error_with_hint(&e, h),
+        None => e.to_string().into(),
+    }
+}
+
+fn identity_map(id: &Identity) -> Dynamic {
+    let mut m = Map::new();
+    m.insert("account".into(), id.account.clone().into());
+    m.insert("arn".into(), id.arn.clone().into());
+    m.insert("user_id".into(), id.user_id.clone().into());
+    m.insert("principal_arn".into(), id.principal_arn.clone().into());
+    m.insert("type".into(), id.credential_type.as_str().into());
+    m.insert(
+        "profile".into(),
+        id.profile.clone().map_or(Dynamic::UNIT, Dynamic::from),
+    );
+    m.into()
+}
+
+/// Makes `session` current: checks the cluster declaration's account, protects the caller's
+/// own mapping, and returns the identity.
+fn adopt(st: &mut State, session: Session) -> FnResult<Dynamic> {
+    let id = session.identity().clone();
+    if let Some((file, cluster)) = &st.aws.settings.cluster {
+        if cluster.account_id != id.account {
+            let why = format!(
+                "logged in to {} but {file} is for {}",
+                id.account, cluster.account_id
+            );
+            st.blocked = Some(why.clone());
+            return Err(error_with_hint(
+                format!("{why}: refusing to go on, so nothing is changed"),
+                format!(
+                    "log in to account {} (check AWS_PROFILE, or the -a/--aws-credentials-type you chose), or pass the cluster declaration of account {}",
+                    cluster.account_id, id.account
+                ),
+            ));
+        }
+    }
+    st.printer.verbose(&format!(
+        "logged in as {} ({}, account {})",
+        id.arn,
+        id.credential_type.as_str(),
+        id.account
+    ));
+    st.protect(&id.principal_arn);
+    st.aws.session = Some(session);
+    Ok(identity_map(&id))
+}
+
+fn parse_type(text: &str) -> FnResult<CredentialType> {
+    text.parse::<CredentialType>().map_err(aws_error)
+}
+
+fn session_or_login_hint(st: &State) -> FnResult<Session> {
+    st.aws.session.clone().ok_or_else(|| {
+        error_with_hint(
+            "not logged in to AWS",
+            "call login() first (or login(\"sso\"), login(\"access-key\"), assume_profile(\"NAME\"))",
+        )
+    })
+}
+
+/// Warns when a principal a script grants does not exist in IAM or lives in another
+/// account: the authenticator would silently never match it.
+pub fn check_principal(state: &Shared, canonical: &str) {
+    let mut st = state.borrow_mut();
+    let Some(session) = st.aws.session.clone() else {
+        return;
+    };
+    let Ok(p) = arn::parse_principal(canonical) else {
+        return;
+    };
+    if p.account != session.account() {
+        let msg = format!(
+            "{canonical} belongs to account {}, not to {} where you are logged in: okscript cannot check that it exists",
+            p.account,
+            session.account()
+        );
+        st.printer.warn(&msg);
+        return;
+    }
+    match st.aws.block_on(aws::principal_exists(&session, canonical)) {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
+            let msg = format!(
+                "{canonical} does not exist in IAM of account {}: a typo? the authenticator would never match it",
+                p.account
+            );
+            st.printer.warn(&msg);
+        }
+        Ok(Err(e)) => {
+            let msg = format!("could not check that {canonical} exists in IAM: {e}");
+            st.printer.warn(&msg);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Registers the AWS functions.
+pub fn register(api: &mut Api, state: &Shared) {
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "login",
+            params: "",
+            returns: "map",
+            doc: "Log in to AWS with the default credential type (-a, else OKSCRIPT_AWS_CREDENTIALS_TYPE, else OKCTL_AWS_CREDENTIALS_TYPE, else aws-profile) and verify it with STS; returns #{account, arn, user_id, principal_arn, type, profile}.",
+            example: r#"let me = login(); print(me.principal_arn);"#,
+        },
+        move || -> FnResult<Dynamic> {
+            let mut st = s.borrow_mut();
+            let t = st.aws.settings.default_type.unwrap_or(CredentialType::AwsProfile);
+            login_with(&mut st, t)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "login",
+            params: "type: string",
+            returns: "map",
+            doc: "Log in with \"access-key\" (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only), \"aws-profile\" (AWS_PROFILE or default) or \"sso\" (an SSO profile with a cached login), verified with STS.",
+            example: r#"let me = login("access-key");"#,
+        },
+        move |t: &str| -> FnResult<Dynamic> {
+            let t = parse_type(t)?;
+            login_with(&mut s.borrow_mut(), t)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "assume_profile",
+            params: "name: string",
+            returns: "map",
+            doc: "Switch to a named AWS profile (like `export AWS_PROFILE=name`), verify it and return the identity.",
+            example: r#"let me = assume_profile("myprofile");"#,
+        },
+        move |name: &str| -> FnResult<Dynamic> {
+            let mut st = s.borrow_mut();
+            let ctx = st.aws.settings.ctx.clone();
+            let session = st.aws.block_on(aws::assume_profile(&ctx, name))?.map_err(aws_error)?;
+            adopt(&mut st, session)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "assume_role",
+            params: "arn: string",
+            returns: "map",
+            doc: "STS AssumeRole from the current session (session name derived from the caller) and switch to it; returns the new identity.",
+            example: r#"let admin = assume_role("arn:aws:iam::123456789012:role/cluster-admin");"#,
+        },
+        move |role: &str| -> FnResult<Dynamic> { assume(&s, role, None) },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "assume_role",
+            params: "arn: string, session_name: string",
+            returns: "map",
+            doc: "STS AssumeRole with this session name (what {{SessionName}} expands to) and switch to it.",
+            example: r#"let admin = assume_role("arn:aws:iam::123456789012:role/cluster-admin", "ci-job-42");"#,
+        },
+        move |role: &str, name: &str| -> FnResult<Dynamic> { assume(&s, role, Some(name)) },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "whoami",
+            params: "",
+            returns: "map",
+            doc: "The current AWS identity, as login() returned it, without calling AWS again; an error when not logged in.",
+            example: r#"print(whoami().arn);"#,
+        },
+        move || -> FnResult<Dynamic> {
+            let st = s.borrow();
+            let session = session_or_login_hint(&st)?;
+            Ok(identity_map(session.identity()))
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "sso_role_arn",
+            params: "permission_set: string",
+            returns: "string",
+            doc: "The path-less ARN of the IAM Identity Center role for a permission set (AWSReservedSSO_<set>_<hex>), found in IAM; lists the sets that exist when none matches.",
+            example: r#"let role = sso_role_arn("AWSAdministratorAccess");"#,
+        },
+        move |ps: &str| -> FnResult<String> {
+            let mut st = s.borrow_mut();
+            let session = session_or_login_hint(&st)?;
+            st.aws.block_on(aws::sso_role_arn(&session, ps))?.map_err(aws_error)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "iam_role",
+            params: "name: string",
+            returns: "map",
+            doc: "An IAM role of the current account by name (or ARN): #{arn, principal_arn, name, path, account, id, created}.",
+            example: r#"let r = iam_role("ci-deployer"); grant_role(r.principal_arn, ["deployers"]);"#,
+        },
+        move |name: &str| -> FnResult<Dynamic> {
+            let mut st = s.borrow_mut();
+            let session = session_or_login_hint(&st)?;
+            let role = st.aws.block_on(aws::iam_role(&session, name))?.map_err(aws_error)?;
+            Ok(api::to_dynamic(&role))
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "iam_user",
+            params: "name: string",
+            returns: "map",
+            doc: "An IAM user of the current account by name (or ARN): #{arn, name, path, account, id, created}.",
+            example: r#"let u = iam_user("someone@email.com"); grant_user(u.arn, u.name, ["devs"]);"#,
+        },
+        move |name: &str| -> FnResult<Dynamic> {
+            let mut st = s.borrow_mut();
+            let session = session_or_login_hint(&st)?;
+            let user = st.aws.block_on(aws::iam_user(&session, name))?.map_err(aws_error)?;
+            Ok(api::to_dynamic(&user))
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "cluster",
+            params: "",
+            returns: "map",
+            doc: "The okctl cluster declaration given with -c: #{name, region, account_id}; an error when none was given.",
+            example: r#"print(`cluster ${cluster().name} in ${cluster().region}`);"#,
+        },
+        move || -> FnResult<Dynamic> {
+            let st = s.borrow();
+            let Some((_, c)) = &st.aws.settings.cluster else {
+                return Err(error_with_hint(
+                    "no cluster declaration was given",
+                    "pass -c/--cluster-declaration cluster.yaml",
+                ));
+            };
+            let mut m = BTreeMap::new();
+            m.insert("name", c.name.clone());
+            m.insert("region", c.region.clone());
+            m.insert("account_id", c.account_id.clone());
+            Ok(api::to_dynamic(&m))
+        },
+    );
+}
+
+fn login_with(st: &mut State, t: CredentialType) -> FnResult<Dynamic> {
+    let ctx = st.aws.settings.ctx.clone();
+    st.printer.verbose(&format!(
+        "logging in with {} (profile {})",
+        t.as_str(),
+        ctx.profile_name()
+    ));
+    let session = st.aws.block_on(aws::login(&ctx, t))?.map_err(aws_error)?;
+    adopt(st, session)
+}
+
+fn assume(state: &Shared, role: &str, name: Option<&str>) -> FnResult<Dynamic> {
+    let mut st = state.borrow_mut();
+    let session = session_or_login_hint(&st)?;
+    let next = st
+        .aws
+        .block_on(aws::assume_role(&session, role, name))?
+        .map_err(aws_error)?;
+    adopt(&mut st, next)
+}
