@@ -12,6 +12,7 @@ mod check_fns;
 mod concurrency;
 mod fixtures;
 mod identity;
+mod kubeconfig;
 mod limits;
 mod run;
 mod scripts;

@@ -208,6 +208,70 @@ pub enum AwsError {
         detail: String,
     },
 
+    /// There is no EKS cluster with this name in the region.
+    #[error("{}", cluster_not_found(.name, .region, .available))]
+    ClusterNotFound {
+        /// The cluster name asked for.
+        name: String,
+        /// The region searched.
+        region: String,
+        /// The clusters that do exist in the region, sorted; `None` when they could not be
+        /// listed (no eks:ListClusters permission).
+        available: Option<Vec<String>>,
+    },
+
+    /// The EKS cluster exists but is not serving (CREATING, DELETING, FAILED, PENDING).
+    #[error("EKS cluster `{name}` is {status}, not ACTIVE: it cannot be connected to yet")]
+    ClusterNotActive {
+        /// The cluster.
+        name: String,
+        /// Its status as EKS reports it.
+        status: String,
+    },
+
+    /// EKS described the cluster without something okscript needs to connect (endpoint, CA).
+    #[error("EKS cluster `{name}` has no usable {what}: {problem}")]
+    ClusterIncomplete {
+        /// The cluster.
+        name: String,
+        /// What is missing, e.g. `endpoint` or `certificate authority`.
+        what: &'static str,
+        /// Why it cannot be used.
+        problem: String,
+    },
+
+    /// An EKS cluster name that EKS would never accept (and that must not go into a header).
+    #[error("`{name}` is not a valid EKS cluster name: {reason}")]
+    InvalidClusterName {
+        /// The name given.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A region name that cannot be part of an endpoint host name.
+    #[error("`{region}` is not a valid AWS region name")]
+    InvalidRegion {
+        /// The region given.
+        region: String,
+    },
+
+    /// An endpoint override that cannot be used to build the token's URL.
+    #[error("the STS endpoint `{url}` cannot be used for an EKS token: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The EKS token could not be signed or is not one EKS would accept.
+    #[error("cannot create the EKS token: {detail}")]
+    TokenSigning {
+        /// What went wrong, with secrets removed.
+        detail: String,
+    },
+
     /// A field of the okctl cluster declaration is missing or wrong.
     #[error("the cluster declaration has a bad `{field}`: {problem}")]
     ClusterField {
@@ -244,6 +308,17 @@ fn sso_role_not_found(permission_set: &str, account: &str, available: &[String])
             "no IAM Identity Center role for permission set `{permission_set}` in account {account}; permission sets provisioned there: {}",
             available.join(", ")
         )
+    }
+}
+
+fn cluster_not_found(name: &str, region: &str, available: &Option<Vec<String>>) -> String {
+    match available.as_deref() {
+        None => format!("EKS cluster `{name}` does not exist in {region} (the clusters there could not be listed)"),
+        Some([]) => format!("EKS cluster `{name}` does not exist in {region}: the region has no EKS clusters"),
+        Some(list) => format!(
+            "EKS cluster `{name}` does not exist in {region}; the clusters there: {}",
+            list.join(", ")
+        ),
     }
 }
 
@@ -318,6 +393,31 @@ impl AwsError {
             }
             InvalidSessionName { .. } => {
                 "use 2 to 64 characters from letters, digits and + = , . @ _ -".into()
+            }
+            ClusterNotFound { region, .. } => format!(
+                "check the cluster name and the region (--region, AWS_REGION or metadata.region); `aws eks list-clusters --region {region}` lists them"
+            ),
+            ClusterNotActive { name, status } => match status.as_str() {
+                "CREATING" | "PENDING" => format!(
+                    "wait until it is ACTIVE (`aws eks wait cluster-active --name {name}`) and try again"
+                ),
+                "DELETING" => "the cluster is being deleted: pick another cluster".into(),
+                _ => "look at the cluster in the EKS console to see what failed".into(),
+            },
+            ClusterIncomplete { .. } => {
+                "check the cluster in the EKS console or with `aws eks describe-cluster`".into()
+            }
+            InvalidClusterName { .. } => {
+                "an EKS cluster name is 1 to 100 letters, digits, - and _, starting with a letter or digit".into()
+            }
+            InvalidRegion { .. } => {
+                "a region looks like eu-north-1; set it with --region or AWS_REGION".into()
+            }
+            InvalidEndpoint { .. } => {
+                "set AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL to a plain http(s)://host[:port] URL, or unset it to use AWS".into()
+            }
+            TokenSigning { .. } => {
+                "check the credentials with `aws sts get-caller-identity`; temporary credentials with a very long session token cannot be used for EKS".into()
             }
             ClusterYaml { .. } => "fix the YAML at the line shown".into(),
             ClusterField { field, .. } => match *field {

@@ -1,6 +1,6 @@
 //! The AWS identity layer: logging in the way users already do (access keys, profiles, SSO),
 //! verifying who they are with STS, switching roles and profiles, and finding the IAM
-//! principals EKS access is granted to.
+//! principals EKS access is granted to; describing EKS clusters and making their bearer tokens.
 //!
 //! Hermetic by construction: nothing here reads the process environment. The caller passes
 //! an [`AwsContext`] holding a snapshot of the relevant variables, and aws-config is handed
@@ -19,15 +19,20 @@
 
 mod cluster;
 mod context;
+mod eks;
 mod error;
 mod iam;
 mod identity;
 mod session;
 mod sha1;
 mod sso;
+mod token;
 
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
 pub use context::{AwsContext, FALLBACK_REGION, RELEVANT_ENV_VARS};
+pub use eks::{
+    describe_cluster, list_clusters, validate_cluster_name, ClusterInfo, SERVING_STATUSES,
+};
 pub use error::AwsError;
 pub use iam::{
     iam_role, iam_user, parse_sso_role_name, principal_exists, sso_role_arn, strip_role_path,
@@ -35,6 +40,10 @@ pub use iam::{
 };
 pub use identity::{default_session_name, principal_arn, CredentialType, Identity};
 pub use session::{assume_profile, assume_role, login, whoami, Session};
+pub use token::{
+    eks_token, sts_endpoint, EksToken, TokenOptions, CLUSTER_ID_HEADER,
+    EXEC_CREDENTIAL_API_VERSION, MAX_TOKEN_LEN, PRESIGN_EXPIRES, TOKEN_LIFETIME, TOKEN_PREFIX,
+};
 
 /// The AWS CLI v2 SSO cache file name for a session name (or, for legacy profiles, a start
 /// URL): `<sha1 hex>.json`. Exposed for tests and for okscript's own SSO login later.

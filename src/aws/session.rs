@@ -32,6 +32,7 @@ pub struct Session {
     region: String,
     endpoint_sts: Option<String>,
     endpoint_iam: Option<String>,
+    endpoint_eks: Option<String>,
     redactor: Redactor,
 }
 
@@ -42,6 +43,7 @@ impl fmt::Debug for Session {
             .field("region", &self.region)
             .field("endpoint_sts", &self.endpoint_sts)
             .field("endpoint_iam", &self.endpoint_iam)
+            .field("endpoint_eks", &self.endpoint_eks)
             .field("credentials", &"<redacted>")
             .finish()
     }
@@ -84,9 +86,13 @@ impl Session {
         aws_sdk_iam::Client::new(&self.sdk_config)
     }
 
+    /// An EKS client using this session's credentials (crate-only, like `sts_client`).
+    pub(crate) fn eks_client(&self) -> aws_sdk_eks::Client {
+        aws_sdk_eks::Client::new(&self.sdk_config)
+    }
+
     /// The SDK configuration, for other AWS modules of the crate (EKS, token signing).
     /// Not public: it leads to the credentials.
-    #[allow(dead_code)]
     pub(crate) fn sdk_config(&self) -> &SdkConfig {
         &self.sdk_config
     }
@@ -97,6 +103,16 @@ impl Session {
 
     pub(crate) fn endpoint_iam(&self) -> Option<String> {
         self.endpoint_iam.clone()
+    }
+
+    /// The STS endpoint override (`--endpoint-url`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`), if any.
+    pub(crate) fn endpoint_sts(&self) -> Option<String> {
+        self.endpoint_sts.clone()
+    }
+
+    /// The EKS endpoint override, if any.
+    pub(crate) fn endpoint_eks(&self) -> Option<String> {
+        self.endpoint_eks.clone()
     }
 }
 
@@ -227,6 +243,7 @@ pub async fn assume_role(
         region: session.region.clone(),
         endpoint_sts: session.endpoint_sts.clone(),
         endpoint_iam: session.endpoint_iam.clone(),
+        endpoint_eks: session.endpoint_eks.clone(),
         redactor,
     })
 }
@@ -419,6 +436,7 @@ async fn finish(
         region,
         endpoint_sts,
         endpoint_iam: ctx.endpoint_for("IAM"),
+        endpoint_eks: ctx.endpoint_for("EKS"),
         redactor,
     })
 }
@@ -511,7 +529,7 @@ where
 
 /// An error and its sources on one line, `a: b: c`, skipping a source whose text the
 /// previous one already shows.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {

@@ -97,3 +97,66 @@ async fn sessions_contexts_and_errors_never_show_secrets() {
     );
     assert_error_clean(&err);
 }
+
+#[tokio::test]
+async fn the_token_path_never_shows_the_secret_key() {
+    use okscript::aws::{eks_token, TokenOptions};
+    let moto = MotoServer::start();
+    let home = TestHome::new();
+    let vars = [
+        ("AWS_ACCESS_KEY_ID", "AKIAKNOWNKEY00000000"),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ("AWS_SESSION_TOKEN", TOKEN),
+    ];
+    let session = login(&home.ctx(Some(&moto), &vars), CredentialType::AccessKey)
+        .await
+        .unwrap();
+    let token = eks_token(&session, "my-cluster", &TokenOptions::default())
+        .await
+        .unwrap();
+    // Debug shows neither the token nor anything in it
+    let shown = format!("{token:?}");
+    assert_clean("EksToken Debug", &shown);
+    assert!(!shown.contains(token.token()), "{shown}");
+    assert!(!shown.contains("k8s-aws-v1."), "{shown}");
+    // the token carries the signature and (by design, like the AWS CLI's) the session
+    // token, never the secret key
+    let url = crate::support::token_url(token.token());
+    assert!(!url.contains(SECRET), "{url}");
+    assert!(!token.token().contains(SECRET));
+    assert!(!token.exec_credential_json().contains(SECRET));
+    assert!(url.contains("X-Amz-Signature="));
+    assert!(url.contains(&format!("X-Amz-Security-Token={TOKEN}")));
+
+    // errors on the token path
+    let err = eks_token(&session, "bad name", &TokenOptions::default())
+        .await
+        .unwrap_err();
+    assert_error_clean(&err);
+    let err = eks_token(
+        &session,
+        "c",
+        &TokenOptions {
+            region: Some("Not A Region".into()),
+            ..TokenOptions::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AwsError::InvalidRegion { .. }), "{err:?}");
+    assert_error_clean(&err);
+    // an assume-role that AWS refuses (auth enforced, our key unknown)
+    create_user_with_key(&moto, "someone", None, false).await;
+    moto.enforce_auth();
+    let err = eks_token(
+        &session,
+        "c",
+        &TokenOptions {
+            role_arn: Some("arn:aws:iam::123456789012:role/nope".into()),
+            ..TokenOptions::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_error_clean(&err);
+}

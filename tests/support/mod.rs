@@ -270,3 +270,259 @@ pub fn rfc3339_from_now(secs: i64) -> String {
         .fmt(aws_sdk_sts::primitives::DateTimeFormat::DateTime)
         .unwrap()
 }
+
+/// An EKS client that seeds moto, in `region`.
+pub fn admin_eks(moto: &MotoServer, region: &str) -> aws_sdk_eks::Client {
+    let config = admin_config(
+        moto,
+        Credentials::new("AKIDADMIN", "admin-secret", None, None, "test"),
+    )
+    .to_builder()
+    .region(aws_types::region::Region::new(region.to_string()))
+    .build();
+    aws_sdk_eks::Client::new(&config)
+}
+
+/// Creates an EKS cluster in moto (always ACTIVE there); returns its ARN.
+pub async fn create_cluster(moto: &MotoServer, region: &str, name: &str) -> String {
+    let out = admin_eks(moto, region)
+        .create_cluster()
+        .name(name)
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/eks-cluster"))
+        .resources_vpc_config(
+            aws_sdk_eks::types::VpcConfigRequest::builder()
+                .subnet_ids("subnet-1")
+                .build(),
+        )
+        .version("1.31")
+        .send()
+        .await
+        .expect("create cluster");
+    out.cluster().unwrap().arn().unwrap().to_string()
+}
+
+/// The URL inside an EKS token (`k8s-aws-v1.` + base64url without padding).
+pub fn token_url(token: &str) -> String {
+    use base64::Engine as _;
+    let b64 = token
+        .strip_prefix("k8s-aws-v1.")
+        .unwrap_or_else(|| panic!("no k8s-aws-v1. prefix: {token}"));
+    assert!(!b64.contains('='), "padding in the token");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(b64)
+        .expect("base64url");
+    String::from_utf8(bytes).expect("UTF-8 URL")
+}
+
+/// The query parameters of a URL, percent-decoded, in order.
+pub fn query_params(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).expect("percent escape"));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Checks a presigned URL's SigV4 signature independently of aws-sigv4 and botocore:
+/// a few lines of Python stdlib (hmac, hashlib) rebuild the canonical request from the
+/// URL, the secret and the `x-k8s-aws-id` value. Returns `valid` or `INVALID ...`.
+pub fn verify_presigned(url: &str, secret: &str, cluster: &str) -> String {
+    const SCRIPT: &str = r#"
+import sys, hmac, hashlib, urllib.parse
+url, secret, cluster = sys.argv[1:4]
+u = urllib.parse.urlsplit(url)
+params = urllib.parse.parse_qsl(u.query, keep_blank_values=True, strict_parsing=True)
+p = dict(params)
+assert len(p) == len(params), "duplicated query parameter"
+enc = lambda s: urllib.parse.quote(s, safe="-_.~")
+canonical_query = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(params) if k != "X-Amz-Signature")
+headers = {"host": u.netloc, "x-k8s-aws-id": cluster}
+signed = p["X-Amz-SignedHeaders"]
+canonical_headers = "".join(f"{h}:{headers[h]}\n" for h in signed.split(";"))
+creq = "\n".join(["GET", u.path or "/", canonical_query, canonical_headers, signed, hashlib.sha256(b"").hexdigest()])
+key_id, date, region, service, term = p["X-Amz-Credential"].split("/")
+to_sign = "\n".join(["AWS4-HMAC-SHA256", p["X-Amz-Date"], f"{date}/{region}/{service}/{term}", hashlib.sha256(creq.encode()).hexdigest()])
+h = lambda k, m: hmac.new(k, m.encode(), hashlib.sha256).digest()
+k = h(h(h(h(("AWS4" + secret).encode(), date), region), service), term)
+calc = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+print("valid" if calc == p["X-Amz-Signature"] else f"INVALID: computed {calc}")
+"#;
+    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let out = std::process::Command::new(python)
+        .args(["-c", SCRIPT, url, secret, cluster])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "verifier failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The server side of an EKS token (`tests/support/sts_verifier.py`): checks a presigned
+/// GetCallerIdentity GET the way STS does and answers with the caller's ARN.
+pub struct StsVerifier {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl StsVerifier {
+    /// Starts one that knows these `(access key id, secret, caller ARN)`.
+    pub fn start(keys: &[(&str, &str, &str)]) -> StsVerifier {
+        use std::io::BufRead;
+        let map: serde_json::Map<String, serde_json::Value> = keys
+            .iter()
+            .map(|(k, s, a)| (k.to_string(), serde_json::json!([s, a])))
+            .collect();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sts_verifier.py");
+        let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".to_string());
+        let mut child = std::process::Command::new(python)
+            .arg(script)
+            .env(
+                "STS_VERIFIER_KEYS",
+                serde_json::Value::Object(map).to_string(),
+            )
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start sts_verifier.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("sts_verifier.py said {line:?}"));
+        StsVerifier { child, port }
+    }
+
+    /// Replays `url` (path and query, and its host as the Host header) to this server.
+    pub fn get(&self, url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        use std::io::Read;
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .expect("an http(s) URL");
+        let (host, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut req = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for StsVerifier {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTPS stand-in for a Kubernetes API server (`tests/support/tls_apiserver.py`) that
+/// records the Authorization header of every request.
+pub struct TlsApiServer {
+    child: std::process::Child,
+    port: u16,
+    ca: PathBuf,
+    auth_log: PathBuf,
+}
+
+impl TlsApiServer {
+    /// Starts one, keeping its certificate and log in `dir`.
+    pub fn start(dir: &Path) -> TlsApiServer {
+        let ca = dir.join("apiserver-ca.pem");
+        let auth_log = dir.join("apiserver-auth.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tls_apiserver.py");
+        let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".to_string());
+        let mut child = std::process::Command::new(python)
+            .arg(script)
+            .arg(&ca)
+            .arg(&auth_log)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start tls_apiserver.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("tls_apiserver.py said {line:?}"));
+        TlsApiServer {
+            child,
+            port,
+            ca,
+            auth_log,
+        }
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's self-signed certificate, PEM.
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(&self.ca).unwrap()
+    }
+
+    /// The Authorization header of each request so far (empty string when none was sent).
+    pub fn authorizations(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.auth_log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for TlsApiServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,302 @@
+//! EKS clusters: what okscript needs to connect to one (endpoint, CA, region, mode).
+
+use aws_sdk_eks::types::Cluster;
+use base64::Engine as _;
+use serde::Serialize;
+
+use super::error::AwsError;
+use super::identity::parse_arn;
+use super::session::{sdk_error, Session};
+
+/// An EKS cluster, as plain data: everything needed to reach its API server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterInfo {
+    /// The cluster name.
+    pub name: String,
+    /// The cluster ARN, `arn:aws:eks:REGION:ACCOUNT:cluster/NAME`.
+    pub arn: String,
+    /// The region the cluster lives in (from the ARN, else the session's).
+    pub region: String,
+    /// The API server URL, `https://....eks.amazonaws.com`.
+    pub endpoint: String,
+    /// The cluster CA exactly as EKS returns it: base64 of a PEM bundle. This is what a
+    /// kubeconfig's `certificate-authority-data` holds.
+    pub certificate_authority_data: String,
+    /// The decoded CA bundle when it is PEM text (`-----BEGIN CERTIFICATE-----`); `None`
+    /// when the data is valid base64 of something else (moto returns random bytes).
+    pub certificate_authority_pem: Option<String>,
+    /// `ACTIVE` or `UPDATING` (other states are errors).
+    pub status: String,
+    /// `accessConfig.authenticationMode`: `CONFIG_MAP`, `API_AND_CONFIG_MAP` or `API`;
+    /// `None` when EKS does not say (older clusters, and moto).
+    pub authentication_mode: Option<String>,
+    /// The Kubernetes version, e.g. `1.31`.
+    pub version: Option<String>,
+}
+
+/// The statuses in which a cluster's API server answers. `UPDATING` is one: a version
+/// upgrade or a config change keeps the endpoint up (the AWS CLI's `update-kubeconfig`
+/// accepts it too).
+pub const SERVING_STATUSES: [&str; 2] = ["ACTIVE", "UPDATING"];
+
+/// Describes the EKS cluster `name` in the session's region (EKS DescribeCluster).
+///
+/// # Errors
+/// [`AwsError::ClusterNotFound`] listing the clusters that exist in the region (EKS
+/// ListClusters, when allowed), [`AwsError::ClusterNotActive`] naming the status of a cluster that is
+/// CREATING, DELETING, FAILED or PENDING, [`AwsError::ClusterIncomplete`] when the endpoint
+/// or CA is missing or not base64, [`AwsError::InvalidClusterName`], or an AWS error.
+pub async fn describe_cluster(session: &Session, name: &str) -> Result<ClusterInfo, AwsError> {
+    validate_cluster_name(name)?;
+    let eks = session.eks_client();
+    let out = eks.describe_cluster().name(name).send().await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return Err(AwsError::ClusterNotFound {
+                name: name.to_string(),
+                region: session.region().to_string(),
+                // a caller allowed DescribeCluster but not ListClusters still learns the
+                // cluster is missing
+                available: list_clusters(session).await.ok(),
+            });
+        }
+        Err(e) => {
+            return Err(sdk_error(
+                e,
+                "eks:DescribeCluster",
+                session.endpoint_eks(),
+                session.redactor(),
+            ))
+        }
+    };
+    let cluster = out.cluster().ok_or_else(|| AwsError::Api {
+        operation: "eks:DescribeCluster",
+        code: "IncompleteResponse".into(),
+        message: "the response has no cluster".into(),
+    })?;
+    cluster_info(cluster, name, session.region())
+}
+
+/// The names of the EKS clusters in the session's region, sorted (EKS ListClusters, all pages).
+///
+/// # Errors
+/// An AWS error (e.g. AccessDenied for eks:ListClusters).
+pub async fn list_clusters(session: &Session) -> Result<Vec<String>, AwsError> {
+    let mut pages = session.eks_client().list_clusters().into_paginator().send();
+    let mut names = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            sdk_error(
+                e,
+                "eks:ListClusters",
+                session.endpoint_eks(),
+                session.redactor(),
+            )
+        })?;
+        names.extend(page.clusters().iter().cloned());
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Checks an EKS cluster name: 1–100 characters, letters, digits, `-` and `_`, starting
+/// with a letter or digit (EKS's own rule). Names are also sent as a header value in the
+/// token, so nothing else may pass.
+///
+/// # Errors
+/// [`AwsError::InvalidClusterName`].
+pub fn validate_cluster_name(name: &str) -> Result<(), AwsError> {
+    let bad = |reason: &str| AwsError::InvalidClusterName {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    };
+    if name.is_empty() || name.len() > 100 {
+        return Err(bad("it must be 1 to 100 characters long"));
+    }
+    if !name.as_bytes()[0].is_ascii_alphanumeric() {
+        return Err(bad("it must start with a letter or a digit"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(bad(&format!("`{c}` is not allowed")));
+    }
+    Ok(())
+}
+
+/// Turns EKS's description into a [`ClusterInfo`], refusing a cluster that does not serve.
+pub(crate) fn cluster_info(
+    cluster: &Cluster,
+    asked: &str,
+    session_region: &str,
+) -> Result<ClusterInfo, AwsError> {
+    let name = cluster.name().unwrap_or(asked).to_string();
+    let status = cluster
+        .status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|| "UNKNOWN".into());
+    if !SERVING_STATUSES.contains(&status.as_str()) {
+        return Err(AwsError::ClusterNotActive { name, status });
+    }
+    let incomplete = |what: &'static str, problem: &str| AwsError::ClusterIncomplete {
+        name: name.clone(),
+        what,
+        problem: problem.to_string(),
+    };
+    let arn = cluster.arn().unwrap_or_default().to_string();
+    let region = parse_arn(&arn)
+        .ok()
+        .and_then(|_| arn.split(':').nth(3).map(str::to_string))
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| session_region.to_string());
+    let endpoint = cluster
+        .endpoint()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| incomplete("endpoint", "EKS reported none"))?;
+    if !endpoint.starts_with("https://") {
+        return Err(incomplete(
+            "endpoint",
+            &format!("`{endpoint}` is not an https:// URL"),
+        ));
+    }
+    let ca_data: String = cluster
+        .certificate_authority()
+        .and_then(|c| c.data())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if ca_data.is_empty() {
+        return Err(incomplete("certificate authority", "EKS reported none"));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(&ca_data)
+        .map_err(|e| incomplete("certificate authority", &format!("it is not base64 ({e})")))?;
+    let pem = String::from_utf8(decoded)
+        .ok()
+        .filter(|t| t.contains("-----BEGIN CERTIFICATE-----"));
+    Ok(ClusterInfo {
+        name,
+        arn,
+        region,
+        endpoint: endpoint.to_string(),
+        certificate_authority_data: ca_data,
+        certificate_authority_pem: pem,
+        status,
+        authentication_mode: cluster
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_string()),
+        version: cluster.version().map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_eks::types::{
+        AccessConfigResponse, AuthenticationMode, Certificate, ClusterStatus,
+    };
+
+    const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    fn cluster(status: ClusterStatus) -> Cluster {
+        Cluster::builder()
+            .name("prod")
+            .arn("arn:aws:eks:eu-north-1:123456789012:cluster/prod")
+            .endpoint("https://ABC.gr7.eu-north-1.eks.amazonaws.com")
+            .certificate_authority(
+                Certificate::builder()
+                    .data(base64::engine::general_purpose::STANDARD.encode(PEM))
+                    .build(),
+            )
+            .status(status)
+            .version("1.31")
+            .access_config(
+                AccessConfigResponse::builder()
+                    .authentication_mode(AuthenticationMode::ApiAndConfigMap)
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn active_cluster() {
+        let info = cluster_info(&cluster(ClusterStatus::Active), "prod", "eu-west-1").unwrap();
+        assert_eq!(info.region, "eu-north-1", "the ARN's region wins");
+        assert_eq!(info.certificate_authority_pem.as_deref(), Some(PEM));
+        assert_eq!(
+            info.authentication_mode.as_deref(),
+            Some("API_AND_CONFIG_MAP")
+        );
+        assert_eq!(info.version.as_deref(), Some("1.31"));
+        assert_eq!(info.status, "ACTIVE");
+        assert!(cluster_info(&cluster(ClusterStatus::Updating), "prod", "x").is_ok());
+    }
+
+    #[test]
+    fn not_serving_names_status() {
+        for (s, word) in [
+            (ClusterStatus::Creating, "CREATING"),
+            (ClusterStatus::Deleting, "DELETING"),
+            (ClusterStatus::Failed, "FAILED"),
+            (ClusterStatus::Pending, "PENDING"),
+        ] {
+            let err = cluster_info(&cluster(s), "prod", "eu-north-1").unwrap_err();
+            assert!(
+                matches!(&err, AwsError::ClusterNotActive { status, .. } if status == word),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains(word), "{err}");
+            assert!(err.hint().is_some());
+        }
+    }
+
+    #[test]
+    fn bad_ca_and_endpoint() {
+        let mut c = cluster(ClusterStatus::Active);
+        c.certificate_authority = Some(Certificate::builder().data("not base64!").build());
+        let err = cluster_info(&c, "prod", "eu-north-1").unwrap_err();
+        assert!(err.to_string().contains("not base64"), "{err}");
+        let mut c = cluster(ClusterStatus::Active);
+        c.endpoint = None;
+        let err = cluster_info(&c, "prod", "eu-north-1").unwrap_err();
+        assert!(err.to_string().contains("endpoint"), "{err}");
+    }
+
+    #[test]
+    fn not_found_messages() {
+        let err = |available| AwsError::ClusterNotFound {
+            name: "staging".into(),
+            region: "eu-north-1".into(),
+            available,
+        };
+        assert_eq!(
+            err(None).to_string(),
+            "EKS cluster `staging` does not exist in eu-north-1 (the clusters there could not be listed)"
+        );
+        assert!(err(Some(vec![]))
+            .to_string()
+            .contains("has no EKS clusters"));
+        assert!(err(Some(vec!["a".into(), "b".into()]))
+            .to_string()
+            .ends_with("the clusters there: a, b"));
+    }
+
+    #[test]
+    fn cluster_names() {
+        for ok in ["prod", "a", "my-cluster_2", "0abc"] {
+            assert!(validate_cluster_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-x", "a b", "a\r\nx-evil: 1", &"x".repeat(101), "ü"] {
+            assert!(validate_cluster_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

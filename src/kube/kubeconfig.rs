@@ -1,0 +1,949 @@
+//! Adding an EKS cluster to a kubeconfig, the way `aws eks update-kubeconfig` does, but
+//! with `okscript token` as the exec plugin.
+//!
+//! Pure functions over text ([`merge_kubeconfig`], [`to_yaml`]) plus a thin file layer
+//! ([`update_kubeconfig_file`]). Everything in the file that okscript does not own survives:
+//! other clusters, users and contexts, preferences, extensions and unknown fields, in their
+//! order. What does not survive, as with `kubectl config set-*`: comments, anchors and the
+//! original quoting and layout, since the file is written out again from its data.
+//!
+//! The output is deterministic (same data, same bytes), so running twice with the same
+//! inputs leaves the file byte-for-byte unchanged, and the second run does not write at all.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use crate::aws::ClusterInfo;
+
+/// The `apiVersion` of the exec plugin's `ExecCredential`.
+pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
+
+/// The command the exec plugin runs unless told otherwise.
+pub const DEFAULT_COMMAND: &str = "okscript";
+
+/// Everything that can go wrong while reading or writing a kubeconfig.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KubeconfigError {
+    /// The existing kubeconfig is not valid YAML; it was left as it is.
+    #[error("{}is not valid YAML at line {line}, column {column}: {detail}; it was left unchanged", in_file(.file))]
+    Malformed {
+        /// The file, when the text came from one.
+        file: Option<PathBuf>,
+        /// 1-based line of the problem.
+        line: u64,
+        /// 1-based column of the problem.
+        column: u64,
+        /// The parser's message.
+        detail: String,
+    },
+
+    /// The existing kubeconfig is YAML, but not shaped like a kubeconfig; it was left as it is.
+    #[error("{}is not a usable kubeconfig: {reason}; it was left unchanged", in_file(.file))]
+    NotAKubeconfig {
+        /// The file, when the text came from one.
+        file: Option<PathBuf>,
+        /// What is wrong, naming the field.
+        reason: String,
+    },
+
+    /// What was asked to be written is not valid (empty name, server not a URL, CA not base64).
+    #[error("cannot add `{field}` to a kubeconfig: {reason}")]
+    InvalidEntry {
+        /// The field of [`KubeconfigEntry`].
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The kubeconfig file exists but could not be read.
+    #[error("cannot read the kubeconfig {path}: {detail}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why (the I/O error).
+        detail: String,
+    },
+
+    /// The kubeconfig could not be written (the old file, if any, is untouched).
+    #[error("cannot write the kubeconfig {path}: {detail}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why (the I/O error).
+        detail: String,
+    },
+}
+
+fn in_file(file: &Option<PathBuf>) -> String {
+    match file {
+        Some(p) => format!("the kubeconfig {} ", p.display()),
+        None => "the kubeconfig ".into(),
+    }
+}
+
+impl KubeconfigError {
+    /// Advice for the person at the terminal, printed after the error as `hint: ...`.
+    pub fn hint(&self) -> Option<String> {
+        use KubeconfigError::*;
+        Some(match self {
+            Malformed { line, .. } => format!(
+                "fix line {line} of the file (or move the file away to start a new one); okscript never overwrites a kubeconfig it cannot read"
+            ),
+            NotAKubeconfig { .. } => {
+                "fix the field named, or point KUBECONFIG / --kubeconfig at another file".into()
+            }
+            InvalidEntry { .. } => return None,
+            Read { .. } | Write { .. } => {
+                "check the file's and its directory's permissions, or point KUBECONFIG / --kubeconfig elsewhere".into()
+            }
+        })
+    }
+
+    fn with_file(self, path: &Path) -> Self {
+        match self {
+            KubeconfigError::Malformed {
+                line,
+                column,
+                detail,
+                ..
+            } => KubeconfigError::Malformed {
+                file: Some(path.to_path_buf()),
+                line,
+                column,
+                detail,
+            },
+            KubeconfigError::NotAKubeconfig { reason, .. } => KubeconfigError::NotAKubeconfig {
+                file: Some(path.to_path_buf()),
+                reason,
+            },
+            other => other,
+        }
+    }
+}
+
+/// One EKS cluster as a kubeconfig cluster + user + context, the user's exec plugin being
+/// `okscript token --cluster NAME [--region R] [--role-arn ARN]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeconfigEntry {
+    /// The EKS cluster name (what `okscript token --cluster` gets).
+    pub cluster: String,
+    /// The name of the `clusters[]` and `users[]` entries; the cluster ARN by default, as
+    /// `aws eks update-kubeconfig` does.
+    pub entry_name: String,
+    /// The name of the `contexts[]` entry (and `current-context`): the alias, else `entry_name`.
+    pub context_name: String,
+    /// The API server URL.
+    pub server: String,
+    /// The cluster CA, base64 (as EKS returns it).
+    pub certificate_authority_data: String,
+    /// `--region` for the token command.
+    pub region: Option<String>,
+    /// `--role-arn` for the token command.
+    pub role_arn: Option<String>,
+    /// `AWS_PROFILE` for the token command's environment.
+    pub profile: Option<String>,
+    /// The command to run, [`DEFAULT_COMMAND`] unless set.
+    pub command: String,
+}
+
+impl KubeconfigEntry {
+    /// An entry for an EKS cluster: entries named by its ARN, `--region` its region.
+    pub fn for_cluster(info: &ClusterInfo) -> Self {
+        let entry_name = if info.arn.is_empty() {
+            info.name.clone()
+        } else {
+            info.arn.clone()
+        };
+        KubeconfigEntry {
+            cluster: info.name.clone(),
+            context_name: entry_name.clone(),
+            entry_name,
+            server: info.endpoint.clone(),
+            certificate_authority_data: info.certificate_authority_data.clone(),
+            region: Some(info.region.clone()),
+            role_arn: None,
+            profile: None,
+            command: DEFAULT_COMMAND.to_string(),
+        }
+    }
+
+    /// Names the context `alias` instead of the cluster ARN.
+    #[must_use]
+    pub fn with_alias(mut self, alias: impl Into<String>) -> Self {
+        self.context_name = alias.into();
+        self
+    }
+
+    /// Adds `--role-arn` to the token command.
+    #[must_use]
+    pub fn with_role_arn(mut self, role_arn: impl Into<String>) -> Self {
+        self.role_arn = Some(role_arn.into());
+        self
+    }
+
+    /// Sets `AWS_PROFILE` in the token command's environment.
+    #[must_use]
+    pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    fn validate(&self) -> Result<(), KubeconfigError> {
+        let bad = |field: &'static str, reason: &str| {
+            Err(KubeconfigError::InvalidEntry {
+                field,
+                reason: reason.to_string(),
+            })
+        };
+        if let Err(e) = crate::aws::validate_cluster_name(&self.cluster) {
+            return bad("cluster", &e.to_string());
+        }
+        for (field, value) in [
+            ("entry_name", &self.entry_name),
+            ("context_name", &self.context_name),
+            ("command", &self.command),
+        ] {
+            if value.trim().is_empty() {
+                return bad(field, "it is empty");
+            }
+        }
+        let host = self
+            .server
+            .strip_prefix("https://")
+            .or_else(|| self.server.strip_prefix("http://"));
+        if !host.is_some_and(|h| !h.is_empty() && !h.starts_with('/')) {
+            return bad("server", "it must be an https:// URL with a host");
+        }
+        if self.certificate_authority_data.is_empty()
+            || base64::engine::general_purpose::STANDARD
+                .decode(&self.certificate_authority_data)
+                .is_err()
+        {
+            return bad("certificate_authority_data", "it must be non-empty base64");
+        }
+        for (field, value) in [
+            ("region", &self.region),
+            ("role_arn", &self.role_arn),
+            ("profile", &self.profile),
+        ] {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.trim().is_empty() || v.chars().any(char::is_control))
+            {
+                return bad(field, "it is empty or holds control characters");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The exec plugin's arguments: `token --cluster NAME [--region R] [--role-arn ARN]`.
+pub fn exec_args(entry: &KubeconfigEntry) -> Vec<String> {
+    let mut args = vec![
+        "token".to_string(),
+        "--cluster".to_string(),
+        entry.cluster.clone(),
+    ];
+    if let Some(r) = &entry.region {
+        args.extend(["--region".to_string(), r.clone()]);
+    }
+    if let Some(r) = &entry.role_arn {
+        args.extend(["--role-arn".to_string(), r.clone()]);
+    }
+    args
+}
+
+/// The `user.exec` stanza, keys in kubectl's (alphabetical) order.
+fn exec_stanza(entry: &KubeconfigEntry) -> Value {
+    let mut exec = Map::new();
+    exec.insert("apiVersion".into(), EXEC_API_VERSION.into());
+    exec.insert("args".into(), exec_args(entry).into());
+    exec.insert("command".into(), entry.command.clone().into());
+    if let Some(p) = &entry.profile {
+        exec.insert(
+            "env".into(),
+            serde_json::json!([{ "name": "AWS_PROFILE", "value": p }]),
+        );
+    }
+    exec.insert("interactiveMode".into(), "Never".into());
+    exec.insert("provideClusterInfo".into(), false.into());
+    Value::Object(exec)
+}
+
+/// User fields that choose an authentication method: they would compete with `exec`.
+const OTHER_AUTH_FIELDS: [&str; 9] = [
+    "token",
+    "tokenFile",
+    "client-certificate",
+    "client-certificate-data",
+    "client-key",
+    "client-key-data",
+    "username",
+    "password",
+    "auth-provider",
+];
+
+/// Cluster fields that contradict `certificate-authority-data`.
+const OTHER_CA_FIELDS: [&str; 2] = ["certificate-authority", "insecure-skip-tls-verify"];
+
+/// `existing` (a kubeconfig's text; empty for none) with `entry` added or updated and
+/// `current-context` set to it, as YAML text.
+///
+/// # Errors
+/// [`KubeconfigError::Malformed`] naming the line when `existing` is not YAML,
+/// [`KubeconfigError::NotAKubeconfig`] when it is not shaped like a kubeconfig (a list at
+/// the top, `clusters` not a list, ...), [`KubeconfigError::InvalidEntry`].
+pub fn merge_kubeconfig(
+    existing: &str,
+    entry: &KubeconfigEntry,
+) -> Result<String, KubeconfigError> {
+    entry.validate()?;
+    let parsed: Value = serde_saphyr::from_str(existing).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        let detail = e.to_string();
+        let first = detail.lines().next().unwrap_or_default();
+        let first = first.strip_prefix("error: ").unwrap_or(first);
+        // the message starts with "line L column C: " itself
+        let detail = match first.split_once(": ") {
+            Some((pos, rest)) if pos.starts_with("line ") => rest.to_string(),
+            _ => first.to_string(),
+        };
+        KubeconfigError::Malformed {
+            file: None,
+            line,
+            column,
+            detail,
+        }
+    })?;
+    let not = |reason: String| KubeconfigError::NotAKubeconfig { file: None, reason };
+    let mut doc = match parsed {
+        Value::Null => new_kubeconfig(),
+        Value::Object(m) => m,
+        other => {
+            return Err(not(format!(
+                "the top level is {}, not a mapping",
+                kind_of(&other)
+            )))
+        }
+    };
+    if let Some(kind) = doc.get("kind").filter(|k| !k.is_null()) {
+        if kind.as_str() != Some("Config") {
+            return Err(not(format!("`kind` is {kind}, not Config")));
+        }
+    }
+
+    let cluster = upsert(&mut doc, "clusters", "cluster", &entry.entry_name).map_err(not)?;
+    for f in OTHER_CA_FIELDS {
+        cluster.remove(f);
+    }
+    cluster.insert(
+        "certificate-authority-data".into(),
+        entry.certificate_authority_data.clone().into(),
+    );
+    cluster.insert("server".into(), entry.server.clone().into());
+
+    let user = upsert(&mut doc, "users", "user", &entry.entry_name).map_err(not)?;
+    for f in OTHER_AUTH_FIELDS {
+        user.remove(f);
+    }
+    user.insert("exec".into(), exec_stanza(entry));
+
+    let context = upsert(&mut doc, "contexts", "context", &entry.context_name).map_err(not)?;
+    context.insert("cluster".into(), entry.entry_name.clone().into());
+    context.insert("user".into(), entry.entry_name.clone().into());
+
+    doc.insert("current-context".into(), entry.context_name.clone().into());
+    Ok(to_yaml(&Value::Object(doc)))
+}
+
+/// A new kubeconfig's top level, in kubectl's key order.
+fn new_kubeconfig() -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("apiVersion".into(), "v1".into());
+    m.insert("clusters".into(), Value::Array(vec![]));
+    m.insert("contexts".into(), Value::Array(vec![]));
+    m.insert("current-context".into(), "".into());
+    m.insert("kind".into(), "Config".into());
+    m.insert("preferences".into(), Value::Object(Map::new()));
+    m.insert("users".into(), Value::Array(vec![]));
+    m
+}
+
+/// Finds (or appends) the entry `name` of `doc[list]` and returns its `field` mapping.
+/// Later entries with the same name are dropped (kubectl would only use one of them).
+fn upsert<'a>(
+    doc: &'a mut Map<String, Value>,
+    list: &str,
+    field: &str,
+    name: &str,
+) -> Result<&'a mut Map<String, Value>, String> {
+    let slot = doc.entry(list.to_string()).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Array(vec![]);
+    }
+    let Value::Array(items) = slot else {
+        return Err(format!("`{list}` is {}, not a list", kind_of(slot)));
+    };
+    let is_ours = |v: &Value| v.get("name").and_then(Value::as_str) == Some(name);
+    let index = match items.iter().position(is_ours) {
+        Some(i) => {
+            let mut n = 0;
+            items.retain(|v| {
+                let keep = !is_ours(v) || n == 0;
+                if is_ours(v) {
+                    n += 1;
+                }
+                keep
+            });
+            i
+        }
+        None => {
+            // kubectl's order inside an entry: `cluster`/`context` before `name`, `name` before `user`
+            let mut item = Map::new();
+            if field == "user" {
+                item.insert("name".into(), name.into());
+                item.insert(field.into(), Value::Object(Map::new()));
+            } else {
+                item.insert(field.into(), Value::Object(Map::new()));
+                item.insert("name".into(), name.into());
+            }
+            items.push(Value::Object(item));
+            items.len() - 1
+        }
+    };
+    let Value::Object(item) = &mut items[index] else {
+        unreachable!("only mappings have a name")
+    };
+    let inner = item.entry(field.to_string()).or_insert(Value::Null);
+    if !inner.is_object() {
+        if !inner.is_null() {
+            return Err(format!(
+                "`{list}` entry `{name}` has a `{field}` that is {}, not a mapping",
+                kind_of(inner)
+            ));
+        }
+        *inner = Value::Object(Map::new());
+    }
+    Ok(inner.as_object_mut().expect("just made a mapping"))
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// What [`update_kubeconfig_file`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOutcome {
+    /// There was no file; it was created with mode 0600.
+    Created,
+    /// The file was rewritten (same mode as before).
+    Updated,
+    /// The file already said exactly this; it was not written.
+    Unchanged,
+}
+
+/// Adds or updates `entry` in the kubeconfig at `path` (see [`merge_kubeconfig`]).
+///
+/// A missing file is created with mode 0600 (and its directory with 0700); an existing
+/// file keeps its mode. The new text goes to a temporary file in the same directory that
+/// is then renamed over the old one, so readers see the old file or the new one, never a
+/// half-written one. A symlinked kubeconfig is followed and its target replaced. When the
+/// text would not change, nothing is written.
+///
+/// # Errors
+/// The errors of [`merge_kubeconfig`] (the file is then left untouched), or I/O errors.
+pub fn update_kubeconfig_file(
+    path: &Path,
+    entry: &KubeconfigEntry,
+) -> Result<FileOutcome, KubeconfigError> {
+    let target = resolve_symlinks(path);
+    let existing = match fs::read(&target) {
+        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| KubeconfigError::Read {
+            path: target.clone(),
+            detail: "it is not UTF-8 text".into(),
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(KubeconfigError::Read {
+                path: target,
+                detail: e.to_string(),
+            })
+        }
+    };
+    let merged = merge_kubeconfig(existing.as_deref().unwrap_or(""), entry)
+        .map_err(|e| e.with_file(&target))?;
+    if existing.as_deref() == Some(merged.as_str()) {
+        return Ok(FileOutcome::Unchanged);
+    }
+    let mode = match &existing {
+        Some(_) => fs::metadata(&target)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o600),
+        None => 0o600,
+    };
+    write_atomically(&target, merged.as_bytes(), mode)?;
+    Ok(if existing.is_some() {
+        FileOutcome::Updated
+    } else {
+        FileOutcome::Created
+    })
+}
+
+/// The file a symlink chain ends at (which may not exist yet); `path` itself otherwise.
+fn resolve_symlinks(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::read_link(&p) {
+            Ok(next) => {
+                p = match p.parent() {
+                    Some(dir) if next.is_relative() => dir.join(next),
+                    _ => next,
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    p
+}
+
+fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KubeconfigError> {
+    let err = |e: std::io::Error| KubeconfigError::Write {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(err)?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".into());
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(
+            ".{name}.okscript-{}-{attempt}.tmp",
+            std::process::id()
+        ));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(err(e)),
+        }
+    };
+    let result = (|| {
+        file.write_all(bytes)?;
+        // the umask may have narrowed the mode at creation: set it exactly
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        if let Ok(d) = fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+/// The kubeconfig kubectl would write to: the first entry of `KUBECONFIG` (a `:`-separated
+/// list), else `$HOME/.kube/config`. `None` when neither is set.
+pub fn default_kubeconfig_path(kubeconfig: Option<&str>, home: Option<&str>) -> Option<PathBuf> {
+    if let Some(first) = kubeconfig
+        .unwrap_or_default()
+        .split(':')
+        .find(|p| !p.trim().is_empty())
+    {
+        return Some(PathBuf::from(first));
+    }
+    home.filter(|h| !h.is_empty())
+        .map(|h| Path::new(h).join(".kube").join("config"))
+}
+
+// ---------------------------------------------------------------------------------------
+// A small, deterministic YAML writer for JSON-shaped data, in kubectl's layout.
+
+/// `value` as block-style YAML in kubectl's layout (two-space indent, list items at their
+/// key's indentation). Strings are plain only when every YAML reader (YAML 1.1 like
+/// kubectl's, and 1.2) reads them back as the same string; otherwise double-quoted with
+/// JSON escapes, which YAML shares.
+pub fn to_yaml(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(m) if !m.is_empty() => emit_map(m, 0, false, &mut out),
+        Value::Array(a) if !a.is_empty() => emit_seq(a, 0, false, &mut out),
+        other => {
+            out.push_str(&inline(other));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// `first_inline`: the first key goes right after a `- ` already written.
+fn emit_map(m: &Map<String, Value>, indent: usize, first_inline: bool, out: &mut String) {
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 || !first_inline {
+            pad(out, indent);
+        }
+        out.push_str(&scalar_str(k));
+        out.push(':');
+        match v {
+            Value::Object(inner) if !inner.is_empty() => {
+                out.push('\n');
+                emit_map(inner, indent + 2, false, out);
+            }
+            Value::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                emit_seq(items, indent, false, out);
+            }
+            other => {
+                out.push(' ');
+                out.push_str(&inline(other));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn emit_seq(items: &[Value], indent: usize, first_inline: bool, out: &mut String) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 || !first_inline {
+            pad(out, indent);
+        }
+        out.push_str("- ");
+        match item {
+            Value::Object(m) if !m.is_empty() => emit_map(m, indent + 2, true, out),
+            Value::Array(a) if !a.is_empty() => emit_seq(a, indent + 2, true, out),
+            other => {
+                out.push_str(&inline(other));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn inline(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => scalar_str(s),
+        Value::Array(_) => "[]".into(),
+        Value::Object(_) => "{}".into(),
+    }
+}
+
+fn scalar_str(s: &str) -> String {
+    if plain_is_safe(s) {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).expect("a string always serializes")
+    }
+}
+
+/// Whether `s` can be written without quotes and read back as the same string by YAML 1.1
+/// and 1.2 readers. Deliberately narrow: anything unusual is quoted.
+fn plain_is_safe(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-_./:@+=~".contains(&b);
+    if !bytes.iter().all(|&b| allowed(b)) || s.ends_with(':') {
+        return false;
+    }
+    let starts_ok = first.is_ascii_alphabetic()
+        || first == b'/'
+        || first == b'_'
+        || (first == b'-'
+            && bytes
+                .get(1)
+                .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'-' && bytes.len() > 3));
+    if !starts_ok {
+        return false; // digits, signs, dots: could read as a number
+    }
+    // booleans and nulls of YAML 1.1 (kubectl) and 1.2, in any case
+    const WORDS: [&str; 11] = [
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+    ];
+    !WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_or_quoted() {
+        for plain in [
+            "v1",
+            "Config",
+            "https://ABC.gr7.eu-north-1.eks.amazonaws.com",
+            "arn:aws:eks:eu-north-1:123456789012:cluster/my-cluster",
+            "--cluster",
+            "--region",
+            "my-cluster",
+            "client.authentication.k8s.io/v1beta1",
+            "LS0tLS1CRUdJTi==",
+            "/home/me/.kube/ca.crt",
+        ] {
+            assert_eq!(scalar_str(plain), plain, "{plain}");
+        }
+        for quoted in [
+            "",
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "y",
+            "true",
+            "null",
+            "~",
+            "1.31",
+            "123456789012",
+            "-1",
+            ".5",
+            "0x1F",
+            "1:20",
+            "a b",
+            "a: b",
+            "#x",
+            "x #y",
+            "@x",
+            "*x",
+            "&x",
+            "!x",
+            "-",
+            "---",
+            "a\nb",
+            "\"q\"",
+            "it's",
+            "[x]",
+            "{x}",
+            "x,y",
+            "%x",
+            "`x`",
+            "key:",
+            "é",
+            "\t",
+            ".inf",
+            "-.inf",
+            "+1",
+            "NaN",
+        ] {
+            assert!(scalar_str(quoted).starts_with('"'), "{quoted:?}");
+        }
+    }
+
+    #[test]
+    fn round_trips_through_serde_saphyr() {
+        let tricky = [
+            "",
+            "yes",
+            "No",
+            "1.31",
+            "123456789012",
+            "-1",
+            "a: b",
+            "#x",
+            "x #y",
+            "-",
+            "---",
+            "a\nb\n",
+            "\"q\"",
+            "it's",
+            "back\\slash",
+            "tab\there",
+            "é ü 日本",
+            "\u{1}",
+            "~",
+            "null",
+            "--cluster",
+            "https://x:443/p?q=1#f",
+        ];
+        let mut m = Map::new();
+        for (i, s) in tricky.iter().enumerate() {
+            m.insert(format!("k{i}"), (*s).into());
+            m.insert((*s).to_string(), i.into());
+        }
+        m.insert(
+            "nested".into(),
+            serde_json::json!({"list": [[1, [2, {}]], {"a": [], "b": {"c": null}}, 1.5, true, -3], "empty": {}}),
+        );
+        let v = Value::Object(m);
+        let text = to_yaml(&v);
+        let back: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(back, v, "{text}");
+        // deterministic, and a fixed point
+        assert_eq!(to_yaml(&back), text);
+    }
+
+    #[test]
+    fn kubectl_layout() {
+        let v = serde_json::json!({
+            "apiVersion": "v1",
+            "clusters": [{"cluster": {"server": "https://x"}, "name": "a"}],
+            "preferences": {},
+            "users": [{"name": "a", "user": {"exec": {"args": ["token", "--cluster", "c"]}}}],
+        });
+        assert_eq!(
+            to_yaml(&v),
+            "apiVersion: v1\nclusters:\n- cluster:\n    server: https://x\n  name: a\npreferences: {}\nusers:\n- name: a\n  user:\n    exec:\n      args:\n      - token\n      - --cluster\n      - c\n"
+        );
+    }
+
+    fn entry() -> KubeconfigEntry {
+        KubeconfigEntry {
+            cluster: "prod".into(),
+            entry_name: "arn:aws:eks:eu-north-1:123456789012:cluster/prod".into(),
+            context_name: "arn:aws:eks:eu-north-1:123456789012:cluster/prod".into(),
+            server: "https://ABC.gr7.eu-north-1.eks.amazonaws.com".into(),
+            certificate_authority_data: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==".into(),
+            region: Some("eu-north-1".into()),
+            role_arn: None,
+            profile: None,
+            command: DEFAULT_COMMAND.into(),
+        }
+    }
+
+    #[test]
+    fn new_file_is_what_aws_cli_would_write_with_okscript() {
+        let text = merge_kubeconfig("", &entry().with_profile("dev")).unwrap();
+        assert_eq!(
+            text,
+            "apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
+    server: https://ABC.gr7.eu-north-1.eks.amazonaws.com
+  name: arn:aws:eks:eu-north-1:123456789012:cluster/prod
+contexts:
+- context:
+    cluster: arn:aws:eks:eu-north-1:123456789012:cluster/prod
+    user: arn:aws:eks:eu-north-1:123456789012:cluster/prod
+  name: arn:aws:eks:eu-north-1:123456789012:cluster/prod
+current-context: arn:aws:eks:eu-north-1:123456789012:cluster/prod
+kind: Config
+preferences: {}
+users:
+- name: arn:aws:eks:eu-north-1:123456789012:cluster/prod
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args:
+      - token
+      - --cluster
+      - prod
+      - --region
+      - eu-north-1
+      command: okscript
+      env:
+      - name: AWS_PROFILE
+        value: dev
+      interactiveMode: Never
+      provideClusterInfo: false
+"
+        );
+        assert_eq!(
+            merge_kubeconfig(&text, &entry().with_profile("dev")).unwrap(),
+            text
+        );
+        // comments-only and `~` files count as empty
+        assert_eq!(
+            merge_kubeconfig("# nothing yet\n", &entry().with_profile("dev")).unwrap(),
+            text
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_read() {
+        let err =
+            merge_kubeconfig("apiVersion: v1\nclusters: [\nusers: x\n", &entry()).unwrap_err();
+        match &err {
+            KubeconfigError::Malformed { line, .. } => assert!(*line >= 2, "{err}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("line"), "{err}");
+        for (text, word) in [
+            ("- a\n- b\n", "top level is a list"),
+            ("clusters: {}\n", "`clusters` is a mapping"),
+            ("users: 3\n", "`users` is a number"),
+            ("kind: Pod\n", "not Config"),
+            ("clusters:\n- name: arn:aws:eks:eu-north-1:123456789012:cluster/prod\n  cluster: x\n", "not a mapping"),
+        ] {
+            let err = merge_kubeconfig(text, &entry()).unwrap_err();
+            assert!(matches!(err, KubeconfigError::NotAKubeconfig { .. }), "{err:?}");
+            assert!(err.to_string().contains(word), "{err}");
+        }
+        let mut e = entry();
+        e.certificate_authority_data = "not base64!".into();
+        assert!(matches!(
+            merge_kubeconfig("", &e),
+            Err(KubeconfigError::InvalidEntry {
+                field: "certificate_authority_data",
+                ..
+            })
+        ));
+        let mut e = entry();
+        e.server = "ftp://x".into();
+        assert!(matches!(
+            merge_kubeconfig("", &e),
+            Err(KubeconfigError::InvalidEntry {
+                field: "server",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn kubeconfig_path() {
+        assert_eq!(
+            default_kubeconfig_path(Some("/a:/b"), Some("/home/x")),
+            Some(PathBuf::from("/a"))
+        );
+        assert_eq!(
+            default_kubeconfig_path(Some(""), Some("/home/x")),
+            Some(PathBuf::from("/home/x/.kube/config"))
+        );
+        assert_eq!(default_kubeconfig_path(None, None), None);
+    }
+}

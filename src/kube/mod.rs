@@ -1,0 +1,10 @@
+//! Connecting to clusters. So far: writing a kubeconfig whose exec plugin is
+//! `okscript token`, so that kubectl (and anything else using client-go) gets its EKS
+//! tokens from okscript.
+
+mod kubeconfig;
+
+pub use kubeconfig::{
+    default_kubeconfig_path, exec_args, merge_kubeconfig, to_yaml, update_kubeconfig_file,
+    FileOutcome, KubeconfigEntry, KubeconfigError, DEFAULT_COMMAND, EXEC_API_VERSION,
+};
