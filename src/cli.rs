@@ -11,8 +11,11 @@ use serde_json::json;
 
 use crate::access::plan;
 use crate::aws::{self, AwsContext, CredentialType};
+use crate::commands;
+use crate::kube::ConnectSpec;
 use crate::output::{Format, Printer};
 use crate::script::aws_fns::AwsSettings;
+use crate::script::state::KubeSettings;
 use crate::script::{self, check, limits::Limits, RunOptions, Script};
 
 /// Exit code: success (and, with `--detailed-exitcode`, nothing to change).
@@ -56,6 +59,55 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print an ExecCredential with an EKS token for the cluster, like `aws eks get-token`
+    /// (kubectl's exec plugin).
+    Token {
+        /// AWS login settings.
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Cluster settings.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Add or update the cluster's context in a kubeconfig, with `okscript token` as its exec
+    /// plugin; everything else in the file is kept.
+    Kubeconfig {
+        /// AWS login settings.
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Cluster settings (--kubeconfig names the file to write).
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// The context's name [default: the cluster's ARN].
+        #[arg(long, value_name = "NAME")]
+        alias: Option<String>,
+    },
+    /// Start a shell ($OKSCRIPT_SHELL, else $SHELL) set up for the cluster: KUBECONFIG,
+    /// OKSCRIPT_CLUSTER and the AWS settings, like okctl's venv.
+    Venv {
+        /// AWS login settings.
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Cluster settings.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Put a saved aws-auth back (okscript saves one before every write to a cluster), through
+    /// the same conditional write; the newest backup when none is named.
+    #[command(
+        after_help = "Backups: OKSCRIPT_BACKUP_DIR, else $XDG_STATE_HOME/okscript/backups, else ~/.local/state/okscript/backups; one folder per cluster, files aws-auth-<UTC time>-rv<resourceVersion>.json."
+    )]
+    Restore {
+        /// The backup file [default: the newest of the cluster].
+        #[arg(value_name = "BACKUP")]
+        backup: Option<PathBuf>,
+        /// AWS login settings.
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Cluster settings.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Show okscript at work on a local aws-auth manifest: no AWS account needed.
     Demo {
         /// Folder for the demo's aws-auth.yaml (created if missing).
@@ -82,8 +134,9 @@ pub struct RunArgs {
     /// A value the script reads with arg("KEY"); repeat for more.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
-    /// Where aws-auth lives: file:PATH, an aws-auth ConfigMap manifest (created if missing).
-    #[arg(long, env = "OKSCRIPT_TARGET", value_name = "file:PATH", value_parser = parse_target)]
+    /// Where aws-auth lives: file:PATH (a ConfigMap manifest, created if missing) or cluster
+    /// [default: cluster when --cluster, -c or --context is given].
+    #[arg(long, env = "OKSCRIPT_TARGET", value_name = "file:PATH|cluster", value_parser = parse_target)]
     pub target: Option<String>,
     /// Print the diff and a summary of what would change; write nothing.
     #[arg(long)]
@@ -100,7 +153,18 @@ pub struct RunArgs {
     /// Most seconds the script may run before it is stopped.
     #[arg(long, value_name = "SECS", default_value_t = Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
-    /// How login() logs in to AWS [default: OKSCRIPT_AWS_CREDENTIALS_TYPE, else
+    /// AWS login settings.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Cluster connection settings.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// How to log in to AWS: shared by every command that may.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AwsArgs {
+    /// How to log in to AWS [default: OKSCRIPT_AWS_CREDENTIALS_TYPE, else
     /// OKCTL_AWS_CREDENTIALS_TYPE, else aws-profile].
     #[arg(short = 'a', long = "aws-credentials-type", value_name = "TYPE", value_parser = ["access-key", "aws-profile", "sso"])]
     pub aws_credentials_type: Option<String>,
@@ -114,6 +178,30 @@ pub struct RunArgs {
     /// Print what okscript does on stderr (never secrets).
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// How to reach a cluster: shared by every command that talks to one.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClusterArgs {
+    /// The EKS cluster [default: OKSCRIPT_CLUSTER, else the name in -c's declaration].
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The API server URL, instead of DescribeCluster's endpoint (the EKS token is still
+    /// made for --cluster; for private endpoints reached through a tunnel).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The API server's CA certificate (PEM file), instead of DescribeCluster's.
+    #[arg(long = "certificate-authority", value_name = "FILE")]
+    pub certificate_authority: Option<PathBuf>,
+    /// Connect through this kubeconfig context instead of an EKS token (exec plugins included).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The kubeconfig file for --context [default: KUBECONFIG, else ~/.kube/config].
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Make the EKS token for this IAM role (okscript assumes it first).
+    #[arg(long = "role-arn", value_name = "ARN")]
+    pub role_arn: Option<String>,
 }
 
 fn parse_set(text: &str) -> Result<(String, String), String> {
@@ -133,7 +221,7 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
 }
 
 fn parse_target(text: &str) -> Result<String, String> {
-    crate::targets::open(text)
+    crate::targets::TargetSpec::parse(text)
         .map(|_| text.to_string())
         .map_err(|e| e.to_string())
 }
@@ -156,6 +244,68 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Check { scripts } => check_scripts(&scripts),
         Command::Fns { json } => fns(json),
         Command::Demo { dir } => demo(&dir),
+        Command::Token { aws, cluster } => cluster_command(&aws, &cluster, |a, k, _, p| {
+            commands::token(a, k, p).map(|()| EXIT_OK)
+        }),
+        Command::Kubeconfig {
+            aws,
+            cluster,
+            alias,
+        } => {
+            let file = cluster.kubeconfig.clone();
+            let mut cluster = cluster;
+            // --kubeconfig names the file to write here, not a kubeconfig to connect through.
+            cluster.kubeconfig = None;
+            cluster_command(&aws, &cluster, |a, k, env, p| {
+                commands::kubeconfig(a, k, env, file.as_deref(), alias.as_deref(), p)
+                    .map(|_| EXIT_OK)
+            })
+        }
+        Command::Venv { aws, cluster } => cluster_command(&aws, &cluster, |a, k, env, p| {
+            commands::venv(a, k, env, p).map(|code| u8::try_from(code).unwrap_or(EXIT_FAILURE))
+        }),
+        Command::Restore {
+            backup,
+            aws,
+            cluster,
+        } => cluster_command(&aws, &cluster, |a, k, _, p| {
+            commands::restore(a, k, backup.as_deref(), p).map(|()| EXIT_OK)
+        }),
+    }
+}
+
+/// Resolves settings for a cluster command, runs it, and prints its failure.
+fn cluster_command(
+    aws: &AwsArgs,
+    cluster: &ClusterArgs,
+    f: impl FnOnce(
+        &AwsSettings,
+        &KubeSettings,
+        &BTreeMap<String, String>,
+        &mut Printer,
+    ) -> Result<u8, commands::Failure>,
+) -> u8 {
+    let mut printer = Printer::stdio(Format::Text);
+    printer.verbose = aws.verbose;
+    let env = std::env::vars().collect::<BTreeMap<_, _>>();
+    let settings = match aws_settings(aws, &env) {
+        Ok(s) => s,
+        Err(e) => {
+            printer.error(&e, None);
+            return EXIT_USAGE;
+        }
+    };
+    let kube = kube_settings(cluster, &settings, &env);
+    match f(&settings, &kube, &env, &mut printer) {
+        Ok(code) => code,
+        Err(e) => {
+            printer.error(&e.message, e.hint.as_deref());
+            if e.usage {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILURE
+            }
+        }
     }
 }
 
@@ -174,7 +324,7 @@ fn read_script(path: &Path, printer: &mut Printer) -> Option<Script> {
 
 /// Folds `-a`, `-c`, `--region` and the environment into the AWS settings; an error names
 /// the flag, variable or field that is wrong.
-fn aws_settings(args: &RunArgs, env: &BTreeMap<String, String>) -> Result<AwsSettings, String> {
+pub fn aws_settings(args: &AwsArgs, env: &BTreeMap<String, String>) -> Result<AwsSettings, String> {
     let mut default_type = None;
     let sources = [
         (
@@ -224,29 +374,101 @@ fn aws_settings(args: &RunArgs, env: &BTreeMap<String, String>) -> Result<AwsSet
     })
 }
 
+/// Where cluster backups go: `OKSCRIPT_BACKUP_DIR`, else `$XDG_STATE_HOME/okscript/backups`,
+/// else `~/.local/state/okscript/backups`.
+pub fn backups_root(env: &BTreeMap<String, String>) -> Option<PathBuf> {
+    if let Some(d) = env.get("OKSCRIPT_BACKUP_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    let state = env
+        .get("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            env.get("HOME")
+                .map(|h| PathBuf::from(h).join(".local/state"))
+        })?;
+    Some(state.join("okscript/backups"))
+}
+
+/// Folds the cluster flags, `OKSCRIPT_CLUSTER`, `KUBECONFIG` and the cluster declaration
+/// into how to connect.
+pub fn kube_settings(
+    args: &ClusterArgs,
+    aws: &AwsSettings,
+    env: &BTreeMap<String, String>,
+) -> KubeSettings {
+    let connect = if args.context.is_some() || args.kubeconfig.is_some() {
+        let paths = match &args.kubeconfig {
+            Some(p) => vec![p.clone()],
+            None => match env.get("KUBECONFIG").filter(|k| !k.is_empty()) {
+                Some(k) => k
+                    .split(':')
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect(),
+                None => env
+                    .get("HOME")
+                    .map(|h| vec![PathBuf::from(h).join(".kube/config")])
+                    .unwrap_or_default(),
+            },
+        };
+        Some(ConnectSpec::Kubeconfig {
+            paths,
+            context: args.context.clone(),
+        })
+    } else {
+        args.cluster
+            .clone()
+            .or_else(|| {
+                env.get("OKSCRIPT_CLUSTER")
+                    .filter(|c| !c.is_empty())
+                    .cloned()
+            })
+            .or_else(|| aws.cluster.as_ref().map(|(_, c)| c.name.clone()))
+            .map(|cluster| ConnectSpec::Eks {
+                cluster,
+                server: args.server.clone(),
+                ca_file: args.certificate_authority.clone(),
+                role_arn: args.role_arn.clone(),
+            })
+    };
+    KubeSettings {
+        connect,
+        backups_root: backups_root(env),
+    }
+}
+
 fn run(args: RunArgs) -> u8 {
     let format = match args.output {
         OutputArg::Text => Format::Text,
         OutputArg::Json => Format::Json,
     };
     let mut printer = Printer::stdio(format);
-    printer.verbose = args.verbose;
+    printer.verbose = args.aws.verbose;
     let Some(script) = read_script(&args.script, &mut printer) else {
         return EXIT_USAGE;
     };
     let env = std::env::vars().collect::<BTreeMap<_, _>>();
-    let aws = match aws_settings(&args, &env) {
+    let aws = match aws_settings(&args.aws, &env) {
         Ok(a) => a,
         Err(e) => {
             printer.error(&e, None);
             return EXIT_USAGE;
         }
     };
+    let kube = kube_settings(&args.cluster, &aws, &env);
+    // A cluster given without --target means its aws-auth.
+    let target = args
+        .target
+        .clone()
+        .or_else(|| kube.connect.as_ref().map(|_| "cluster".to_string()));
     let opts = RunOptions {
         aws,
+        kube,
         args: args.set.into_iter().collect(),
         env,
-        target: args.target,
+        target,
         dry_run: args.dry_run,
         limits: Limits {
             max_operations: args.max_operations,

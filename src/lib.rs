@@ -5,6 +5,7 @@ pub mod access;
 pub mod aws;
 pub mod changeset;
 pub mod cli;
+pub mod commands;
 pub mod kube;
 pub mod output;
 pub mod script;

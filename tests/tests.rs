@@ -9,9 +9,11 @@ mod util;
 
 mod aws;
 mod check_fns;
+mod cluster;
 mod concurrency;
 mod fixtures;
 mod identity;
+mod kube_fake;
 mod kubeconfig;
 mod limits;
 mod run;

@@ -45,6 +45,11 @@ pub use token::{
     EXEC_CREDENTIAL_API_VERSION, MAX_TOKEN_LEN, PRESIGN_EXPIRES, TOKEN_LIFETIME, TOKEN_PREFIX,
 };
 
+/// Now as RFC 3339 in UTC with whole seconds and `Z` (for backup names and logs).
+pub fn rfc3339_now() -> String {
+    token::rfc3339(std::time::SystemTime::now())
+}
+
 /// The AWS CLI v2 SSO cache file name for a session name (or, for legacy profiles, a start
 /// URL): `<sha1 hex>.json`. Exposed for tests and for okscript's own SSO login later.
 pub fn sso_cache_file_name(session_name_or_start_url: &str) -> String {

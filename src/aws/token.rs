@@ -356,7 +356,7 @@ fn uri_encode(s: &str) -> String {
 }
 
 /// RFC 3339 in UTC with whole seconds and `Z`.
-fn rfc3339(t: SystemTime) -> String {
+pub(crate) fn rfc3339(t: SystemTime) -> String {
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())

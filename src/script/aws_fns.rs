@@ -28,7 +28,7 @@ pub struct AwsSettings {
 /// The AWS side of a run: its runtime (created on first use) and the current session.
 pub struct AwsState {
     settings: AwsSettings,
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
     session: Option<Session>,
 }
 
@@ -56,17 +56,38 @@ impl AwsState {
         self.session.as_ref()
     }
 
-    /// Runs a future on the run's runtime (Rhai is synchronous; the engine's thread blocks).
-    pub fn block_on<F: std::future::Future>(&mut self, fut: F) -> FnResult<F::Output> {
+    /// The run's async runtime, started on first use (an empty script never starts it).
+    pub fn runtime(&mut self) -> FnResult<std::sync::Arc<tokio::runtime::Runtime>> {
         if self.runtime.is_none() {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
                 .build()
-                .map_err(|e| format!("cannot start the AWS runtime: {e}"))?;
-            self.runtime = Some(rt);
+                .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            self.runtime = Some(std::sync::Arc::new(rt));
         }
-        Ok(self.runtime.as_ref().expect("set above").block_on(fut))
+        Ok(self.runtime.clone().expect("set above"))
+    }
+
+    /// Runs a future on the run's runtime (Rhai is synchronous; the engine's thread blocks).
+    pub fn block_on<F: std::future::Future>(&mut self, fut: F) -> FnResult<F::Output> {
+        Ok(self.runtime()?.block_on(fut))
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &AwsSettings {
+        &self.settings
+    }
+
+    /// Logs in with the default credential type unless a session exists; returns it.
+    pub fn ensure_session(&mut self) -> Result<Session, Box<rhai::EvalAltResult>> {
+        if let Some(s) = &self.session {
+            return Ok(s.clone());
+        }
+        Err(error_with_hint(
+            "not logged in to AWS",
+            "call login() first (or login(\"sso\"), login(\"access-key\"), assume_profile(\"NAME\"))",
+        ))
     }
 }
 
@@ -327,6 +348,25 @@ pub fn register(api: &mut Api, state: &Shared) {
             Ok(api::to_dynamic(&m))
         },
     );
+}
+
+/// Logs in with the default credential type (for functions that need AWS before the
+/// script called login()).
+pub fn implicit_login(st: &mut State) -> FnResult<Session> {
+    if let Some(s) = st.aws.session() {
+        return Ok(s.clone());
+    }
+    let t = st
+        .aws
+        .settings
+        .default_type
+        .unwrap_or(CredentialType::AwsProfile);
+    st.printer.note(&format!(
+        "logging in to AWS with {} to reach the cluster (call login() yourself to choose)",
+        t.as_str()
+    ));
+    let _ = login_with(st, t)?;
+    st.aws.ensure_session()
 }
 
 fn login_with(st: &mut State, t: CredentialType) -> FnResult<Dynamic> {

@@ -6,6 +6,7 @@ pub mod access_fns;
 pub mod api;
 pub mod aws_fns;
 pub mod check;
+pub mod cluster_fns;
 pub mod errors;
 pub mod limits;
 pub mod resolver;
@@ -68,6 +69,8 @@ pub struct RunOptions {
     pub limits: Limits,
     /// AWS settings.
     pub aws: aws_fns::AwsSettings,
+    /// Cluster settings.
+    pub kube: state::KubeSettings,
 }
 
 /// What a successful run did.
@@ -107,6 +110,7 @@ pub fn engine(
     };
     access_fns::register(&mut api, state);
     aws_fns::register(&mut api, state);
+    cluster_fns::register(&mut api, state);
     util_fns::register(&mut api, state);
     let docs = api.docs;
     (engine, docs)
@@ -140,6 +144,8 @@ fn detached_state() -> Shared {
         aws: aws_fns::AwsState::new(Default::default()),
         protected: Vec::new(),
         blocked: None,
+        kube: Default::default(),
+        connection: None,
     }))
 }
 
@@ -197,6 +203,8 @@ pub fn run(
         aws: aws_fns::AwsState::new(opts.aws),
         protected: Vec::new(),
         blocked: None,
+        kube: opts.kube,
+        connection: None,
     }));
     let sources = Sources::default();
     sources

@@ -5,8 +5,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use std::path::PathBuf;
+
 use crate::access::arn;
 use crate::changeset::{ChangeSet, Committed};
+use crate::kube::{ConnectSpec, Connection};
 use crate::output::Printer;
 use crate::targets;
 
@@ -36,12 +39,74 @@ pub struct State {
     pub protected: Vec<String>,
     /// Set when the script must not change anything any more (wrong account), with why.
     pub blocked: Option<String>,
+    /// How to reach the cluster, and where backups go.
+    pub kube: KubeSettings,
+    /// The cluster connection, once a function needed it.
+    pub connection: Option<Rc<RefCell<Connection>>>,
+}
+
+/// Cluster settings resolved once from flags and environment.
+#[derive(Debug, Clone, Default)]
+pub struct KubeSettings {
+    /// How to connect, when a cluster was given.
+    pub connect: Option<ConnectSpec>,
+    /// The root of the backups folder (a folder per cluster below it).
+    pub backups_root: Option<PathBuf>,
+}
+
+impl KubeSettings {
+    /// The backups folder of one cluster.
+    pub fn backups_for(&self, cluster: &str) -> Option<PathBuf> {
+        let safe: String = cluster
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.backups_root.as_ref().map(|r| r.join(safe))
+    }
 }
 
 /// The handle every registered function holds.
 pub type Shared = Rc<RefCell<State>>;
 
 impl State {
+    /// The cluster connection, opened on first use (logging in to AWS if an EKS cluster needs it).
+    pub fn connection(&mut self) -> FnResult<Rc<RefCell<Connection>>> {
+        if let Some(c) = &self.connection {
+            return Ok(c.clone());
+        }
+        let Some(spec) = self.kube.connect.clone() else {
+            return Err(error_with_hint(
+                "this script uses a cluster, but none was given",
+                "pass --cluster NAME (an EKS cluster), -c cluster.yaml, or --context NAME (a kubeconfig context)",
+            ));
+        };
+        let session = match &spec {
+            ConnectSpec::Eks { .. } => Some(super::aws_fns::implicit_login(self)?),
+            ConnectSpec::Kubeconfig { .. } => None,
+        };
+        let region = self.aws.settings().ctx.region.clone();
+        self.printer
+            .verbose(&format!("connecting to cluster {}", spec.name()));
+        let opened = self
+            .aws
+            .block_on(Connection::open(&spec, session.as_ref(), region))?
+            .map_err(|e| match e.hint() {
+                Some(h) => error_with_hint(&e, h),
+                None => e.to_string().into(),
+            })?;
+        self.printer
+            .verbose(&format!("connected to {}", opened.url));
+        let conn = Rc::new(RefCell::new(opened));
+        self.connection = Some(conn.clone());
+        Ok(conn)
+    }
+
     /// Protects the mapping of an identity the script logged in as.
     pub fn protect(&mut self, principal_arn: &str) {
         let key = arn::match_key(principal_arn);
@@ -73,7 +138,17 @@ impl State {
                     "pass `--target file:PATH` for an aws-auth manifest file (or set OKSCRIPT_TARGET)",
                 ));
             };
-            let target = targets::open(&spec).map_err(|e| e.to_string())?;
+            let target: Box<dyn targets::Target> = match targets::TargetSpec::parse(&spec)
+                .map_err(|e| e.to_string())?
+            {
+                targets::TargetSpec::File(path) => Box::new(targets::file::FileTarget::new(path)),
+                targets::TargetSpec::Cluster => {
+                    let conn = self.connection()?;
+                    let rt = self.aws.runtime()?;
+                    let backups = self.kube.backups_for(&conn.borrow().spec().name());
+                    Box::new(targets::cluster::ClusterTarget::new(rt, conn, backups))
+                }
+            };
             let mut changes = ChangeSet::new(target);
             changes.protected.keys = self.protected.clone();
             self.changes = Some(changes);

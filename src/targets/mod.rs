@@ -2,6 +2,7 @@
 //! snapshot, let the change set stage intents against it, then commit — which re-reads,
 //! replays the intents when someone else wrote in between, and writes once, conditionally.
 
+pub mod cluster;
 pub mod file;
 
 use std::fmt;
@@ -67,6 +68,54 @@ pub enum TargetError {
         /// The guard's refusal.
         refusal: Refusal,
     },
+    /// The cluster refused or failed a request that is not worth retrying.
+    #[error("{target}: {error}; {}", if *written { "the change was written" } else { "nothing was written" })]
+    Kube {
+        /// The target.
+        target: String,
+        /// What the API server said.
+        error: String,
+        /// Advice.
+        hint: Option<String>,
+        /// Whether the change was written before the failure.
+        written: bool,
+    },
+    /// A section of the live aws-auth does not parse as the authenticator needs.
+    #[error("{target}: {error}; nothing was written")]
+    Section {
+        /// The target.
+        target: String,
+        /// The section error.
+        error: crate::access::section::SectionError,
+    },
+    /// The new aws-auth would exceed the ConfigMap size limit.
+    #[error("{target}: aws-auth would be {bytes} bytes, over Kubernetes' 1 MiB ConfigMap limit; nothing was written")]
+    TooLarge {
+        /// The target.
+        target: String,
+        /// The size it would have.
+        bytes: usize,
+    },
+    /// Every write attempt hit a conflict or a transient failure.
+    #[error("{target}: gave up after {attempts} attempts (last: {last}); nothing was written")]
+    GaveUp {
+        /// The target.
+        target: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// After the write, okscript could no longer read aws-auth with a fresh token.
+    #[error("{target}: after the change this identity can no longer read aws-auth ({error}); {}", if *restored { "okscript put the previous aws-auth back" } else { "okscript could NOT put the previous aws-auth back" })]
+    LockedOut {
+        /// The target.
+        target: String,
+        /// The error of the access check.
+        error: String,
+        /// Whether the previous ConfigMap was restored.
+        restored: bool,
+    },
     /// The folder that should hold the file does not exist.
     #[error("cannot create {path}: its folder {folder} does not exist; nothing was written")]
     NoFolder {
@@ -76,7 +125,7 @@ pub enum TargetError {
         folder: String,
     },
     /// A target spec that okscript does not understand.
-    #[error("unknown target `{0}`: use `file:PATH` (an aws-auth ConfigMap manifest)")]
+    #[error("unknown target `{0}`: use `file:PATH` (an aws-auth ConfigMap manifest) or `cluster` (aws-auth in the cluster of --cluster, -c or --context)")]
     Spec(String),
 }
 
@@ -88,6 +137,17 @@ impl TargetError {
                 "fix that line by hand (or restore the file from version control), then run the script again; okscript never writes over an aws-auth it cannot fully read".into(),
             ),
             TargetError::Replay { refusal, .. } => Some(refusal.hint.clone()),
+            TargetError::Kube { hint, .. } => hint.clone(),
+            TargetError::Section { .. } => Some(
+                "fix that line (`kubectl edit configmap -n kube-system aws-auth`, carefully) or restore a backup with `okscript restore`; okscript never writes over an aws-auth it cannot fully read".into(),
+            ),
+            TargetError::GaveUp { .. } => Some("other writers or the API server kept failing; run the script again".into()),
+            TargetError::LockedOut { restored: false, .. } => Some(
+                "ask another cluster admin to run `okscript restore --cluster NAME` with the backup listed above".into(),
+            ),
+            TargetError::LockedOut { restored: true, .. } => Some(
+                "keep a mapping for the identity you run okscript as (check whoami() and mappings())".into(),
+            ),
             TargetError::NoFolder { folder, .. } => Some(format!(
                 "create the folder first (`mkdir -p {folder}`), or fix the --target path"
             )),
@@ -142,10 +202,22 @@ pub fn replay(
     Ok((auth, notes))
 }
 
-/// Opens the target a `--target` value names.
-pub fn open(spec: &str) -> Result<Box<dyn Target>, TargetError> {
-    match spec.split_once(':') {
-        Some(("file", path)) if !path.is_empty() => Ok(Box::new(file::FileTarget::new(path))),
-        _ => Err(TargetError::Spec(spec.to_string())),
+/// What a `--target` value names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// `file:PATH`: a manifest file.
+    File(std::path::PathBuf),
+    /// `cluster`: aws-auth in the cluster given with --cluster, -c or --context.
+    Cluster,
+}
+
+impl TargetSpec {
+    /// Parses a `--target` value.
+    pub fn parse(spec: &str) -> Result<TargetSpec, TargetError> {
+        match spec.split_once(':') {
+            Some(("file", path)) if !path.is_empty() => Ok(TargetSpec::File(path.into())),
+            None if spec == "cluster" => Ok(TargetSpec::Cluster),
+            _ => Err(TargetError::Spec(spec.to_string())),
+        }
     }
 }

@@ -1,0 +1,259 @@
+//! Connecting to a cluster: an EKS cluster by name (DescribeCluster for the endpoint and CA,
+//! an in-process EKS token refreshed before it expires), optionally through `--server` and
+//! `--certificate-authority` overrides, or a kubeconfig context (exec plugins included).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use super::error::KubeError;
+use crate::aws::{self, Session, TokenOptions};
+
+/// How to reach a cluster, resolved from flags and environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectSpec {
+    /// An EKS cluster by name, with an EKS token for the current AWS session.
+    Eks {
+        /// The cluster name.
+        cluster: String,
+        /// `--server`: the API server URL instead of DescribeCluster's endpoint.
+        server: Option<String>,
+        /// `--certificate-authority`: a PEM file instead of DescribeCluster's CA.
+        ca_file: Option<PathBuf>,
+        /// `--role-arn`: a role the token is made for.
+        role_arn: Option<String>,
+    },
+    /// A kubeconfig (the files of `--kubeconfig`/`KUBECONFIG`) and an optional context.
+    Kubeconfig {
+        /// The files, merged in order; empty means `~/.kube/config`.
+        paths: Vec<PathBuf>,
+        /// `--context`.
+        context: Option<String>,
+    },
+}
+
+impl ConnectSpec {
+    /// A short name for messages and for the backups folder.
+    pub fn name(&self) -> String {
+        match self {
+            ConnectSpec::Eks { cluster, .. } => cluster.clone(),
+            ConnectSpec::Kubeconfig { context, .. } => {
+                context.clone().unwrap_or_else(|| "current-context".into())
+            }
+        }
+    }
+}
+
+/// Tokens are good for 15 minutes; make a new one after this long.
+const TOKEN_REFRESH: Duration = Duration::from_secs(10 * 60);
+
+/// A connection to one cluster.
+pub struct Connection {
+    spec: ConnectSpec,
+    client: kube::Client,
+    made: Instant,
+    eks: Option<EksParts>,
+    /// `URL` the client talks to.
+    pub url: String,
+}
+
+/// What an EKS connection needs to make a new token.
+#[derive(Clone)]
+struct EksParts {
+    session: Session,
+    url: http::Uri,
+    root_cert: Option<Vec<Vec<u8>>>,
+    options: TokenOptions,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("spec", &self.spec)
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+fn pem_to_der(pem: &str, source: &str) -> Result<Vec<Vec<u8>>, KubeError> {
+    use base64::Engine;
+    let mut certs = Vec::new();
+    let mut inside = false;
+    let mut b64 = String::new();
+    for line in pem.lines() {
+        let line = line.trim();
+        if line.starts_with("-----BEGIN CERTIFICATE") {
+            inside = true;
+            b64.clear();
+        } else if line.starts_with("-----END CERTIFICATE") {
+            inside = false;
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(&b64)
+                .map_err(|e| KubeError::Ca {
+                    source_name: source.to_string(),
+                    message: format!("a certificate is not valid base64: {e}"),
+                })?;
+            certs.push(der);
+        } else if inside {
+            b64.push_str(line);
+        }
+    }
+    if certs.is_empty() {
+        return Err(KubeError::Ca {
+            source_name: source.to_string(),
+            message: "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into(),
+        });
+    }
+    Ok(certs)
+}
+
+fn client_for(
+    url: &http::Uri,
+    root_cert: Option<Vec<Vec<u8>>>,
+    token: &str,
+) -> Result<kube::Client, KubeError> {
+    let mut config = kube::Config::new(url.clone());
+    config.root_cert = root_cert;
+    config.default_retry = false;
+    config.read_timeout = Some(Duration::from_secs(30));
+    config.auth_info.token = Some(secrecy::SecretString::from(token.to_string()));
+    kube::Client::try_from(config).map_err(|e| KubeError::Client(e.to_string()))
+}
+
+impl Connection {
+    /// Connects as `spec` says; EKS connections need an AWS session.
+    pub async fn open(
+        spec: &ConnectSpec,
+        session: Option<&Session>,
+        region: Option<String>,
+    ) -> Result<Connection, KubeError> {
+        match spec {
+            ConnectSpec::Eks {
+                cluster,
+                server,
+                ca_file,
+                role_arn,
+            } => {
+                let session = session.ok_or(KubeError::NoSession)?.clone();
+                // Always described: it refuses a cluster that is not serving, and gives the
+                // region; --server and --certificate-authority only replace what it says.
+                let described = Some(aws::describe_cluster(&session, cluster).await?);
+                let url_text = match (server, &described) {
+                    (Some(s), _) => s.clone(),
+                    (None, Some(d)) => d.endpoint.clone(),
+                    (None, None) => unreachable!("described when no server is given"),
+                };
+                let url: http::Uri = url_text.parse().map_err(|e| KubeError::Url {
+                    url: url_text.clone(),
+                    message: format!("{e}"),
+                })?;
+                let root_cert = match (ca_file, &described) {
+                    (Some(path), _) => {
+                        let pem = std::fs::read_to_string(path).map_err(|e| KubeError::Ca {
+                            source_name: path.display().to_string(),
+                            message: e.to_string(),
+                        })?;
+                        Some(pem_to_der(&pem, &path.display().to_string())?)
+                    }
+                    (None, Some(d)) => match &d.certificate_authority_pem {
+                        Some(pem) => Some(pem_to_der(pem, "the cluster's certificate authority")?),
+                        None => None,
+                    },
+                    (None, None) => None,
+                };
+                let options = TokenOptions {
+                    region: region.or_else(|| described.as_ref().map(|d| d.region.clone())),
+                    role_arn: role_arn.clone(),
+                    session_name: None,
+                };
+                let parts = EksParts {
+                    session,
+                    url: url.clone(),
+                    root_cert,
+                    options,
+                };
+                let client = parts.client(cluster).await?;
+                Ok(Connection {
+                    spec: spec.clone(),
+                    client,
+                    made: Instant::now(),
+                    eks: Some(parts),
+                    url: url_text,
+                })
+            }
+            ConnectSpec::Kubeconfig { paths, context } => {
+                let mut merged: Option<Kubeconfig> = None;
+                for p in paths {
+                    let k = Kubeconfig::read_from(p)
+                        .map_err(|e| KubeError::Kubeconfig(format!("{}: {e}", p.display())))?;
+                    merged = Some(match merged {
+                        None => k,
+                        Some(m) => m
+                            .merge(k)
+                            .map_err(|e| KubeError::Kubeconfig(e.to_string()))?,
+                    });
+                }
+                let kubeconfig = merged.ok_or_else(|| {
+                    KubeError::Kubeconfig(
+                        "no kubeconfig file: pass --kubeconfig or set KUBECONFIG".into(),
+                    )
+                })?;
+                let options = KubeConfigOptions {
+                    context: context.clone(),
+                    ..KubeConfigOptions::default()
+                };
+                let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(|e| KubeError::Kubeconfig(e.to_string()))?;
+                config.default_retry = false;
+                let url = config.cluster_url.to_string();
+                let client =
+                    kube::Client::try_from(config).map_err(|e| KubeError::Client(e.to_string()))?;
+                Ok(Connection {
+                    spec: spec.clone(),
+                    client,
+                    made: Instant::now(),
+                    eks: None,
+                    url,
+                })
+            }
+        }
+    }
+
+    /// The spec this connection was made from.
+    pub fn spec(&self) -> &ConnectSpec {
+        &self.spec
+    }
+
+    /// True when the connection authenticates with an EKS token (through aws-auth).
+    pub fn uses_eks_token(&self) -> bool {
+        self.eks.is_some()
+    }
+
+    /// A client, with a new EKS token when the old one is about to expire.
+    pub async fn client(&mut self) -> Result<kube::Client, KubeError> {
+        if let Some(parts) = &self.eks {
+            if self.made.elapsed() > TOKEN_REFRESH {
+                self.client = parts.client(&self.spec.name()).await?;
+                self.made = Instant::now();
+            }
+        }
+        Ok(self.client.clone())
+    }
+
+    /// A client with a token made just now (for checking access after a change).
+    pub async fn fresh_client(&self) -> Result<kube::Client, KubeError> {
+        match &self.eks {
+            Some(parts) => parts.client(&self.spec.name()).await,
+            None => Ok(self.client.clone()),
+        }
+    }
+}
+
+impl EksParts {
+    async fn client(&self, cluster: &str) -> Result<kube::Client, KubeError> {
+        let token = aws::eks_token(&self.session, cluster, &self.options).await?;
+        client_for(&self.url, self.root_cert.clone(), token.token())
+    }
+}

@@ -1,0 +1,107 @@
+//! Script functions that ask the cluster itself: who am I there, may I do this, which pods
+//! are there. They prove access works, the runbook's "Verify" step.
+
+use rhai::{Array, Dynamic};
+
+use super::api::{self, error_with_hint, Api, FnDoc, FnResult};
+use super::state::Shared;
+use crate::kube::{api as kapi, KubeError};
+
+fn kube_error(e: KubeError) -> Box<rhai::EvalAltResult> {
+    match e.hint() {
+        Some(h) => error_with_hint(&e, h),
+        None => e.to_string().into(),
+    }
+}
+
+fn with_client<T>(
+    state: &Shared,
+    f: impl AsyncFnOnce(kube::Client) -> Result<T, KubeError>,
+) -> FnResult<T> {
+    let mut st = state.borrow_mut();
+    let conn = st.connection()?;
+    let client = {
+        let mut c = conn.borrow_mut();
+        st.aws.block_on(c.client())?.map_err(kube_error)?
+    };
+    st.aws.block_on(f(client))?.map_err(kube_error)
+}
+
+/// Registers the cluster functions.
+pub fn register(api: &mut Api, state: &Shared) {
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "cluster_whoami",
+            params: "",
+            returns: "map",
+            doc: "Who the cluster says you are (SelfSubjectReview): #{username, groups, arn, extra}; a 401 error explains the likely cause.",
+            example: r#"let me = cluster_whoami(); print(`${me.username} ${me.groups}`);"#,
+        },
+        move || -> FnResult<Dynamic> {
+            let who = with_client(&s, async |c| kapi::whoami(&c).await)?;
+            Ok(api::to_dynamic(&who))
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "can_i",
+            params: "verb: string, resource: string",
+            returns: "bool",
+            doc: "Whether you may do this in the cluster (SelfSubjectAccessReview), like `kubectl auth can-i VERB RESOURCE` across namespaces.",
+            example: r#"if !can_i("list", "pods") { fail("cannot list pods"); }"#,
+        },
+        move |verb: &str, resource: &str| -> FnResult<bool> {
+            let (v, r) = (verb.to_string(), resource.to_string());
+            with_client(&s, async move |c| kapi::can_i(&c, &v, &r, None).await)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "can_i",
+            params: "verb: string, resource: string, namespace: string",
+            returns: "bool",
+            doc: "Whether you may do this in one namespace (SelfSubjectAccessReview).",
+            example: r#"print(can_i("get", "configmaps", "kube-system"));"#,
+        },
+        move |verb: &str, resource: &str, ns: &str| -> FnResult<bool> {
+            let (v, r, n) = (verb.to_string(), resource.to_string(), ns.to_string());
+            with_client(&s, async move |c| kapi::can_i(&c, &v, &r, Some(&n)).await)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "cluster_name",
+            params: "",
+            returns: "string",
+            doc: "The cluster the run works on (--cluster, -c or --context), without connecting; \"\" when none was given.",
+            example: r#"print(`cluster: ${cluster_name()}`);"#,
+        },
+        move || -> String {
+            s.borrow()
+                .kube
+                .connect
+                .as_ref()
+                .map(|c| c.name())
+                .unwrap_or_default()
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "pods",
+            params: "namespace: string",
+            returns: "array",
+            doc: "The names of the pods in a namespace (what `kubectl get pods -n NAMESPACE` lists).",
+            example: r#"print(`${pods("default").len()} pods in default`);"#,
+        },
+        move |ns: &str| -> FnResult<Array> {
+            let n = ns.to_string();
+            let names = with_client(&s, async move |c| kapi::pod_names(&c, &n).await)?;
+            Ok(names.into_iter().map(Dynamic::from).collect())
+        },
+    );
+}

@@ -1,0 +1,448 @@
+//! The `cluster` target: `kube-system/aws-auth` in a live cluster. Reads once; writes with
+//! the read resourceVersion as precondition; on 409 re-reads and replays the script's
+//! intents (bounded retries, backoff with jitter), so concurrent writers never lose each
+//! other's entries. 5xx, throttling and dropped connections are retried the same way.
+//! Before each write the previous ConfigMap is saved in the backups folder, and after it
+//! okscript checks with a fresh token that it can still read aws-auth.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+
+use super::{replay, Commit, Snapshot, Target, TargetError};
+use crate::access::intent::Intent;
+use crate::access::lint;
+use crate::access::manifest::MAX_DATA_BYTES;
+use crate::access::model::{AwsAuth, Protected};
+use crate::access::plan;
+use crate::access::section::SectionName;
+use crate::kube::api::{self, AWS_AUTH};
+use crate::kube::{Connection, KubeError};
+
+/// Write attempts before giving up.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// aws-auth in a live cluster.
+pub struct ClusterTarget {
+    rt: Arc<tokio::runtime::Runtime>,
+    conn: Rc<RefCell<Connection>>,
+    backups: Option<PathBuf>,
+    /// The ConfigMap as last read (`None`: it does not exist).
+    last: Option<ConfigMap>,
+}
+
+impl std::fmt::Debug for ClusterTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+fn version(cm: &Option<ConfigMap>) -> String {
+    cm.as_ref()
+        .and_then(|c| c.metadata.resource_version.clone())
+        .unwrap_or_default()
+}
+
+fn data(cm: &Option<ConfigMap>) -> BTreeMap<String, String> {
+    cm.as_ref().and_then(|c| c.data.clone()).unwrap_or_default()
+}
+
+/// Delay before attempt `n` (1-based): 100 ms doubling, at most 3.2 s, with ±50% jitter so
+/// that writers that collided do not collide again.
+pub fn backoff(n: u32) -> Duration {
+    let base = 100u64 << n.min(5);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64 ^ std::process::id() as u64)
+        .unwrap_or(0);
+    let jitter = base / 2 + nanos % base.max(1);
+    Duration::from_millis(jitter)
+}
+
+impl ClusterTarget {
+    /// A target for aws-auth through `conn`; backups go to `backups` when given.
+    pub fn new(
+        rt: Arc<tokio::runtime::Runtime>,
+        conn: Rc<RefCell<Connection>>,
+        backups: Option<PathBuf>,
+    ) -> ClusterTarget {
+        ClusterTarget {
+            rt,
+            conn,
+            backups,
+            last: None,
+        }
+    }
+
+    fn kube_err(&self, e: KubeError, written: bool) -> TargetError {
+        TargetError::Kube {
+            target: self.describe(),
+            hint: e.hint(),
+            error: e.to_string(),
+            written,
+        }
+    }
+
+    /// GETs aws-auth, retrying transient failures.
+    fn fetch(&self) -> Result<Option<ConfigMap>, TargetError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.client().and_then(|client| {
+                self.rt
+                    .block_on(api::get_config_map(&client, AWS_AUTH.0, AWS_AUTH.1))
+            });
+            match result {
+                Ok(cm) => return Ok(cm),
+                Err(e) if e.is_transient() && attempt < MAX_ATTEMPTS => {
+                    std::thread::sleep(backoff(attempt))
+                }
+                Err(e) => return Err(self.kube_err(e, false)),
+            }
+        }
+    }
+
+    fn parse(&self, cm: &Option<ConfigMap>) -> Result<AwsAuth, TargetError> {
+        let d = data(cm);
+        AwsAuth::parse(
+            d.get("mapRoles").map(String::as_str),
+            d.get("mapUsers").map(String::as_str),
+            d.get("mapAccounts").map(String::as_str),
+        )
+        .map_err(|error| TargetError::Section {
+            target: self.describe(),
+            error,
+        })
+    }
+
+    /// Saves `cm` in the backups folder; returns the file.
+    fn backup(&self, cm: &ConfigMap) -> Result<Option<PathBuf>, TargetError> {
+        let Some(dir) = &self.backups else {
+            return Ok(None);
+        };
+        std::fs::create_dir_all(dir).map_err(|e| TargetError::Io {
+            what: "creating the backups folder",
+            path: dir.display().to_string(),
+            source: e,
+        })?;
+        let mut clean = cm.clone();
+        clean.metadata.managed_fields = None;
+        let stamp = crate::aws::rfc3339_now().replace([':', '-'], "");
+        let file = dir.join(format!(
+            "aws-auth-{stamp}-rv{}.json",
+            version(&Some(cm.clone()))
+        ));
+        let text = serde_json::to_string_pretty(&clean).unwrap_or_default();
+        std::fs::write(&file, text + "\n").map_err(|e| TargetError::Io {
+            what: "writing the backup",
+            path: file.display().to_string(),
+            source: e,
+        })?;
+        Ok(Some(file))
+    }
+
+    /// The ConfigMap to write: `current` (or a new aws-auth) with the sections of `auth`.
+    fn desired(current: &Option<ConfigMap>, auth: &AwsAuth) -> ConfigMap {
+        let mut cm = current.clone().unwrap_or_else(|| ConfigMap {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some(AWS_AUTH.1.to_string()),
+                namespace: Some(AWS_AUTH.0.to_string()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        cm.metadata.managed_fields = None;
+        let mut d = cm.data.take().unwrap_or_default();
+        for name in SectionName::ALL {
+            match auth.section(name).render() {
+                Some(text) => {
+                    d.insert(name.key().to_string(), text);
+                }
+                None => {
+                    d.remove(name.key());
+                }
+            }
+        }
+        cm.data = Some(d);
+        cm
+    }
+
+    /// Puts `data` back as aws-auth's data through the same conditional write.
+    pub fn restore(
+        &mut self,
+        wanted: BTreeMap<String, String>,
+    ) -> Result<(String, bool), TargetError> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let current = self.fetch()?;
+            if data(&current) == wanted {
+                return Ok((String::new(), false));
+            }
+            let before = self.parse(&current).unwrap_or_else(|_| AwsAuth::empty());
+            let mut cm = current.clone().unwrap_or_default();
+            if current.is_none() {
+                cm.metadata.name = Some(AWS_AUTH.1.into());
+                cm.metadata.namespace = Some(AWS_AUTH.0.into());
+            }
+            cm.metadata.managed_fields = None;
+            cm.data = Some(wanted.clone());
+            if let Some(c) = &current {
+                self.backup(c)?;
+            }
+            let result = self.client().and_then(|client| {
+                self.rt.block_on(async {
+                    match &current {
+                        Some(_) => api::replace_config_map(&client, &cm).await,
+                        None => api::create_config_map(&client, &cm).await,
+                    }
+                })
+            });
+            match result {
+                Ok(_) => {
+                    let after = self.parse(&Some(cm)).unwrap_or_else(|_| AwsAuth::empty());
+                    return Ok((plan::diff(&before, &after), true));
+                }
+                Err(e) if e.is_transient() && attempt < MAX_ATTEMPTS => {
+                    std::thread::sleep(backoff(attempt))
+                }
+                Err(e) => return Err(self.kube_err(e, false)),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// The connection's client (a new token when the old one is about to expire).
+    fn client(&self) -> Result<kube::Client, KubeError> {
+        let mut conn = self.conn.borrow_mut();
+        self.rt.block_on(conn.client())
+    }
+
+    /// After a write: may this identity, with a token made just now, still read aws-auth?
+    /// Asked as a SelfSubjectAccessReview, so the check itself reads nothing: a 401 means
+    /// the cluster no longer knows the identity, `false` that RBAC no longer lets it read.
+    fn still_has_access(&self) -> Result<(), KubeError> {
+        let client = {
+            let conn = self.conn.borrow();
+            self.rt.block_on(conn.fresh_client())?
+        };
+        let allowed =
+            self.rt
+                .block_on(api::can_i(&client, "get", "configmaps", Some(AWS_AUTH.0)))?;
+        if allowed {
+            Ok(())
+        } else {
+            Err(KubeError::Api {
+                what: "reading aws-auth".into(),
+                code: 403,
+                reason: "Forbidden".into(),
+                message: "RBAC no longer lets this identity get configmaps in kube-system".into(),
+            })
+        }
+    }
+}
+
+impl Target for ClusterTarget {
+    fn describe(&self) -> String {
+        format!(
+            "cluster:{}/{}/{}",
+            self.conn.borrow().spec().name(),
+            AWS_AUTH.0,
+            AWS_AUTH.1
+        )
+    }
+
+    fn read(&mut self) -> Result<Snapshot, TargetError> {
+        let cm = self.fetch()?;
+        let auth = self.parse(&cm)?;
+        let mut warnings = Vec::new();
+        if cm.is_none() {
+            warnings.push(format!(
+                "{} does not exist: okscript will create it; it holds no node roles, so nodes that join later must be added (EKS managed node groups add theirs)",
+                self.describe()
+            ));
+        }
+        for f in lint::findings(&auth) {
+            if f.code == "duplicate" || f.code == "role-path" {
+                let line = f.line.map_or(String::new(), |l| format!(" line {l}"));
+                warnings.push(format!(
+                    "{}: data.{}{line}: {}",
+                    self.describe(),
+                    f.section,
+                    f.message
+                ));
+            }
+        }
+        let snapshot = Snapshot {
+            auth,
+            version: version(&cm),
+            warnings,
+        };
+        self.last = cm;
+        Ok(snapshot)
+    }
+
+    fn commit(
+        &mut self,
+        base: &Snapshot,
+        staged: &AwsAuth,
+        intents: &[Intent],
+        protected: &Protected,
+    ) -> Result<Commit, TargetError> {
+        let mut notes = Vec::new();
+        let mut sent: Option<BTreeMap<String, String>> = None;
+        let mut last_error = String::new();
+        for attempt in 1..=MAX_ATTEMPTS {
+            let current = if attempt == 1 && version(&self.last) == base.version {
+                self.last.clone()
+            } else {
+                self.fetch()?
+            };
+            // A write whose answer was lost may have landed: then the data is ours.
+            if let Some(d) = &sent {
+                if data(&current) == *d {
+                    notes.push("the last write's answer was lost, but the cluster holds what okscript sent".into());
+                    return Ok(self.committed(base, staged, current, true, notes));
+                }
+            }
+            let replayed;
+            let (before, after): (&AwsAuth, &AwsAuth) = if version(&current) == base.version {
+                (&base.auth, staged)
+            } else {
+                let now = self.parse(&current)?;
+                let (auth, replay_notes) =
+                    replay(&now, intents, protected).map_err(|refusal| TargetError::Replay {
+                        target: self.describe(),
+                        refusal,
+                    })?;
+                if attempt == 1 || notes.is_empty() {
+                    notes.push(format!(
+                        "{} changed while the script ran (resourceVersion {} -> {}); okscript replayed the script's changes on it",
+                        self.describe(),
+                        if base.version.is_empty() { "none" } else { &base.version },
+                        version(&current)
+                    ));
+                }
+                notes.extend(replay_notes);
+                replayed = (now, auth);
+                (&replayed.0, &replayed.1)
+            };
+            if after.is_unchanged() {
+                self.last = current.clone();
+                return Ok(Commit {
+                    summary: plan::Summary::default(),
+                    diff: String::new(),
+                    written: false,
+                    notes,
+                    snapshot: Snapshot {
+                        auth: before.clone(),
+                        version: version(&current),
+                        warnings: Vec::new(),
+                    },
+                });
+            }
+            let desired = Self::desired(&current, after);
+            let size: usize = desired
+                .data
+                .iter()
+                .flatten()
+                .map(|(k, v)| k.len() + v.len())
+                .sum();
+            if size > MAX_DATA_BYTES {
+                return Err(TargetError::TooLarge {
+                    target: self.describe(),
+                    bytes: size,
+                });
+            }
+            let summary = plan::summarize(before, after);
+            let diff = plan::diff(before, after);
+            let caller_mapped = protected.keys.iter().any(|k| {
+                [&before.roles, &before.users]
+                    .iter()
+                    .any(|s| s.slots.iter().any(|slot| &slot.key == k))
+            });
+            if let Some(c) = &current {
+                if let Some(file) = self.backup(c)? {
+                    notes.push(format!("saved the previous aws-auth in {}", file.display()));
+                }
+            }
+            sent = desired.data.clone();
+            let result = self.client().and_then(|client| {
+                self.rt.block_on(async {
+                    match &current {
+                        Some(_) => api::replace_config_map(&client, &desired).await,
+                        None => api::create_config_map(&client, &desired).await,
+                    }
+                })
+            });
+            match result {
+                Ok(written) => {
+                    if caller_mapped && self.conn.borrow().uses_eks_token() {
+                        if let Err(e) = self.still_has_access() {
+                            if matches!(e.code(), Some(401) | Some(403)) {
+                                let restored = current
+                                    .as_ref()
+                                    .map(|c| self.restore(c.data.clone().unwrap_or_default()));
+                                return Err(TargetError::LockedOut {
+                                    target: self.describe(),
+                                    error: e.to_string(),
+                                    restored: matches!(restored, Some(Ok(_))),
+                                });
+                            }
+                        }
+                    }
+                    let mut commit = self.committed(base, staged, Some(written), true, notes);
+                    commit.summary = summary;
+                    commit.diff = diff;
+                    return Ok(commit);
+                }
+                Err(e) if e.is_transient() => {
+                    last_error = e.to_string();
+                    if e.code() != Some(409) {
+                        // No answer or a server error: keep `sent` to recognise our write.
+                    } else {
+                        sent = None;
+                    }
+                    if attempt < MAX_ATTEMPTS {
+                        std::thread::sleep(backoff(attempt));
+                    }
+                }
+                Err(e) => return Err(self.kube_err(e, false)),
+            }
+        }
+        Err(TargetError::GaveUp {
+            target: self.describe(),
+            attempts: MAX_ATTEMPTS,
+            last: last_error,
+        })
+    }
+}
+
+impl ClusterTarget {
+    fn committed(
+        &mut self,
+        base: &Snapshot,
+        staged: &AwsAuth,
+        now: Option<ConfigMap>,
+        written: bool,
+        notes: Vec<String>,
+    ) -> Commit {
+        let auth = self.parse(&now).unwrap_or_else(|_| staged.clone());
+        let commit = Commit {
+            summary: plan::summarize(&base.auth, &auth),
+            diff: plan::diff(&base.auth, &auth),
+            written,
+            notes,
+            snapshot: Snapshot {
+                auth,
+                version: version(&now),
+                warnings: Vec::new(),
+            },
+        };
+        self.last = now;
+        commit
+    }
+}

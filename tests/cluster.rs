@@ -1,0 +1,404 @@
+//! Issue 4 end to end: okscript against a live cluster — the fake apiserver of
+//! `support::kube_api` over HTTPS, authenticating okscript's EKS tokens through moto's STS
+//! and the aws-auth it stores, exactly as EKS does. The runbook's cluster steps become one
+//! command each: no eksctl, no aws-iam-authenticator, no `kubectl edit`.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::support::kube_api::{EksAuth, KubeApi, Options};
+use crate::support::{create_cluster, create_user_with_key, MotoServer, ACCOUNT};
+use crate::util::{script, Cmd, TestDir};
+
+const CLUSTER: &str = "my-cluster";
+const REGION: &str = "eu-north-1";
+const NODE: &str =
+    "arn:aws:iam::123456789012:role/eksctl-my-cluster-nodegroup-ng-1-NodeInstanceRole-1A2B3C4D5E6F";
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// moto (STS, IAM, EKS), an EKS cluster in it, a fake apiserver that checks EKS tokens
+/// against moto, and a cluster admin whose IAM user is mapped to system:masters.
+struct World {
+    moto: MotoServer,
+    kube: KubeApi,
+    key: String,
+    secret: String,
+    dir: TestDir,
+}
+
+impl World {
+    fn new() -> World {
+        let moto = MotoServer::start();
+        block_on(create_cluster(&moto, REGION, CLUSTER));
+        let (key, secret) = block_on(create_user_with_key(&moto, "cluster-admin", None, true));
+        let kube = KubeApi::start(
+            Options::new()
+                .admin_token("static-admin")
+                .eks(EksAuth::new(CLUSTER, &moto.endpoint()).with_secret(&key, &secret)),
+        );
+        kube.seed_aws_auth(&[(
+            "mapRoles",
+            &format!("- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: {NODE}\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n"),
+        ), (
+            "mapUsers",
+            &format!("- userarn: arn:aws:iam::{ACCOUNT}:user/cluster-admin\n  username: cluster-admin\n  groups:\n  - system:masters\n"),
+        )]);
+        World {
+            moto,
+            kube,
+            key,
+            secret,
+            dir: TestDir::new(),
+        }
+    }
+
+    /// `okscript ARGS...` as the cluster admin, connected with --cluster/--server/--certificate-authority.
+    fn okscript(&self) -> Cmd {
+        self.as_user(&self.key, &self.secret)
+    }
+
+    fn as_user(&self, key: &str, secret: &str) -> Cmd {
+        self.dir
+            .cmd()
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_ENDPOINT_URL", &self.moto.endpoint())
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key")
+            .env(
+                "OKSCRIPT_BACKUP_DIR",
+                &self.dir.join("backups").display().to_string(),
+            )
+    }
+
+    fn connect(&self, cmd: Cmd) -> Cmd {
+        cmd.args(["--cluster", CLUSTER, "--server", self.kube.url()])
+            .arg("--certificate-authority")
+            .arg(self.kube.ca_file())
+    }
+
+    fn aws_auth(&self) -> Value {
+        self.kube
+            .config_map("kube-system", "aws-auth")
+            .expect("aws-auth exists")
+    }
+
+    fn section(&self, key: &str) -> String {
+        self.aws_auth()["data"][key]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn aws_auth_requests(&self) -> (usize, usize) {
+        let reqs = self.kube.requests();
+        let on = |m: &str| {
+            reqs.iter()
+                .filter(|r| r.method == m && r.path.ends_with("/configmaps/aws-auth"))
+                .count()
+        };
+        (on("GET"), on("PUT"))
+    }
+}
+
+#[test]
+fn a_grant_lands_in_the_live_aws_auth_through_an_eks_token_with_a_backup() {
+    // Runbook: "eksctl create iamidentitymapping --cluster ${CLUSTER} --arn ${ROLE_ARN} --group system:masters".
+    let w = World::new();
+    let out = w
+        .connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set("arn", "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef")
+        .run();
+    out.expect_code(0)
+        .expect_stdout(&["cluster:my-cluster/kube-system/aws-auth: 1 added, 0 changed, 0 removed"]);
+    let roles = w.section("mapRoles");
+    assert!(roles.contains("rolearn: arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef"), "{roles}");
+    assert!(
+        roles.starts_with("- groups:\n  - system:bootstrappers\n  - system:nodes\n"),
+        "node role kept as written: {roles}"
+    );
+    // The writer authenticated as the mapped IAM user, through aws-auth, with an EKS token.
+    let users: Vec<_> = w
+        .kube
+        .requests()
+        .iter()
+        .filter_map(|r| r.user.clone())
+        .collect();
+    assert!(users.iter().all(|u| u == "cluster-admin"), "{users:?}");
+    // The previous ConfigMap was saved before the write.
+    let backups = w.dir.join("backups").join(CLUSTER);
+    let files: Vec<PathBuf> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert!(!saved["data"]["mapRoles"]
+        .as_str()
+        .unwrap()
+        .contains("AWSReservedSSO"));
+    // Idempotent: the second run reads once and writes nothing.
+    w.kube.clear_requests();
+    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set(
+            "arn",
+            "arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef",
+        )
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["no changes"]);
+    assert_eq!(w.aws_auth_requests(), (1, 0));
+}
+
+#[test]
+fn granting_500_principals_reads_aws_auth_once_and_writes_it_once() {
+    let w = World::new();
+    w.dir.write(
+        "many.rhai",
+        "for i in 0..500 { grant_role(`arn:aws:iam::123456789012:role/team-${i}`, [`team-${i}`]); }",
+    );
+    w.kube.clear_requests();
+    w.connect(w.okscript().args(["run", "many.rhai"]))
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["500 added"]);
+    assert_eq!(w.aws_auth_requests(), (1, 1));
+    assert_eq!(w.section("mapRoles").matches("rolearn:").count(), 501);
+}
+
+#[test]
+fn ten_concurrent_writers_never_lose_each_others_entries() {
+    let w = World::new();
+    let running: Vec<_> = (0..10)
+        .map(|i| {
+            w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+                .set("arn", &format!("arn:aws:iam::123456789012:role/writer-{i}"))
+                .set("groups", &format!("team-{i}"))
+                .spawn()
+        })
+        .collect();
+    for r in running {
+        r.wait().expect_code(0);
+    }
+    let roles = w.section("mapRoles");
+    for i in 0..10 {
+        assert!(
+            roles.contains(&format!(
+                "rolearn: arn:aws:iam::123456789012:role/writer-{i}\n"
+            )),
+            "writer-{i} lost:\n{roles}"
+        );
+    }
+    assert!(roles.contains(NODE));
+    assert!(w.section("mapUsers").contains("cluster-admin"));
+}
+
+#[test]
+fn injected_conflicts_and_server_errors_still_land_the_write_once() {
+    let w = World::new();
+    w.kube.faults().conflict_next_writes(3);
+    let out = w
+        .connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set("arn", "arn:aws:iam::123456789012:role/after-conflicts")
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        w.section("mapRoles")
+            .matches("role/after-conflicts\n")
+            .count(),
+        1
+    );
+    w.kube.faults().fail_next_requests(2);
+    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set("arn", "arn:aws:iam::123456789012:role/after-500s")
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        w.section("mapRoles").matches("role/after-500s\n").count(),
+        1
+    );
+}
+
+#[test]
+fn a_cluster_that_keeps_failing_gives_up_saying_nothing_was_written() {
+    let w = World::new();
+    let before = w.aws_auth();
+    w.kube.faults().conflict_next_writes(100);
+    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set("arn", "arn:aws:iam::123456789012:role/never")
+        .run()
+        .expect_code(1)
+        .expect_stderr(&["gave up after", "nothing was written"]);
+    w.kube.faults().clear();
+    assert_eq!(w.aws_auth()["data"], before["data"]);
+}
+
+#[test]
+fn a_missing_aws_auth_is_created_with_a_warning() {
+    let w = World::new();
+    w.kube.remove_config_map("kube-system", "aws-auth");
+    // Without aws-auth only a static admin gets in: use a kubeconfig context.
+    let kubeconfig = w.dir.join("admin.kubeconfig");
+    w.kube.write_kubeconfig(&kubeconfig, "static-admin");
+    let out = w
+        .dir
+        .cmd()
+        .arg("run")
+        .arg(script("grant-role.rhai"))
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .set("arn", "arn:aws:iam::123456789012:role/first")
+        .env(
+            "OKSCRIPT_BACKUP_DIR",
+            &w.dir.join("backups").display().to_string(),
+        )
+        .run();
+    out.expect_code(0)
+        .expect_stderr(&["does not exist: okscript will create it", "no node roles"]);
+    assert!(w.section("mapRoles").contains("role/first"));
+}
+
+#[test]
+fn restore_puts_the_saved_aws_auth_back() {
+    let w = World::new();
+    let before = w.aws_auth()["data"].clone();
+    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set("arn", "arn:aws:iam::123456789012:role/oops")
+        .run()
+        .expect_code(0);
+    assert!(w.section("mapRoles").contains("oops"));
+    w.connect(w.okscript().arg("restore"))
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["restored from"]);
+    assert_eq!(w.aws_auth()["data"], before);
+}
+
+#[test]
+fn verify_proves_access_or_explains_the_401_in_words() {
+    // Runbook: "kubectl get pods ... No resources found in default namespace."
+    let w = World::new();
+    w.connect(w.okscript().arg("run").arg(script("verify.rhai")))
+        .run()
+        .expect_code(0)
+        .expect_stdout(&[
+            "No resources found in default namespace.",
+            "you have access as cluster-admin with groups system:masters",
+        ]);
+    // Someone not in aws-auth gets the diagnosis and the admin's command.
+    let (key, secret) = block_on(create_user_with_key(&w.moto, "newcomer", None, false));
+    let out = w
+        .connect(
+            w.as_user(&key, &secret)
+                .arg("run")
+                .arg(script("verify.rhai")),
+        )
+        .run();
+    out.expect_code(1).expect_stdout(&[
+        "does not know who you are (401 Unauthorized)",
+        &format!("okscript run scripts/grant-user.rhai --cluster {CLUSTER} --set arn=arn:aws:iam::{ACCOUNT}:user/newcomer"),
+    ]);
+}
+
+#[test]
+fn token_and_kubeconfig_hand_kubectl_a_working_exec_plugin() {
+    if !std::path::Path::new("/usr/bin/kubectl").exists() && which("kubectl").is_none() {
+        eprintln!("SKIPPED: kubectl is not installed");
+        return;
+    }
+    let w = World::new();
+    // okscript token prints an ExecCredential like `aws eks get-token`.
+    let out = w.okscript().args(["token", "--cluster", CLUSTER]).run();
+    out.expect_code(0);
+    let cred: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(cred["kind"], "ExecCredential");
+    assert!(cred["status"]["token"]
+        .as_str()
+        .unwrap()
+        .starts_with("k8s-aws-v1."));
+    // okscript kubeconfig writes a context whose exec plugin is okscript token.
+    let file = w.dir.join("kubeconfig");
+    w.connect(
+        w.okscript()
+            .arg("kubeconfig")
+            .arg("--kubeconfig")
+            .arg(&file)
+            .args(["--alias", "prod"]),
+    )
+    .run()
+    .expect_code(0);
+    w.kube.seed_pod("default", "web-1");
+    let kubectl = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&file)
+        .args(["get", "pods", "-o", "name"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", w.dir.path())
+        .env("AWS_ACCESS_KEY_ID", &w.key)
+        .env("AWS_SECRET_ACCESS_KEY", &w.secret)
+        .env("AWS_ENDPOINT_URL", w.moto.endpoint())
+        .env("AWS_REGION", REGION)
+        .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&kubectl.stdout);
+    assert!(
+        kubectl.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&kubectl.stderr)
+    );
+    assert!(stdout.contains("pod/web-1"), "{stdout}");
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| PathBuf::from(d).join(name))
+        .find(|p| p.exists())
+}
+
+#[test]
+fn locking_yourself_out_is_caught_after_the_write_and_reported() {
+    let w = World::new();
+    w.dir.write(
+        "lockout.rhai",
+        "let me = login();\n// The guard stops this...\ntry { revoke_user(me.principal_arn, [\"system:masters\"]); } catch (e) { print(`refused: ${e}`); }\n// ...unless forced; then the safety net notices after the write.\nrevoke_user(me.principal_arn, [\"system:masters\"], #{force: true});\n",
+    );
+    let out = w.connect(w.okscript().args(["run", "lockout.rhai"])).run();
+    out.expect_code(1)
+        .expect_stdout(&[
+            "refused: refusing to revoke access of arn:aws:iam::123456789012:user/cluster-admin",
+        ])
+        .expect_stderr(&["can no longer read aws-auth", "okscript restore"]);
+    // The previous aws-auth is in the backups folder for another admin to put back.
+    let backups = w.dir.join("backups").join(CLUSTER);
+    assert_eq!(std::fs::read_dir(&backups).unwrap().count(), 1);
+    let static_admin = w.dir.join("admin.kubeconfig");
+    w.kube.write_kubeconfig(&static_admin, "static-admin");
+    let file = std::fs::read_dir(&backups)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    w.dir
+        .cmd()
+        .arg("restore")
+        .arg(&file)
+        .arg("--kubeconfig")
+        .arg(&static_admin)
+        .run()
+        .expect_code(0);
+    assert!(w.section("mapUsers").contains("system:masters"));
+}
