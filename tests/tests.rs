@@ -8,6 +8,7 @@ mod support;
 mod util;
 
 mod aws;
+mod bad_inputs;
 mod check_fns;
 mod cluster;
 mod concurrency;
@@ -18,3 +19,5 @@ mod kubeconfig;
 mod limits;
 mod run;
 mod scripts;
+mod soak;
+mod sso;

@@ -10,6 +10,8 @@ pub mod cluster_fns;
 pub mod errors;
 pub mod limits;
 pub mod resolver;
+pub mod sso_fns;
+pub mod sso_login_fns;
 pub mod state;
 pub mod util_fns;
 
@@ -111,6 +113,8 @@ pub fn engine(
     access_fns::register(&mut api, state);
     aws_fns::register(&mut api, state);
     cluster_fns::register(&mut api, state);
+    sso_fns::register(&mut api, state);
+    sso_login_fns::register(&mut api, state);
     util_fns::register(&mut api, state);
     let docs = api.docs;
     (engine, docs)
