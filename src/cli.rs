@@ -178,6 +178,9 @@ pub struct AwsArgs {
     /// Print what okscript does on stderr (never secrets).
     #[arg(short, long)]
     pub verbose: bool,
+    /// For SSO logins: print the verification URL and code, never try to open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 /// How to reach a cluster: shared by every command that talks to one.
@@ -371,6 +374,8 @@ pub fn aws_settings(args: &AwsArgs, env: &BTreeMap<String, String>) -> Result<Aw
         ctx,
         default_type,
         cluster,
+        no_browser: args.no_browser,
+        display: env.contains_key("DISPLAY") || env.contains_key("WAYLAND_DISPLAY") || env.contains_key("BROWSER"),
     })
 }
 

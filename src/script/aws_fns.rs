@@ -23,6 +23,10 @@ pub struct AwsSettings {
     pub default_type: Option<CredentialType>,
     /// `-c`: the okctl cluster declaration, and the file it came from.
     pub cluster: Option<(String, ClusterDeclaration)>,
+    /// `--no-browser`: SSO logins only print the verification URL and code.
+    pub no_browser: bool,
+    /// Whether a browser could be opened at all (a display or $BROWSER is set).
+    pub display: bool,
 }
 
 /// The AWS side of a run: its runtime (created on first use) and the current session.
