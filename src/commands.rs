@@ -144,24 +144,37 @@ pub fn token(aws: &AwsSettings, kube: &KubeSettings, printer: &mut Printer) -> R
     Ok(())
 }
 
-/// `okscript kubeconfig`: adds or updates the cluster's context in a kubeconfig.
-pub fn kubeconfig(
-    aws: &AwsSettings,
-    kube: &KubeSettings,
+/// What writing a kubeconfig entry did.
+#[derive(Debug, Clone)]
+pub struct KubeconfigWritten {
+    /// The file.
+    pub path: PathBuf,
+    /// The context's name.
+    pub context: String,
+    /// Created, updated or unchanged.
+    pub outcome: kube::FileOutcome,
+}
+
+/// Adds or updates the cluster's context, user and cluster entries in a kubeconfig; the
+/// user's exec plugin is this very binary's `token` command.
+pub fn write_kubeconfig(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    spec: &ConnectSpec,
     env: &BTreeMap<String, String>,
     file: Option<&Path>,
     alias: Option<&str>,
-    printer: &mut Printer,
-) -> Result<PathBuf, Failure> {
+) -> Result<KubeconfigWritten, Failure> {
     let Eks {
         cluster,
         server,
         ca_file,
         role_arn,
-    } = eks_cluster(kube)?;
-    let rt = runtime()?;
-    let session = login(&rt, aws)?;
-    let mut info = rt.block_on(aws::describe_cluster(&session, &cluster))?;
+    } = eks_cluster(&KubeSettings {
+        connect: Some(spec.clone()),
+        backups_root: None,
+    })?;
+    let mut info = rt.block_on(aws::describe_cluster(session, &cluster))?;
     if let Some(s) = server {
         info.endpoint = s;
     }
@@ -202,18 +215,48 @@ pub fn kubeconfig(
         message: e.to_string(),
         usage: false,
     })?;
+    Ok(KubeconfigWritten {
+        path,
+        context: entry.context_name,
+        outcome,
+    })
+}
+
+/// `okscript kubeconfig`: adds or updates the cluster's context in a kubeconfig.
+pub fn kubeconfig(
+    aws: &AwsSettings,
+    kube: &KubeSettings,
+    env: &BTreeMap<String, String>,
+    file: Option<&Path>,
+    alias: Option<&str>,
+    printer: &mut Printer,
+) -> Result<PathBuf, Failure> {
+    let spec = kube.connect.clone().ok_or_else(|| {
+        Failure::usage(
+            "which cluster?",
+            "pass --cluster NAME, or -c cluster.yaml, or set OKSCRIPT_CLUSTER",
+        )
+    })?;
+    let rt = runtime()?;
+    let session = login(&rt, aws)?;
+    let done = write_kubeconfig(&rt, &session, &spec, env, file, alias)?;
     printer.data(&format!(
         "{}: context {} for cluster {} ({}); kubectl now gets its tokens from `okscript token`",
-        path.display(),
-        entry.context_name,
-        cluster,
-        match outcome {
-            kube::FileOutcome::Created => "created",
-            kube::FileOutcome::Updated => "updated",
-            kube::FileOutcome::Unchanged => "already up to date",
-        }
+        done.path.display(),
+        done.context,
+        spec.name(),
+        outcome_word(done.outcome)
     ));
-    Ok(path)
+    Ok(done.path)
+}
+
+/// How a kubeconfig write went, in a word or three.
+pub fn outcome_word(outcome: kube::FileOutcome) -> &'static str {
+    match outcome {
+        kube::FileOutcome::Created => "created",
+        kube::FileOutcome::Updated => "updated",
+        kube::FileOutcome::Unchanged => "already up to date",
+    }
 }
 
 /// `okscript venv`: a shell with KUBECONFIG, OKSCRIPT_CLUSTER and the AWS settings of the

@@ -402,3 +402,63 @@ fn locking_yourself_out_is_caught_after_the_write_and_reported() {
         .expect_code(0);
     assert!(w.section("mapUsers").contains("system:masters"));
 }
+
+#[test]
+fn dropped_connections_and_slow_answers_are_retried() {
+    let w = World::new();
+    w.kube.faults().drop_next_requests(2);
+    w.kube
+        .faults()
+        .set_delay(std::time::Duration::from_millis(50));
+    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set("arn", "arn:aws:iam::123456789012:role/after-drops")
+        .run()
+        .expect_code(0);
+    w.kube.faults().clear();
+    assert_eq!(
+        w.section("mapRoles").matches("role/after-drops\n").count(),
+        1
+    );
+}
+
+#[test]
+fn venv_starts_a_shell_set_up_for_the_cluster() {
+    // Runbook: "okctl -a aws-profile -c cluster.yaml venv".
+    let w = World::new();
+    let shell = w.dir.write("fake-shell.sh", "#!/bin/sh\necho \"KUBECONFIG=$KUBECONFIG\"\necho \"OKSCRIPT_CLUSTER=$OKSCRIPT_CLUSTER\"\nexit 7\n");
+    w.dir.set_mode(&shell, 0o755);
+    let out = w
+        .connect(w.okscript().arg("venv"))
+        .env("OKSCRIPT_SHELL", &w.dir.join(&shell).display().to_string())
+        .env("XDG_STATE_HOME", &w.dir.join("state").display().to_string())
+        .run();
+    out.expect_code(7).expect_stdout(&[
+        "OKSCRIPT_CLUSTER=my-cluster",
+        "KUBECONFIG=[TMP]/state/okscript/venv/my-cluster/kubeconfig",
+    ]);
+    let kubeconfig =
+        std::fs::read_to_string(w.dir.join("state/okscript/venv/my-cluster/kubeconfig")).unwrap();
+    assert!(
+        kubeconfig.contains(w.kube.url()) && kubeconfig.contains("- token"),
+        "{kubeconfig}"
+    );
+}
+
+#[test]
+fn a_cluster_given_as_a_declaration_is_the_default_target() {
+    let w = World::new();
+    w.dir.write(
+        "cluster.yaml",
+        format!("apiVersion: okctl.io/v1alpha1\nkind: Cluster\nmetadata:\n  accountID: \"{ACCOUNT}\"\n  name: {CLUSTER}\n  region: {REGION}\n"),
+    );
+    w.okscript()
+        .arg("run")
+        .arg(script("grant-role.rhai"))
+        .args(["-c", "cluster.yaml", "--server", w.kube.url()])
+        .arg("--certificate-authority")
+        .arg(w.kube.ca_file())
+        .set("arn", "arn:aws:iam::123456789012:role/from-declaration")
+        .run()
+        .expect_code(0);
+    assert!(w.section("mapRoles").contains("role/from-declaration"));
+}

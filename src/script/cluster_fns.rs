@@ -27,8 +27,76 @@ fn with_client<T>(
     st.aws.block_on(f(client))?.map_err(kube_error)
 }
 
+fn write_kubeconfig(state: &Shared, options: &rhai::Map) -> FnResult<Dynamic> {
+    let mut file = None;
+    let mut alias = None;
+    for (k, v) in options {
+        match k.as_str() {
+            "file" => file = Some(std::path::PathBuf::from(api::string("`file`", v)?)),
+            "alias" => alias = Some(api::string("`alias`", v)?),
+            other => return Err(format!("unknown option `{other}`: use `file` and `alias`").into()),
+        }
+    }
+    let mut st = state.borrow_mut();
+    let Some(spec) = st.kube.connect.clone() else {
+        return Err(error_with_hint(
+            "which cluster?",
+            "pass --cluster NAME or -c cluster.yaml",
+        ));
+    };
+    if st.dry_run {
+        st.printer.note("dry run: the kubeconfig is not written");
+        return Ok(Dynamic::UNIT);
+    }
+    let session = super::aws_fns::implicit_login(&mut st)?;
+    let rt = st.aws.runtime()?;
+    let env = st.env.clone();
+    let done = crate::commands::write_kubeconfig(
+        &rt,
+        &session,
+        &spec,
+        &env,
+        file.as_deref(),
+        alias.as_deref(),
+    )
+    .map_err(|f| match f.hint {
+        Some(h) => error_with_hint(f.message, h),
+        None => f.message.into(),
+    })?;
+    let mut m = rhai::Map::new();
+    m.insert("file".into(), done.path.display().to_string().into());
+    m.insert("context".into(), done.context.into());
+    m.insert(
+        "changed".into(),
+        (!matches!(done.outcome, crate::kube::FileOutcome::Unchanged)).into(),
+    );
+    Ok(m.into())
+}
+
 /// Registers the cluster functions.
 pub fn register(api: &mut Api, state: &Shared) {
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "write_kubeconfig",
+            params: "",
+            returns: "map",
+            doc: "Add or update the cluster's context in the kubeconfig (KUBECONFIG or ~/.kube/config) with `okscript token` as its exec plugin, keeping everything else; returns #{file, context, changed}.",
+            example: r#"let k = write_kubeconfig(); print(`kubectl --context ${k.context} get pods`);"#,
+        },
+        move || -> FnResult<Dynamic> { write_kubeconfig(&s, &rhai::Map::new()) },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "write_kubeconfig",
+            params: "options: map",
+            returns: "map",
+            doc: "Like write_kubeconfig(), with #{file: PATH, alias: CONTEXT_NAME}.",
+            example: r#"write_kubeconfig(#{alias: "prod"});"#,
+        },
+        move |options: rhai::Map| -> FnResult<Dynamic> { write_kubeconfig(&s, &options) },
+    );
     let s = state.clone();
     api.def(
         FnDoc {
