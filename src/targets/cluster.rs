@@ -14,9 +14,8 @@ use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::{replay, Commit, Snapshot, Target, TargetError};
+use super::{read_warnings, replay, Commit, Snapshot, Target, TargetError};
 use crate::access::intent::Intent;
-use crate::access::lint;
 use crate::access::manifest::MAX_DATA_BYTES;
 use crate::access::model::{AwsAuth, Protected};
 use crate::access::plan;
@@ -265,17 +264,10 @@ impl Target for ClusterTarget {
                 self.describe()
             ));
         }
-        for f in lint::findings(&auth) {
-            if f.code == "duplicate" || f.code == "role-path" {
-                let line = f.line.map_or(String::new(), |l| format!(" line {l}"));
-                warnings.push(format!(
-                    "{}: data.{}{line}: {}",
-                    self.describe(),
-                    f.section,
-                    f.message
-                ));
-            }
-        }
+        warnings.extend(read_warnings(&auth, |f| {
+            let line = f.line.map_or(String::new(), |l| format!(" line {l}"));
+            format!("{}: data.{}{line}", self.describe(), f.section)
+        }));
         let snapshot = Snapshot {
             auth,
             version: version(&cm),
@@ -313,19 +305,19 @@ impl Target for ClusterTarget {
                 (&base.auth, staged)
             } else {
                 let now = self.parse(&current)?;
+                let how = format!(
+                    " (resourceVersion {} -> {})",
+                    if base.version.is_empty() {
+                        "none"
+                    } else {
+                        &base.version
+                    },
+                    version(&current)
+                );
                 let (auth, replay_notes) =
-                    replay(&now, intents, protected).map_err(|refusal| TargetError::Replay {
-                        target: self.describe(),
-                        refusal,
-                    })?;
-                if attempt == 1 || notes.is_empty() {
-                    notes.push(format!(
-                        "{} changed while the script ran (resourceVersion {} -> {}); okscript replayed the script's changes on it",
-                        self.describe(),
-                        if base.version.is_empty() { "none" } else { &base.version },
-                        version(&current)
-                    ));
-                }
+                    replay(&self.describe(), &how, &now, intents, protected)?;
+                // Only the last replay's notes matter: earlier attempts were not written.
+                notes.retain(|n: &String| n.starts_with("saved the previous"));
                 notes.extend(replay_notes);
                 replayed = (now, auth);
                 (&replayed.0, &replayed.1)

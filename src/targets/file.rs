@@ -7,9 +7,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
-use super::{replay, Commit, Snapshot, Target, TargetError};
+use super::{read_warnings, replay, Commit, Snapshot, Target, TargetError};
 use crate::access::intent::Intent;
-use crate::access::lint;
 use crate::access::manifest::Manifest;
 use crate::access::model::{AwsAuth, Protected};
 use crate::access::plan;
@@ -157,20 +156,13 @@ impl FileTarget {
                 self.shown()
             ));
         }
-        for f in lint::findings(&auth) {
-            if f.code == "duplicate" || f.code == "role-path" {
-                let line = f
-                    .line
-                    .and_then(|l| loaded.manifest.file_line(section_named(f.section), l))
-                    .map_or(String::new(), |l| format!(":{l}"));
-                warnings.push(format!(
-                    "{}{line}: data.{}: {}",
-                    self.shown(),
-                    f.section,
-                    f.message
-                ));
-            }
-        }
+        warnings.extend(read_warnings(&auth, |f| {
+            let line = f
+                .line
+                .and_then(|l| loaded.manifest.file_line(section_named(f.section), l))
+                .map_or(String::new(), |l| format!(":{l}"));
+            format!("{}{line}: data.{}", self.shown(), f.section)
+        }));
         Snapshot {
             auth,
             version: loaded.text.clone().unwrap_or_default(),
@@ -232,17 +224,13 @@ impl Target for FileTarget {
         let (before, after) = if unchanged_since_read {
             (&base.auth, staged)
         } else {
-            let (auth, replay_notes) =
-                replay(&current.manifest.auth, intents, protected).map_err(|refusal| {
-                    TargetError::Replay {
-                        target: self.describe(),
-                        refusal,
-                    }
-                })?;
-            notes.push(format!(
-                "{} changed while the script ran; okscript replayed the script's changes on the new content",
-                self.shown()
-            ));
+            let (auth, replay_notes) = replay(
+                &self.shown(),
+                "",
+                &current.manifest.auth,
+                intents,
+                protected,
+            )?;
             notes.extend(replay_notes);
             replayed = auth;
             (&current.manifest.auth, &replayed)

@@ -8,6 +8,7 @@ pub mod file;
 use std::fmt;
 
 use crate::access::intent::{Intent, Note};
+use crate::access::lint::Finding;
 use crate::access::manifest::ManifestError;
 use crate::access::model::{AwsAuth, Protected, Refusal};
 use crate::access::plan::Summary;
@@ -188,18 +189,39 @@ impl fmt::Debug for dyn Target {
     }
 }
 
-/// Replays `intents` on `current`, for a commit whose base went stale.
+/// Replays `intents` on `current` for a commit whose base went stale; the notes start with
+/// one saying so (`how` tells how the target noticed).
 pub fn replay(
+    target: &str,
+    how: &str,
     current: &AwsAuth,
     intents: &[Intent],
     protected: &Protected,
-) -> Result<(AwsAuth, Vec<Note>), Refusal> {
+) -> Result<(AwsAuth, Vec<Note>), TargetError> {
     let mut auth = current.clone();
-    let mut notes = Vec::new();
+    let mut notes = vec![format!(
+        "{target} changed while the script ran{how}; okscript replayed the script's changes on the new content"
+    )];
     for intent in intents {
-        notes.extend(auth.apply(intent, protected)?.notes);
+        let applied = auth
+            .apply(intent, protected)
+            .map_err(|refusal| TargetError::Replay {
+                target: target.to_string(),
+                refusal,
+            })?;
+        notes.extend(applied.notes);
     }
     Ok((auth, notes))
+}
+
+/// Warnings worth showing when aws-auth is read: entries the authenticator silently uses
+/// differently than written (duplicates, role paths). `place` says where a finding is.
+pub fn read_warnings(auth: &AwsAuth, place: impl Fn(&Finding) -> String) -> Vec<String> {
+    crate::access::lint::findings(auth)
+        .into_iter()
+        .filter(|f| f.code == "duplicate" || f.code == "role-path")
+        .map(|f| format!("{}: {}", place(&f), f.message))
+        .collect()
 }
 
 /// What a `--target` value names.
