@@ -375,7 +375,9 @@ pub fn aws_settings(args: &AwsArgs, env: &BTreeMap<String, String>) -> Result<Aw
         default_type,
         cluster,
         no_browser: args.no_browser,
-        display: env.contains_key("DISPLAY") || env.contains_key("WAYLAND_DISPLAY") || env.contains_key("BROWSER"),
+        display: env.contains_key("DISPLAY")
+            || env.contains_key("WAYLAND_DISPLAY")
+            || env.contains_key("BROWSER"),
     })
 }
 
