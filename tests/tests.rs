@@ -21,3 +21,4 @@ mod run;
 mod scripts;
 mod soak;
 mod sso;
+mod sso_config;

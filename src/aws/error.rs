@@ -280,6 +280,51 @@ pub enum AwsError {
         /// What is wrong with it.
         problem: String,
     },
+
+    /// The SSO device login was not approved before its code expired (`expired_token`).
+    #[error("the SSO login for profile `{profile}` timed out: the code expired before the login was approved in the browser")]
+    SsoDeviceCodeExpired {
+        /// The profile.
+        profile: String,
+        /// How many minutes the code was valid for.
+        minutes: u64,
+    },
+
+    /// The person declined the SSO device login in the browser (`access_denied`).
+    #[error("the SSO login for profile `{profile}` was declined in the browser")]
+    SsoLoginDeclined {
+        /// The profile.
+        profile: String,
+    },
+
+    /// The SSO device login was cancelled (Ctrl-C) before it was approved; nothing was cached.
+    #[error("the SSO login for profile `{profile}` was cancelled; no token was cached")]
+    SsoLoginCancelled {
+        /// The profile.
+        profile: String,
+    },
+
+    /// SSO OIDC refused or failed a step of the device login (RegisterClient, StartDeviceAuthorization, CreateToken).
+    #[error("the SSO login for profile `{profile}` failed in {operation}{}: {detail}", at_endpoint(.endpoint))]
+    SsoLoginFailed {
+        /// The profile.
+        profile: String,
+        /// The API call.
+        operation: &'static str,
+        /// The SSO OIDC endpoint override in use, if any.
+        endpoint: Option<String>,
+        /// What failed, with secrets removed.
+        detail: String,
+    },
+
+    /// The SSO token cache file could not be written or removed.
+    #[error("cannot write the SSO token cache file {path}: {detail}")]
+    SsoCacheWrite {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        detail: String,
+    },
 }
 
 fn profile_not_found(name: &str, available: &[String], files: &[PathBuf]) -> String {
@@ -420,6 +465,17 @@ impl AwsError {
                 "check the credentials with `aws sts get-caller-identity`; temporary credentials with a very long session token cannot be used for EKS".into()
             }
             ClusterYaml { .. } => "fix the YAML at the line shown".into(),
+            SsoDeviceCodeExpired { minutes, .. } => format!(
+                "run it again and approve the login in the browser within {minutes} minutes"
+            ),
+            SsoLoginDeclined { profile } => format!(
+                "run it again and choose Allow; if you did not start this login, tell your administrator (profile `{profile}`)"
+            ),
+            SsoLoginCancelled { .. } => "run it again when you can approve the login in the browser".into(),
+            SsoLoginFailed { profile, .. } => format!(
+                "check sso_start_url and sso_region of profile `{profile}` (or its [sso-session]), or log in with `aws sso login --profile {profile}`: okscript uses the same cached login"
+            ),
+            SsoCacheWrite { .. } => "check the permissions of ~/.aws/sso/cache (it should be yours, mode 0700)".into(),
             ClusterField { field, .. } => match *field {
                 "metadata.accountID" => {
                     "write the account ID as a quoted string of exactly 12 digits, e.g. accountID: \"123456789012\"".into()

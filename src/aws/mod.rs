@@ -18,6 +18,7 @@
 //! ```
 
 mod cluster;
+pub mod config_file;
 mod context;
 mod eks;
 mod error;
@@ -26,6 +27,7 @@ mod identity;
 mod session;
 mod sha1;
 mod sso;
+mod sso_login;
 mod token;
 
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
@@ -40,6 +42,11 @@ pub use iam::{
 };
 pub use identity::{default_session_name, principal_arn, CredentialType, Identity};
 pub use session::{assume_profile, assume_role, login, whoami, Session};
+pub use sso_login::{
+    is_sso_profile, sso_accounts, sso_login, sso_logout, sso_roles, Sleeper, SsoAccount, SsoLogin,
+    SsoLoginOptions, TokenSource, DEFAULT_POLL_INTERVAL, EXPIRY_MARGIN, SLOW_DOWN_STEP,
+    SSO_CLIENT_NAME, SSO_CLIENT_TYPE, SSO_DEFAULT_SCOPE,
+};
 pub use token::{
     eks_token, sts_endpoint, EksToken, TokenOptions, CLUSTER_ID_HEADER,
     EXEC_CREDENTIAL_API_VERSION, MAX_TOKEN_LEN, PRESIGN_EXPIRES, TOKEN_LIFETIME, TOKEN_PREFIX,

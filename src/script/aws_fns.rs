@@ -380,7 +380,20 @@ fn login_with(st: &mut State, t: CredentialType) -> FnResult<Dynamic> {
         t.as_str(),
         ctx.profile_name()
     ));
-    let session = st.aws.block_on(aws::login(&ctx, t))?.map_err(aws_error)?;
+    let sso_login = t != CredentialType::AccessKey;
+    if sso_login {
+        // An SSO profile without a usable cached token logs in first (device flow).
+        super::sso_login_fns::prepare_login(st, &ctx.profile_name())?;
+    }
+    let session = match st.aws.block_on(aws::login(&ctx, t))? {
+        Err(e) if sso_login && super::sso_login_fns::needs_new_login(&e) => {
+            // The portal refused the cached token (revoked): log in again, then retry once.
+            super::sso_login_fns::ensure_login(st, &ctx.profile_name(), true)?;
+            st.aws.block_on(aws::login(&ctx, t))?
+        }
+        other => other,
+    }
+    .map_err(aws_error)?;
     adopt(st, session)
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 //! stand-in for the IAM Identity Center portal (moto has none).
 
+pub mod fake_sso;
 pub mod kube_api;
 pub mod moto;
 
