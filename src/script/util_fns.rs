@@ -145,10 +145,19 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "target",
             params: "",
             returns: "string",
-            doc: "The target the run writes to, such as file:aws-auth.yaml, or \"\" when none was given.",
+            doc: "The target the run writes to, such as file:aws-auth.yaml or cluster:NAME/kube-system/aws-auth, or \"\" when none was given.",
             example: r#"print(`editing ${target()}`);"#,
         },
-        move || -> String { s.borrow().target_spec.clone().unwrap_or_default() },
+        move || -> String {
+            let st = s.borrow();
+            if let Some(c) = &st.changes {
+                return c.describe();
+            }
+            match (st.target_spec.as_deref(), &st.kube.connect) {
+                (Some("cluster"), Some(spec)) => format!("cluster:{}/kube-system/aws-auth", spec.name()),
+                (spec, _) => spec.unwrap_or_default().to_string(),
+            }
+        },
     );
     api.def(
         FnDoc {
