@@ -312,6 +312,7 @@ pub fn register(api: &mut Api, state: &Shared) {
         move || -> FnResult<Dynamic> {
             let mut st = s.borrow_mut();
             st.check_not_blocked()?;
+            super::aws_fns::check_principals(&mut st);
             let dry = st.dry_run;
             let changes = st.changes()?;
             if dry {

@@ -32,6 +32,8 @@ pub struct AwsSettings {
 /// The AWS side of a run: its runtime (created on first use) and the current session.
 pub struct AwsState {
     settings: AwsSettings,
+    /// Granted principals whose existence in IAM is still to be checked.
+    to_check: Vec<String>,
     runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
     session: Option<Session>,
 }
@@ -50,6 +52,7 @@ impl AwsState {
     pub fn new(settings: AwsSettings) -> AwsState {
         AwsState {
             settings,
+            to_check: Vec::new(),
             runtime: None,
             session: None,
         }
@@ -161,39 +164,73 @@ fn session_or_login_hint(st: &State) -> FnResult<Session> {
     })
 }
 
-/// Warns when a principal a script grants does not exist in IAM or lives in another
-/// account: the authenticator would silently never match it.
+/// Notes a granted principal for [`check_principals`]; the IAM look-ups run together, once,
+/// before the write (a script granting 500 principals does not wait for 500 calls in a row).
 pub fn check_principal(state: &Shared, canonical: &str) {
     let mut st = state.borrow_mut();
+    if st.aws.session.is_some() && !st.aws.to_check.iter().any(|c| c == canonical) {
+        st.aws.to_check.push(canonical.to_string());
+    }
+}
+
+/// How many IAM look-ups run at once.
+const CHECK_CONCURRENCY: usize = 16;
+
+/// Warns about granted principals that do not exist in IAM or live in another account:
+/// the authenticator would silently never match them.
+pub fn check_principals(st: &mut State) {
+    let pending = std::mem::take(&mut st.aws.to_check);
     let Some(session) = st.aws.session.clone() else {
         return;
     };
-    let Ok(p) = arn::parse_principal(canonical) else {
-        return;
-    };
-    if p.account != session.account() {
-        let msg = format!(
-            "{canonical} belongs to account {}, not to {} where you are logged in: okscript cannot check that it exists",
-            p.account,
-            session.account()
-        );
-        st.printer.warn(&msg);
-        return;
+    let mut warnings = Vec::new();
+    let mut lookups = Vec::new();
+    for canonical in pending {
+        let Ok(p) = arn::parse_principal(&canonical) else {
+            continue;
+        };
+        if p.account != session.account() {
+            warnings.push(format!(
+                "{canonical} belongs to account {}, not to {} where you are logged in: okscript cannot check that it exists",
+                p.account,
+                session.account()
+            ));
+        } else {
+            lookups.push(canonical);
+        }
     }
-    match st.aws.block_on(aws::principal_exists(&session, canonical)) {
-        Ok(Ok(true)) => {}
-        Ok(Ok(false)) => {
-            let msg = format!(
+    let results = st.aws.block_on(async {
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(CHECK_CONCURRENCY));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, canonical) in lookups.into_iter().enumerate() {
+            let (session, limit) = (session.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let found = aws::principal_exists(&session, &canonical).await;
+                (i, canonical, found)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            if let Ok(r) = done {
+                out.push(r);
+            }
+        }
+        out.sort_by_key(|r| r.0);
+        out
+    });
+    for (_, canonical, found) in results.unwrap_or_default() {
+        match found {
+            Ok(true) => {}
+            Ok(false) => warnings.push(format!(
                 "{canonical} does not exist in IAM of account {}: a typo? the authenticator would never match it",
-                p.account
-            );
-            st.printer.warn(&msg);
+                session.account()
+            )),
+            Err(e) => warnings.push(format!("could not check that {canonical} exists in IAM: {e}")),
         }
-        Ok(Err(e)) => {
-            let msg = format!("could not check that {canonical} exists in IAM: {e}");
-            st.printer.warn(&msg);
-        }
-        Err(_) => {}
+    }
+    for w in warnings {
+        st.printer.warn(&w);
     }
 }
 

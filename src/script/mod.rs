@@ -246,6 +246,7 @@ fn execute(engine: &Engine, script: &Script) -> Result<(), Box<EvalAltResult>> {
 /// Commits what the script staged (or describes it under `--dry-run`).
 fn finish(state: &Shared, dry_run: bool) -> Result<RunReport, ScriptError> {
     let mut st = state.borrow_mut();
+    aws_fns::check_principals(&mut st);
     let commits = std::mem::take(&mut st.commits);
     let Some(changes) = st.changes.as_mut() else {
         return Ok(RunReport::default());
