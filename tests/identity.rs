@@ -389,3 +389,31 @@ fn secrets_never_reach_output_errors_or_files() {
         }
     }
 }
+
+#[test]
+fn many_grants_are_checked_against_iam_in_one_listing() {
+    let moto = MotoServer::start();
+    for i in 0..24 {
+        block_on(create_role(&moto, &format!("team-{i}"), Some("/teams/")));
+    }
+    let (key, secret) = block_on(create_user_with_key(&moto, "creator", None, true));
+    let dir = TestDir::new();
+    dir.fixture("eks-nodes-only");
+    dir.write(
+        "many.rhai",
+        "login(\"access-key\");\nfor i in 0..25 { grant_role(`arn:aws:iam::123456789012:role/team-${i}`, [\"devs\"]); }\n",
+    );
+    let out = with_keys(aws_cmd(&dir, &moto), &key, &secret)
+        .args(["run", "many.rhai"])
+        .target("eks-nodes-only.yaml")
+        .run();
+    // team-24 was never created; the others exist (with a path, which aws-auth leaves out).
+    out.expect_code(0)
+        .expect_stderr(&["role/team-24 does not exist in IAM"]);
+    assert_eq!(
+        out.stderr.matches("does not exist in IAM").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+}

@@ -5,7 +5,7 @@
 
 use super::model::AwsAuth;
 use super::section::{SectionError, SectionName};
-use super::yaml::{self, Node, Style, Value};
+use super::yaml::{self, Node, Style, TrimCr, Value};
 
 /// Kubernetes refuses ConfigMaps whose data exceeds this many bytes.
 pub const MAX_DATA_BYTES: usize = 1024 * 1024;
@@ -160,6 +160,12 @@ impl Manifest {
 
     /// Reads a manifest; refuses files whose aws-auth cannot be fully understood.
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        if let Some(line) = lone_cr_line(text) {
+            return Err(ManifestError::Shape {
+                line,
+                message: "a carriage return (\\r) without a line feed ends a line here; save the file with \\n (or \\r\\n) line ends".into(),
+            });
+        }
         let docs = yaml::parse_documents(text).map_err(|e| ManifestError::Syntax {
             line: e.line,
             message: format!("column {}: {}", e.col, e.message),
@@ -205,9 +211,9 @@ impl Manifest {
             Some((k, v)) if v.is_null() => DataLoc::Null {
                 key_end: k.end.byte,
                 value_end: if root.flow {
-                    v.end.byte
+                    replace_end(text, k.end.byte, v.end.byte, true)
                 } else {
-                    line_end(text, v.end.byte.max(k.end.byte))
+                    line_end(text, v.end.byte.max(k.end.byte)).trim_cr(text)
                 },
                 indent: k.start.col,
                 flow: root.flow,
@@ -328,7 +334,11 @@ impl Manifest {
             }
             let Some(value) = rendered else { continue };
             match &self.locs[index(name)] {
-                Some(loc) => edits.push((loc.key_end, loc.value_end, self.value_text(loc, &value))),
+                Some(loc) => edits.push((
+                    loc.key_end,
+                    self.replace_end(loc.key_end, loc.value_end),
+                    self.value_text(loc, &value),
+                )),
                 None => new_keys.push((name, value)),
             }
         }
@@ -374,6 +384,10 @@ impl Manifest {
             }
         }
         Ok(back)
+    }
+
+    fn replace_end(&self, key_end: usize, value_end: usize) -> usize {
+        replace_end(&self.text, key_end, value_end, self.in_flow)
     }
 
     /// `: value` for an existing key, in a style that suits where it stands.
@@ -434,7 +448,12 @@ impl Manifest {
                 indent,
                 flow: false,
                 ..
-            } => (*end, *end, format!("\n{}", block_pairs(*indent))),
+            } => {
+                // After the whole line the last value ends on: an empty value ends at its
+                // key, a plain one may have a comment after it.
+                let at = line_end(&self.text, *end).trim_cr(&self.text);
+                (at, at, format!("\n{}", block_pairs(*indent)))
+            }
             DataLoc::Absent {
                 end, flow: true, ..
             } => (
@@ -447,14 +466,11 @@ impl Manifest {
                 indent,
                 flow: false,
             } => {
-                let lead = if self.text[..*end].ends_with('\n') || *end == 0 {
-                    ""
-                } else {
-                    "\n"
-                };
+                let at = line_end(&self.text, *end).trim_cr(&self.text);
+                let lead = if at == 0 { "" } else { "\n" };
                 (
-                    *end,
-                    *end,
+                    at,
+                    at,
                     format!(
                         "{lead}{}data:\n{}",
                         " ".repeat(*indent),
@@ -484,6 +500,35 @@ impl Manifest {
             ),
         }
     }
+}
+
+/// Where the replacement of a value must end: its end, or for an empty value (which ends
+/// at its key) past the `:` — and in block context to the end of the line.
+fn replace_end(text: &str, key_end: usize, value_end: usize, flow: bool) -> usize {
+    if value_end > key_end {
+        return value_end;
+    }
+    let bytes = text.as_bytes();
+    let mut i = key_end;
+    while matches!(bytes.get(i), Some(b' ') | Some(b'\t')) {
+        i += 1;
+    }
+    if bytes.get(i) == Some(&b':') {
+        i += 1;
+    }
+    if flow {
+        i
+    } else {
+        line_end(text, i).trim_cr(text)
+    }
+}
+
+/// The 1-based line of the first `\r` that is not followed by `\n`, if any: YAML reads it as
+/// a line break, but the byte positions okscript keeps count only `\n`.
+pub fn lone_cr_line(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let at = (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))?;
+    Some(text[..at].matches('\n').count() + 1)
 }
 
 /// `|` followed by the text indented by `indent`, when a literal block can hold it exactly.
@@ -524,7 +569,36 @@ fn is_aws_auth(doc: &Node) -> bool {
 
 /// Accepts a ConfigMap named aws-auth in kube-system; a field that is missing is tolerated
 /// (kustomize and GitOps tools fill them in), a field with another value is not.
+/// Refuses a mapping that has a key twice: YAML readers disagree on which one counts
+/// (kubectl refuses the file), so okscript will not guess.
+fn check_unique_keys(node: &Node, what: &str) -> Result<(), ManifestError> {
+    let Value::Map(pairs) = &node.value else {
+        return Ok(());
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, _) in pairs {
+        let Some(key) = k.as_scalar() else { continue };
+        if seen.contains(&key) {
+            return Err(ManifestError::Shape {
+                line: k.start.line,
+                message: format!(
+                    "`{key}` appears twice in {what}; keep one (kubectl refuses such a file too)"
+                ),
+            });
+        }
+        seen.push(key);
+    }
+    Ok(())
+}
+
 fn check_identity(doc: &Node) -> Result<(), ManifestError> {
+    check_unique_keys(doc, "the document")?;
+    if let Some(meta) = doc.get("metadata") {
+        check_unique_keys(meta, "metadata")?;
+    }
+    if let Some(data) = doc.get("data") {
+        check_unique_keys(data, "data")?;
+    }
     if !matches!(doc.value, Value::Map(_)) {
         return Err(ManifestError::NotAwsAuth {
             line: Some(doc.start.line),

@@ -182,6 +182,12 @@ impl Section {
             line,
             message,
         };
+        if let Some(line) = super::manifest::lone_cr_line(text) {
+            return Err(err(
+                line,
+                "a carriage return (\\r) without a line feed ends a line here; okscript keeps the text of entries exactly and cannot do that with such line ends: use \\n".into(),
+            ));
+        }
         // Entries are converted as the parser completes them (see `yaml::parse_streaming`).
         let mut bodies: Vec<Body> = Vec::new();
         let docs = yaml::parse_streaming(text, |item: &Node| {

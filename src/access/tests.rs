@@ -516,3 +516,44 @@ fn section_lines_map_to_file_lines() {
     assert_eq!(m.file_line(SectionName::MapRoles, 1), Some(17));
     assert_eq!(m.file_line(SectionName::MapUsers, 1), Some(46));
 }
+
+#[test]
+fn grants_land_after_empty_values_and_comments_at_the_end() {
+    // Shapes found by fuzzing: the last value of the document or of `data` is empty, a
+    // mapping, or followed by a comment; the root is indented; no final newline.
+    let arn = "arn:aws:iam::123456789012:role/a";
+    for text in [
+        "metadata:\n  name: aws-auth\nimmutable:\n",
+        "metadata:\n  name: aws-auth\n  annotations:",
+        "kind: ConfigMap\ndata:\n  other:\n",
+        "kind: ConfigMap\ndata:\n  other: x # why\n",
+        "kind: ConfigMap # a comment\n",
+        "  lni:",
+        "kind: ConfigMap\r\nmetadata:\r\n  name: aws-auth\r\ndata:\r\n  mapUsers: |\r\n    - userarn: arn:aws:iam::123456789012:user/u\r\n      username: u\r\n",
+    ] {
+        let (_, _, out) = apply(text, &[grant_role(arn, &["g"], None, false)]).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert!(roles(&out).iter().any(|r| r.0 == arn), "{text:?} => {out:?}");
+    }
+}
+
+#[test]
+fn lone_carriage_returns_and_duplicate_keys_are_refused() {
+    let e = Manifest::parse("kind: ConfigMap\rdata: {}\r")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("carriage return"), "{e}");
+    let e = Manifest::parse("kind: ConfigMap\ndata:\n  mapAccounts: \"- \\\"123456789012\\\"\\r- \\\"210987654321\\\"\\r\"\n").unwrap_err().to_string();
+    assert!(
+        e.contains("data.mapAccounts") && e.contains("carriage return"),
+        "{e}"
+    );
+    for (text, line) in [
+        ("kind: ConfigMap\nkind: Secret\n", 2),
+        ("metadata:\n  name: aws-auth\n  name: coredns\n", 3),
+        ("data:\n  mapRoles: \"\"\n  mapRoles: \"[]\"\n", 3),
+    ] {
+        let e = Manifest::parse(text).unwrap_err();
+        assert_eq!(e.line(), Some(line), "{text:?}: {e}");
+        assert!(e.to_string().contains("appears twice"), "{e}");
+    }
+}

@@ -185,7 +185,9 @@ impl Builder<'_> {
     }
 }
 
-trait TrimCr {
+/// Steps a line-end offset back over a `\r`.
+pub trait TrimCr {
+    /// The offset, one less when the byte before it is `\r`.
     fn trim_cr(self, text: &str) -> usize;
 }
 
@@ -344,7 +346,16 @@ pub fn parse_streaming<E>(
                 }
                 Some(Frame::Seq(items, ..)) => items.push(node),
                 Some(Frame::Map(pairs, key, ..)) => match key.take() {
-                    Some(k) => pairs.push((k, node)),
+                    Some(k) => {
+                        let mut node = node;
+                        // An implicit null (`key:` or `{"key"}`) has no text; saphyr spans it
+                        // over whatever token follows (even a `}`). It stands after its key.
+                        if node.is_null() && node.as_scalar() == Some("") {
+                            node.start = k.end;
+                            node.end = k.end;
+                        }
+                        pairs.push((k, node))
+                    }
                     None => *key = Some(node),
                 },
                 None => current = Some(node),

@@ -269,6 +269,52 @@ pub async fn principal_exists(session: &Session, arn: &str) -> Result<bool, AwsE
     })
 }
 
+/// Every principal of the session's account, for checking many at once: role ARNs without
+/// their path and user ARNs with theirs, lower-cased as the authenticator compares them.
+/// Two paginated calls (ListRoles, ListUsers) instead of one GetRole/GetUser per principal.
+///
+/// # Errors
+/// An IAM error (e.g. AccessDenied for iam:ListRoles).
+pub async fn account_principals(
+    session: &Session,
+) -> Result<std::collections::BTreeSet<String>, AwsError> {
+    let iam = session.iam_client();
+    let mut out = std::collections::BTreeSet::new();
+    let mut roles = iam.list_roles().into_paginator().send();
+    while let Some(page) = roles.next().await {
+        let page = page.map_err(|e| {
+            sdk_error(
+                e,
+                "iam:ListRoles",
+                session.endpoint_iam(),
+                session.redactor(),
+            )
+        })?;
+        for role in page.roles() {
+            out.insert(
+                strip_role_path(role.arn())
+                    .unwrap_or_else(|_| role.arn().to_string())
+                    .to_ascii_lowercase(),
+            );
+        }
+    }
+    let mut users = iam.list_users().into_paginator().send();
+    while let Some(page) = users.next().await {
+        let page = page.map_err(|e| {
+            sdk_error(
+                e,
+                "iam:ListUsers",
+                session.endpoint_iam(),
+                session.redactor(),
+            )
+        })?;
+        for user in page.users() {
+            out.insert(user.arn().to_ascii_lowercase());
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

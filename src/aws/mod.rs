@@ -37,8 +37,8 @@ pub use eks::{
 };
 pub use error::AwsError;
 pub use iam::{
-    iam_role, iam_user, parse_sso_role_name, principal_exists, sso_role_arn, strip_role_path,
-    RoleInfo, UserInfo, SSO_ROLE_NAME_PREFIX, SSO_ROLE_PATH_PREFIX,
+    account_principals, iam_role, iam_user, parse_sso_role_name, principal_exists, sso_role_arn,
+    strip_role_path, RoleInfo, UserInfo, SSO_ROLE_NAME_PREFIX, SSO_ROLE_PATH_PREFIX,
 };
 pub use identity::{default_session_name, principal_arn, CredentialType, Identity};
 pub use session::{assume_profile, assume_role, login, whoami, Session};

@@ -176,6 +176,9 @@ pub fn check_principal(state: &Shared, canonical: &str) {
 /// How many IAM look-ups run at once.
 const CHECK_CONCURRENCY: usize = 16;
 
+/// From this many principals on, list the account's principals instead of asking for each.
+const BULK_CHECK_FROM: usize = 20;
+
 /// Warns about granted principals that do not exist in IAM or live in another account:
 /// the authenticator would silently never match them.
 pub fn check_principals(st: &mut State) {
@@ -197,6 +200,21 @@ pub fn check_principals(st: &mut State) {
             ));
         } else {
             lookups.push(canonical);
+        }
+    }
+    // Many principals: list the account's roles and users once instead of asking per principal.
+    if lookups.len() > BULK_CHECK_FROM {
+        // Without permission to list, fall back to one look-up per principal.
+        if let Ok(Ok(known)) = st.aws.block_on(aws::account_principals(&session)) {
+            for canonical in &lookups {
+                if !known.contains(&canonical.to_ascii_lowercase()) {
+                    warnings.push(format!(
+                        "{canonical} does not exist in IAM of account {}: a typo? the authenticator would never match it",
+                        session.account()
+                    ));
+                }
+            }
+            lookups.clear();
         }
     }
     let results = st.aws.block_on(async {

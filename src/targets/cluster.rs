@@ -87,16 +87,20 @@ impl ClusterTarget {
         }
     }
 
+    /// GETs aws-auth once.
+    fn fetch_once(&self) -> Result<Option<ConfigMap>, KubeError> {
+        self.client().and_then(|client| {
+            self.rt
+                .block_on(api::get_config_map(&client, AWS_AUTH.0, AWS_AUTH.1))
+        })
+    }
+
     /// GETs aws-auth, retrying transient failures.
     fn fetch(&self) -> Result<Option<ConfigMap>, TargetError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.client().and_then(|client| {
-                self.rt
-                    .block_on(api::get_config_map(&client, AWS_AUTH.0, AWS_AUTH.1))
-            });
-            match result {
+            match self.fetch_once() {
                 Ok(cm) => return Ok(cm),
                 Err(e) if e.is_transient() && attempt < MAX_ATTEMPTS => {
                     std::thread::sleep(backoff(attempt))
@@ -291,7 +295,18 @@ impl Target for ClusterTarget {
             let current = if attempt == 1 && version(&self.last) == base.version {
                 self.last.clone()
             } else {
-                self.fetch()?
+                // One read per attempt: the attempts are the retries (no retries inside them).
+                match self.fetch_once() {
+                    Ok(cm) => cm,
+                    Err(e) if e.is_transient() => {
+                        last_error = e.to_string();
+                        if attempt < MAX_ATTEMPTS {
+                            std::thread::sleep(backoff(attempt));
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(self.kube_err(e, false)),
+                }
             };
             // A write whose answer was lost may have landed: then the data is ours.
             if let Some(d) = &sent {
@@ -358,6 +373,7 @@ impl Target for ClusterTarget {
             });
             if let Some(c) = &current {
                 if let Some(file) = self.backup(c)? {
+                    notes.retain(|n: &String| !n.starts_with("saved the previous"));
                     notes.push(format!("saved the previous aws-auth in {}", file.display()));
                 }
             }
