@@ -60,16 +60,11 @@ impl From<kube::KubeError> for Failure {
 
 /// The runtime the cluster commands block on.
 fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Failure> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map(Arc::new)
-        .map_err(|e| Failure {
-            message: format!("cannot start the async runtime: {e}"),
-            hint: None,
-            usage: false,
-        })
+    aws::runtime().map(Arc::new).map_err(|e| Failure {
+        message: format!("cannot start the async runtime: {e}"),
+        hint: None,
+        usage: false,
+    })
 }
 
 fn login(rt: &tokio::runtime::Runtime, aws: &AwsSettings) -> Result<Session, Failure> {

@@ -57,11 +57,6 @@ impl Printer {
         }
     }
 
-    /// The output format.
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
     /// A line of data: the script's `print`.
     pub fn data(&mut self, line: &str) {
         match self.format {

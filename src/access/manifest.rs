@@ -230,7 +230,7 @@ impl Manifest {
                 };
                 for (dk, dv) in items {
                     let key = dk.as_scalar().unwrap_or_default();
-                    let Some(name) = SectionName::ALL.iter().find(|n| n.key() == key) else {
+                    let Some(name) = SectionName::from_key(key) else {
                         other_data_bytes += key.len() + dv.as_scalar().map_or(0, str::len);
                         continue;
                     };
@@ -244,7 +244,7 @@ impl Manifest {
                         });
                     };
                     let block = matches!(style, Style::Literal | Style::Folded);
-                    locs[index(*name)] = Some(SectionLoc {
+                    locs[index(name)] = Some(SectionLoc {
                         key_end: dk.end.byte,
                         value_end: dv.end.byte,
                         style: *style,
@@ -253,7 +253,7 @@ impl Manifest {
                         first_line: if block { dv.start.line } else { dk.start.line },
                         block_content: block,
                     });
-                    texts[index(*name)] = Some(if dv.is_null() {
+                    texts[index(name)] = Some(if dv.is_null() {
                         String::new()
                     } else {
                         value.clone()
@@ -278,10 +278,7 @@ impl Manifest {
             texts[2].as_deref(),
         )
         .map_err(|source| {
-            let loc = &locs[SectionName::ALL
-                .iter()
-                .position(|n| n.key() == source.section)
-                .unwrap_or(0)];
+            let loc = &locs[SectionName::from_key(source.section).map_or(0, index)];
             let file_line = loc.as_ref().map(|l| {
                 if l.block_content {
                     l.first_line + source.line - 1

@@ -178,7 +178,7 @@ impl AwsAuth {
                 {
                     return Ok(Applied::default());
                 }
-                s.slots.push(new_slot(Body::Account(account.clone())));
+                s.slots.push(Slot::new(Body::Account(account.clone())));
                 Ok(Applied {
                     changed: true,
                     notes: Vec::new(),
@@ -245,7 +245,7 @@ impl AwsAuth {
             let mapping = Mapping::new(kind, arn, username.as_deref(), groups);
             self.mapping_section(kind)
                 .slots
-                .push(new_slot(Body::Mapping(mapping)));
+                .push(Slot::new(Body::Mapping(mapping)));
             return Ok(Applied {
                 changed: true,
                 notes: Vec::new(),
@@ -433,10 +433,6 @@ fn node_refusal(verb: &str, node: &Mapping) -> Refusal {
         ),
         hint: "node roles belong to EKS and node-group tools; pass #{force: true} as the last argument only if you are replacing the node group".into(),
     }
-}
-
-fn new_slot(body: Body) -> Slot {
-    Slot::new(body)
 }
 
 fn capitalised(word: &str) -> String {

@@ -25,6 +25,11 @@ impl SectionName {
         SectionName::MapAccounts,
     ];
 
+    /// The section stored under a data key, if it is one of the three.
+    pub fn from_key(key: &str) -> Option<SectionName> {
+        SectionName::ALL.into_iter().find(|n| n.key() == key)
+    }
+
     /// The ConfigMap data key.
     pub fn key(self) -> &'static str {
         match self {

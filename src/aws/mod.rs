@@ -52,6 +52,14 @@ pub use token::{
     EXEC_CREDENTIAL_API_VERSION, MAX_TOKEN_LEN, PRESIGN_EXPIRES, TOKEN_LIFETIME, TOKEN_PREFIX,
 };
 
+/// The one-worker async runtime okscript blocks on (Rhai and the CLI are synchronous).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+}
+
 /// Now as RFC 3339 in UTC with whole seconds and `Z` (for backup names and logs).
 pub fn rfc3339_now() -> String {
     token::rfc3339(std::time::SystemTime::now())

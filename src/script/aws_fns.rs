@@ -66,11 +66,7 @@ impl AwsState {
     /// The run's async runtime, started on first use (an empty script never starts it).
     pub fn runtime(&mut self) -> FnResult<std::sync::Arc<tokio::runtime::Runtime>> {
         if self.runtime.is_none() {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            let rt = aws::runtime().map_err(|e| format!("cannot start the async runtime: {e}"))?;
             self.runtime = Some(std::sync::Arc::new(rt));
         }
         Ok(self.runtime.clone().expect("set above"))

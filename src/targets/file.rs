@@ -12,6 +12,7 @@ use crate::access::intent::Intent;
 use crate::access::manifest::Manifest;
 use crate::access::model::{AwsAuth, Protected};
 use crate::access::plan;
+use crate::access::section::SectionName;
 
 /// An aws-auth manifest file.
 #[derive(Debug)]
@@ -159,7 +160,8 @@ impl FileTarget {
         warnings.extend(read_warnings(&auth, |f| {
             let line = f
                 .line
-                .and_then(|l| loaded.manifest.file_line(section_named(f.section), l))
+                .zip(SectionName::from_key(f.section))
+                .and_then(|(l, name)| loaded.manifest.file_line(name, l))
                 .map_or(String::new(), |l| format!(":{l}"));
             format!("{}{line}: data.{}", self.shown(), f.section)
         }));
@@ -169,14 +171,6 @@ impl FileTarget {
             warnings,
         }
     }
-}
-
-fn section_named(key: &str) -> crate::access::section::SectionName {
-    use crate::access::section::SectionName;
-    SectionName::ALL
-        .into_iter()
-        .find(|n| n.key() == key)
-        .unwrap_or(SectionName::MapRoles)
 }
 
 /// Holds the folder's advisory lock until dropped, so okscript writers take turns.
