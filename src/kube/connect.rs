@@ -76,29 +76,17 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-fn pem_to_der(pem: &str, source: &str) -> Result<Vec<Vec<u8>>, KubeError> {
-    use base64::Engine;
-    let mut certs = Vec::new();
-    let mut inside = false;
-    let mut b64 = String::new();
-    for line in pem.lines() {
-        let line = line.trim();
-        if line.starts_with("-----BEGIN CERTIFICATE") {
-            inside = true;
-            b64.clear();
-        } else if line.starts_with("-----END CERTIFICATE") {
-            inside = false;
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(&b64)
-                .map_err(|e| KubeError::Ca {
-                    source_name: source.to_string(),
-                    message: format!("a certificate is not valid base64: {e}"),
-                })?;
-            certs.push(der);
-        } else if inside {
-            b64.push_str(line);
-        }
-    }
+/// The DER certificates of a PEM bundle; other PEM blocks (keys, parameters) are skipped.
+fn pem_to_der(text: &str, source: &str) -> Result<Vec<Vec<u8>>, KubeError> {
+    let blocks = pem::parse_many(text).map_err(|e| KubeError::Ca {
+        source_name: source.to_string(),
+        message: format!("it is not valid PEM: {e}"),
+    })?;
+    let certs: Vec<Vec<u8>> = blocks
+        .into_iter()
+        .filter(|b| b.tag() == "CERTIFICATE")
+        .map(pem::Pem::into_contents)
+        .collect();
     if certs.is_empty() {
         return Err(KubeError::Ca {
             source_name: source.to_string(),

@@ -64,7 +64,7 @@ fn excerpt(text: Option<&String>, pos: Position) -> String {
 pub fn nearest<'a>(name: &str, known: &'a [String]) -> Vec<&'a str> {
     let mut scored: Vec<(usize, &str)> = known
         .iter()
-        .map(|k| (distance(name, k), k.as_str()))
+        .map(|k| (strsim::levenshtein(name, k), k.as_str()))
         .filter(|(d, k)| {
             *d <= (name.len().max(k.len()) / 3).max(2) || k.contains(name) && name.len() > 2
         })
@@ -72,20 +72,6 @@ pub fn nearest<'a>(name: &str, known: &'a [String]) -> Vec<&'a str> {
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
     scored.into_iter().take(3).map(|(_, k)| k).collect()
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Splits `message\nhint: advice` as produced by script functions.
