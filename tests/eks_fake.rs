@@ -609,3 +609,211 @@ fn the_apiserver_admits_through_entries_by_mode_and_refuses_aws_auth_only_caller
         .unwrap();
     assert_eq!(cluster.endpoint(), Some(world.kube.url()));
 }
+
+/// An aws-sdk-eks client for the fake with these keys (so the fake sees who calls).
+fn eks_client_as(eks: &EksApi, key: &str, secret: &str) -> aws_sdk_eks::Client {
+    let config = aws_types::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(REGION))
+        .endpoint_url(eks.endpoint())
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(key, secret, None, None, "test"),
+            ),
+        )
+        .build();
+    aws_sdk_eks::Client::new(&config)
+}
+
+#[test]
+fn the_cluster_creator_gets_an_admin_entry_and_creating_it_again_is_409() {
+    let moto = MotoServer::start();
+    let eks = EksApi::start(EksOptions::new().iam(&moto.endpoint()));
+    let (key, secret) = block_on(create_user_with_key(&moto, "creator", Some("/ops/"), false));
+    let creator = format!("arn:aws:iam::{ACCOUNT}:user/ops/creator");
+    let client = eks_client_as(&eks, &key, &secret);
+    block_on(async {
+        client
+            .create_cluster()
+            .name(CLUSTER)
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/eks-cluster"))
+            .resources_vpc_config(
+                aws_sdk_eks::types::VpcConfigRequest::builder()
+                    .subnet_ids("subnet-1")
+                    .build(),
+            )
+            .access_config(
+                aws_sdk_eks::types::CreateAccessConfigRequest::builder()
+                    .authentication_mode(AuthenticationMode::ApiAndConfigMap)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create cluster");
+        let entries = client
+            .list_access_entries()
+            .cluster_name(CLUSTER)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(entries.access_entries(), [creator.clone()]);
+        let policies = client
+            .list_associated_access_policies()
+            .cluster_name(CLUSTER)
+            .principal_arn(&creator)
+            .send()
+            .await
+            .unwrap();
+        let policies: Vec<_> = policies
+            .associated_access_policies()
+            .iter()
+            .map(|p| {
+                (
+                    p.policy_arn().unwrap().to_string(),
+                    p.access_scope()
+                        .unwrap()
+                        .r#type()
+                        .unwrap()
+                        .as_str()
+                        .to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            policies,
+            vec![(CLUSTER_ADMIN.to_string(), "cluster".to_string())]
+        );
+        // The recurring complaint: a tool that adds the creator again gets 409.
+        let err = client
+            .create_access_entry()
+            .cluster_name(CLUSTER)
+            .principal_arn(&creator)
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(err.is_resource_in_use_exception(), "{err:?}");
+    });
+    let create = eks
+        .requests()
+        .into_iter()
+        .find(|r| r.operation == "CreateCluster")
+        .unwrap();
+    assert_eq!(create.access_key.as_deref(), Some(key.as_str()));
+}
+
+#[test]
+fn a_recreated_role_keeps_its_entry_but_the_apiserver_admits_nobody_through_it() {
+    if !have_kubectl() {
+        return;
+    }
+    let world = EksWorld::start(CLUSTER, REGION, AuthMode::Api);
+    let role = block_on(crate::support::create_role(&world.moto, "eks-admin", None));
+    let client = world.eks_client();
+    block_on(async {
+        client
+            .create_access_entry()
+            .cluster_name(CLUSTER)
+            .principal_arn(&role)
+            .send()
+            .await
+            .expect("entry");
+        client
+            .associate_access_policy()
+            .cluster_name(CLUSTER)
+            .principal_arn(&role)
+            .policy_arn(CLUSTER_ADMIN)
+            .access_scope(
+                AccessScope::builder()
+                    .r#type(AccessScopeType::Cluster)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("associate");
+    });
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    world.kube.write_kubeconfig(&kubeconfig, "static-admin");
+    let assume = || {
+        let sts = crate::support::sts_with(&world.moto, "AKIDADMIN", "admin-secret", None);
+        let out = block_on(
+            sts.assume_role()
+                .role_arn(&role)
+                .role_session_name("alice@example.com")
+                .send(),
+        )
+        .expect("assume role");
+        let c = out.credentials().unwrap();
+        Credentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+            session_token: Some(c.session_token().to_string()),
+        }
+    };
+    let run = |creds: &Credentials, args: &[&str]| {
+        let t = token_for_url(&presign_get_caller_identity(
+            &world.moto.endpoint(),
+            REGION,
+            CLUSTER,
+            creds,
+            now(),
+        ));
+        let mut all = vec!["--token", t.as_str()];
+        all.extend_from_slice(args);
+        kubectl(home.path(), &kubeconfig, &all)
+    };
+    let whoami = [
+        "auth",
+        "whoami",
+        "-o",
+        "jsonpath={.status.userInfo.username}",
+    ];
+
+    // The entry's default username: the assumed-role ARN with {{SessionName}} (@ → -).
+    let out = run(&assume(), &whoami);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            format!("arn:aws:sts::{ACCOUNT}:assumed-role/eks-admin/alice-example.com").as_str()
+        ),
+        "{out:?}"
+    );
+    let out = run(
+        &assume(),
+        &["auth", "can-i", "delete", "configmaps", "-n", "kube-system"],
+    );
+    assert_eq!(out.stdout.trim(), "yes", "{out:?}");
+
+    // Delete and recreate the role under the same ARN: the entry looks right, admits nobody.
+    let iam = crate::support::admin_iam(&world.moto);
+    block_on(iam.delete_role().role_name("eks-admin").send()).expect("delete role");
+    let again = block_on(crate::support::create_role(&world.moto, "eks-admin", None));
+    assert_eq!(again, role);
+    let described = block_on(
+        client
+            .describe_access_entry()
+            .cluster_name(CLUSTER)
+            .principal_arn(&role)
+            .send(),
+    )
+    .expect("the entry is still there");
+    assert_eq!(
+        described.access_entry().unwrap().principal_arn(),
+        Some(role.as_str())
+    );
+    world.kube.clear_requests();
+    let out = run(&assume(), &["get", "pods"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("Unauthorized"), "{out:?}");
+    assert!(
+        world
+            .kube
+            .requests()
+            .iter()
+            .any(|r| r.status == 401 && r.note.starts_with("no access entry for arn:aws:sts::")),
+        "{:#?}",
+        world.kube.requests()
+    );
+}
