@@ -817,3 +817,63 @@ fn a_recreated_role_keeps_its_entry_but_the_apiserver_admits_nobody_through_it()
         world.kube.requests()
     );
 }
+
+#[test]
+fn okscript_finds_the_cluster_through_the_eks_fake_and_gets_in_through_an_entry() {
+    // Issue 11's setting: DescribeCluster answered by the EKS fake (AWS_ENDPOINT_URL_EKS),
+    // the apiserver in API mode, and the caller's only access an entry with ClusterAdmin.
+    let world = EksWorld::start(CLUSTER, REGION, AuthMode::Api);
+    let (key, secret) = block_on(create_user_with_key(&world.moto, "ops", None, true));
+    let arn = format!("arn:aws:iam::{ACCOUNT}:user/ops");
+    let client = world.eks_client();
+    block_on(async {
+        client
+            .create_access_entry()
+            .cluster_name(CLUSTER)
+            .principal_arn(&arn)
+            .send()
+            .await
+            .expect("entry");
+        client
+            .associate_access_policy()
+            .cluster_name(CLUSTER)
+            .principal_arn(&arn)
+            .policy_arn(CLUSTER_ADMIN)
+            .access_scope(
+                AccessScope::builder()
+                    .r#type(AccessScopeType::Cluster)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("associate");
+    });
+    let dir = crate::util::TestDir::new();
+    let mut cmd = dir
+        .cmd()
+        .env("AWS_ACCESS_KEY_ID", &key)
+        .env("AWS_SECRET_ACCESS_KEY", &secret)
+        .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key");
+    for (k, v) in world.env() {
+        cmd = cmd.env(&k, &v);
+    }
+    let out = cmd
+        .arg("run")
+        .arg(crate::util::script("verify.rhai"))
+        .args(["--cluster", CLUSTER])
+        .run();
+    out.expect_code(0).expect_stdout(&[
+        "No resources found in default namespace.",
+        &format!("you have access as {arn}"),
+    ]);
+    assert!(
+        world.eks.count("DescribeCluster") >= 1,
+        "{:#?}",
+        world.eks.requests()
+    );
+    assert!(world
+        .kube
+        .requests()
+        .iter()
+        .any(|r| r.user.as_deref() == Some(arn.as_str())));
+}
