@@ -65,6 +65,7 @@ fn boto3_walks_the_access_entry_lifecycle_against_the_fake() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("unexpected output: {stdout}"));
     assert!(checks >= 80, "only {checks} checks ran");
+    println!("boto3 contract: {checks} checks passed");
     // Every principal check asked moto's IAM; the log names operations and principals.
     let log = eks.requests();
     let creates: Vec<_> = log

@@ -15,8 +15,10 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use serde_json::{json, Value};
 
+use super::errors::EksError;
 use super::iam::Iam;
-use super::model::{self, EksError, Model, Principal, PrincipalRef};
+use super::model::{self, Model};
+use super::rules::{self, Principal, PrincipalRef};
 use super::{EksFaults, EksRequest};
 
 /// What the server and the test share.
@@ -127,7 +129,7 @@ fn access_key(authorization: &str) -> Option<String> {
 /// Resolves a principal ARN through IAM the way EKS does: the exact ARN (path included) must
 /// be the role's or user's real ARN.
 async fn resolve(iam: Option<&Iam>, arn: &str) -> Result<Principal, EksError> {
-    let reference = model::parse_principal(arn)?;
+    let reference = rules::parse_principal(arn)?;
     let Some(iam) = iam else {
         return Ok(Principal {
             arn: arn.into(),

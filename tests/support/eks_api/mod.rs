@@ -19,9 +19,11 @@
 #![allow(dead_code)]
 
 mod catalogue;
+mod errors;
 mod handlers;
 mod iam;
 mod model;
+mod rules;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,7 +39,9 @@ use crate::support::ACCOUNT;
 #[allow(unused_imports)]
 pub use catalogue::{policy_arn, POLICY_ARN_PREFIX, POLICY_NAMES};
 #[allow(unused_imports)]
-pub use model::{EksError, Timing, CONFIG_MAP_MODE_MESSAGE};
+pub use errors::{EksError, CONFIG_MAP_MODE_MESSAGE};
+#[allow(unused_imports)]
+pub use model::Timing;
 
 use handlers::Shared;
 use model::Model;

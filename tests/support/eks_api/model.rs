@@ -1,6 +1,6 @@
-//! The EKS fake's state and rules: clusters with their `accessConfig`, asynchronous mode
-//! updates, access entries and policy associations, pagination, and every error EKS sends
-//! for them (codes and messages from `shared/REFERENCE.md`).
+//! The EKS fake's state: clusters with their `accessConfig`, asynchronous mode updates,
+//! access entries and policy associations, and the errors EKS sends when they do not allow
+//! a call (stateless checks are in `rules.rs`, error texts in `errors.rs`).
 //!
 //! No I/O and no HTTP: handlers resolve principals through IAM first and pass them in; time
 //! is passed in too, so a mode update completes lazily when someone next looks.
@@ -12,153 +12,11 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::catalogue;
+use super::errors::{EksError, CONFIG_MAP_MODE_MESSAGE};
+use super::rules::{
+    check_groups, check_username, node_defaults, page, strings, Principal, ENTRY_TYPES,
+};
 use crate::support::kube_api::{default_username, AuthMode, EntryGrant, Identity, PolicyGrant};
-
-/// An error as EKS sends it: status, `x-amzn-ErrorType` and `message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EksError {
-    /// HTTP status code.
-    pub status: u16,
-    /// The `x-amzn-ErrorType` value, e.g. `ResourceNotFoundException`.
-    pub kind: &'static str,
-    /// The `message` of the JSON body.
-    pub message: String,
-}
-
-impl EksError {
-    fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
-        EksError {
-            status,
-            kind,
-            message: message.into(),
-        }
-    }
-
-    /// 400 InvalidParameterException.
-    pub fn invalid_parameter(message: impl Into<String>) -> Self {
-        Self::new(400, "InvalidParameterException", message)
-    }
-
-    /// 400 InvalidRequestException.
-    pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(400, "InvalidRequestException", message)
-    }
-
-    /// 404 ResourceNotFoundException.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(404, "ResourceNotFoundException", message)
-    }
-
-    /// 409 ResourceInUseException.
-    pub fn in_use(message: impl Into<String>) -> Self {
-        Self::new(409, "ResourceInUseException", message)
-    }
-
-    /// 500 ServerException.
-    pub fn server(message: impl Into<String>) -> Self {
-        Self::new(500, "ServerException", message)
-    }
-
-    /// 429 ThrottlingException.
-    pub fn throttling() -> Self {
-        Self::new(429, "ThrottlingException", "Rate exceeded")
-    }
-
-    /// 503 ServiceUnavailableException.
-    pub fn unavailable() -> Self {
-        Self::new(
-            503,
-            "ServiceUnavailableException",
-            "Service is unavailable. Try again later.",
-        )
-    }
-
-    fn no_cluster(name: &str) -> Self {
-        Self::not_found(format!("No cluster found for name: {name}."))
-    }
-
-    fn no_entry() -> Self {
-        Self::not_found(
-            "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.",
-        )
-    }
-
-    /// The error for a principal EKS will not take (unknown, path-less, assumed-role).
-    pub fn invalid_principal() -> Self {
-        Self::invalid_parameter("The specified principalArn is invalid: invalid principal.")
-    }
-}
-
-/// The message of an access-entry call on a CONFIG_MAP cluster.
-pub const CONFIG_MAP_MODE_MESSAGE: &str = "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.";
-
-/// A principal after IAM resolved it: its exact ARN and unique ID (`AROA…`/`AIDA…`), `None`
-/// when the fake runs without IAM.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The ARN, path included.
-    pub arn: String,
-    /// IAM's RoleId or UserId.
-    pub unique_id: Option<String>,
-}
-
-/// What a principal ARN names, before IAM is asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrincipalRef {
-    /// `role/PATH/NAME`.
-    Role {
-        /// The role name.
-        name: String,
-    },
-    /// `user/PATH/NAME`.
-    User {
-        /// The user name.
-        name: String,
-    },
-}
-
-/// Checks a principal ARN's shape as EKS does before any lookup: IAM roles and users only;
-/// STS ARNs and service-linked roles refused.
-pub fn parse_principal(arn: &str) -> Result<PrincipalRef, EksError> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6
-        || parts[0] != "arn"
-        || parts[2] != "iam"
-        || !parts[3].is_empty()
-        || parts[4].len() != 12
-        || !parts[4].bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(EksError::invalid_principal());
-    }
-    let resource = parts[5];
-    let (kind, rest) = resource
-        .split_once('/')
-        .ok_or_else(EksError::invalid_principal)?;
-    let name = rest.rsplit('/').next().unwrap_or_default().to_string();
-    if name.is_empty() {
-        return Err(EksError::invalid_principal());
-    }
-    match kind {
-        "role" if rest.starts_with("aws-service-role/") => Err(EksError::invalid_parameter(
-            "The caller is not allowed to modify access entries with a principalArn value of a Service Linked Role",
-        )),
-        "role" => Ok(PrincipalRef::Role { name }),
-        "user" => Ok(PrincipalRef::User { name }),
-        _ => Err(EksError::invalid_principal()),
-    }
-}
-
-/// The access entry types EKS knows.
-pub const ENTRY_TYPES: [&str; 6] = [
-    "STANDARD",
-    "EC2_LINUX",
-    "EC2_WINDOWS",
-    "FARGATE_LINUX",
-    "EC2",
-    "HYBRID_LINUX",
-];
-
-const RESERVED_USERNAME_PREFIXES: [&str; 5] = ["system:", "eks:", "aws:", "amazon:", "iam:"];
 
 /// A policy association.
 #[derive(Debug, Clone)]
@@ -313,90 +171,6 @@ fn epoch_now() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as f64 / 1000.0)
         .unwrap_or_default()
-}
-
-/// One page of `items`: `maxResults` 1–100 (default 100) and an opaque `nextToken`.
-pub fn page<T: Clone>(
-    items: &[T],
-    max_results: Option<&str>,
-    next_token: Option<&str>,
-) -> Result<(Vec<T>, Option<String>), EksError> {
-    let max = match max_results {
-        None => 100,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=100).contains(&n) => n,
-            _ => {
-                return Err(EksError::invalid_parameter(format!(
-                    "1 validation error detected: Value '{text}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100"
-                )))
-            }
-        },
-    };
-    let start = match next_token {
-        None => 0,
-        Some(token) => token
-            .strip_prefix("fake-eks-page-")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n <= items.len())
-            .ok_or_else(|| EksError::invalid_parameter("The nextToken is invalid."))?,
-    };
-    let end = (start + max).min(items.len());
-    let next = (end < items.len()).then(|| format!("fake-eks-page-{end}"));
-    Ok((items[start..end].to_vec(), next))
-}
-
-fn strings(value: &Value, field: &str) -> Result<Option<Vec<String>>, EksError> {
-    match &value[field] {
-        Value::Null => Ok(None),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| {
-                v.as_str().map(str::to_string).ok_or_else(|| {
-                    EksError::invalid_parameter(format!("{field} must be a list of strings"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        _ => Err(EksError::invalid_parameter(format!(
-            "{field} must be a list of strings"
-        ))),
-    }
-}
-
-fn check_groups(groups: &[String]) -> Result<(), EksError> {
-    match groups.iter().find(|g| g.starts_with("system:")) {
-        Some(g) => Err(EksError::invalid_parameter(format!(
-            "The kubernetes group name {g} is invalid, it cannot start with system:"
-        ))),
-        None => Ok(()),
-    }
-}
-
-fn check_username(username: &str) -> Result<(), EksError> {
-    match RESERVED_USERNAME_PREFIXES
-        .iter()
-        .find(|p| username.starts_with(**p))
-    {
-        Some(p) => Err(EksError::invalid_parameter(format!(
-            "The username {username} is invalid, it cannot start with {p}"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// What a node-type entry gets instead of a chosen username and groups.
-fn node_defaults(kind: &str) -> (String, Vec<String>) {
-    match kind {
-        "FARGATE_LINUX" => (
-            "system:node:{{SessionName}}".into(),
-            vec!["system:node-proxier".into(), "system:nodes".into()],
-        ),
-        "EC2" => ("system:node:{{EC2PrivateDNSName}}".into(), Vec::new()),
-        _ => (
-            "system:node:{{EC2PrivateDNSName}}".into(),
-            vec!["system:nodes".into()],
-        ),
-    }
 }
 
 impl Model {
@@ -1009,42 +783,80 @@ pub fn list_access_policies(max: Option<&str>, token: Option<&str>) -> Result<Va
 mod tests {
     use super::*;
 
-    #[test]
-    fn principals_are_checked_before_iam() {
-        assert_eq!(
-            parse_principal("arn:aws:iam::123456789012:role/a/b/name").unwrap(),
-            PrincipalRef::Role {
-                name: "name".into()
-            }
-        );
-        assert_eq!(
-            parse_principal("arn:aws:sts::123456789012:assumed-role/name/s").unwrap_err(),
-            EksError::invalid_principal()
-        );
-        assert!(parse_principal(
-            "arn:aws:iam::123456789012:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
+    fn model(update_ms: u64) -> Model {
+        Model::new(
+            "eu-west-1",
+            "123456789012",
+            Timing {
+                update_delay: Duration::from_millis(update_ms),
+                entry_visibility_delay: Duration::ZERO,
+            },
         )
-        .unwrap_err()
-        .message
-        .contains("Service Linked Role"));
     }
 
     #[test]
-    fn pages() {
-        let items: Vec<u32> = (0..5).collect();
-        let (first, next) = page(&items, Some("2"), None).unwrap();
-        assert_eq!(first, vec![0, 1]);
-        let (second, next) = page(&items, Some("2"), next.as_deref()).unwrap();
-        assert_eq!(second, vec![2, 3]);
-        let (last, next) = page(&items, Some("2"), next.as_deref()).unwrap();
-        assert_eq!((last, next), (vec![4], None));
+    fn modes_step_once_forward_and_complete_when_due() {
+        let mut m = model(100);
+        let t0 = Instant::now();
+        m.seed_cluster("c", AuthMode::ConfigMap, "https://x", "CA");
+        let to = |mode: &str| json!({"accessConfig": {"authenticationMode": mode}});
+        let err = m.update_cluster_config("c", &to("API"), t0).unwrap_err();
         assert_eq!(
-            page(&items, Some("101"), None).unwrap_err().kind,
-            "InvalidParameterException"
+            err.message,
+            "Unsupported authentication mode update from CONFIG_MAP to API"
+        );
+        m.update_cluster_config("c", &to("API_AND_CONFIG_MAP"), t0)
+            .unwrap();
+        assert_eq!(
+            m.describe_cluster("c").unwrap()["cluster"]["status"],
+            "UPDATING"
         );
         assert_eq!(
-            page(&items, None, Some("x")).unwrap_err().kind,
-            "InvalidParameterException"
+            m.update_cluster_config("c", &to("API"), t0)
+                .unwrap_err()
+                .status,
+            409
         );
+        m.tick(t0 + Duration::from_millis(50));
+        assert_eq!(m.mode("c"), Some(AuthMode::ConfigMap));
+        m.tick(t0 + Duration::from_millis(100));
+        assert_eq!(m.mode("c"), Some(AuthMode::ApiAndConfigMap));
+        assert_eq!(
+            m.describe_cluster("c").unwrap()["cluster"]["status"],
+            "ACTIVE"
+        );
+        let err = m
+            .update_cluster_config("c", &to("CONFIG_MAP"), t0)
+            .unwrap_err();
+        assert_eq!(err.kind, "InvalidParameterException");
+    }
+
+    #[test]
+    fn entries_match_by_unique_id_when_iam_gave_one() {
+        let mut m = model(0);
+        let now = Instant::now();
+        m.seed_cluster("c", AuthMode::Api, "https://x", "CA");
+        let arn = "arn:aws:iam::123456789012:role/team/eks-admin";
+        let principal = Principal {
+            arn: arn.into(),
+            unique_id: Some("AROAOLD".into()),
+        };
+        m.create_entry("c", &json!({}), principal, now).unwrap();
+        let caller = |id: &str| {
+            Identity::from_sts(
+                "arn:aws:sts::123456789012:assumed-role/eks-admin/alice",
+                "123456789012",
+                &format!("{id}:alice"),
+                "ASIA",
+            )
+            .unwrap()
+        };
+        let grant = m.entry_for("c", &caller("AROAOLD"), now).unwrap();
+        assert_eq!(grant.principal_arn, arn);
+        assert_eq!(
+            grant.username,
+            "arn:aws:sts::123456789012:assumed-role/eks-admin/{{SessionName}}"
+        );
+        assert!(m.entry_for("c", &caller("AROANEW"), now).is_none());
     }
 }
