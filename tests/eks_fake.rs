@@ -362,7 +362,7 @@ fn aws_sdk_eks_pages_retries_and_types_errors_against_the_fake() {
             .send()
             .await
             .unwrap();
-        assert_eq!(filtered.access_entries(), [role.clone()]);
+        assert_eq!(filtered.access_entries(), std::slice::from_ref(&role));
 
         // Throttling twice: the SDK retries and succeeds on the third attempt.
         eks.clear_requests();
@@ -374,7 +374,7 @@ fn aws_sdk_eks_pages_retries_and_types_errors_against_the_fake() {
             .send()
             .await
             .expect("retried");
-        assert_eq!(listed.access_entries(), [role.clone()]);
+        assert_eq!(listed.access_entries(), std::slice::from_ref(&role));
         let statuses: Vec<u16> = eks.requests().iter().map(|r| r.status).collect();
         assert_eq!(statuses, vec![429, 429, 200]);
         // A lasting 500 outlives the SDK's three attempts.
@@ -657,7 +657,7 @@ fn the_cluster_creator_gets_an_admin_entry_and_creating_it_again_is_409() {
             .send()
             .await
             .unwrap();
-        assert_eq!(entries.access_entries(), [creator.clone()]);
+        assert_eq!(entries.access_entries(), std::slice::from_ref(&creator));
         let policies = client
             .list_associated_access_policies()
             .cluster_name(CLUSTER)
