@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 //! stand-in for the IAM Identity Center portal (moto has none).
 
+pub mod eks_api;
 pub mod fake_sso;
 pub mod kube_api;
 pub mod moto;
@@ -527,4 +528,84 @@ impl Drop for TlsApiServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// moto (IAM, STS), the EKS fake and the fake apiserver wired together for one cluster, as
+/// issue 11 needs them: the EKS fake holds the cluster (endpoint and CA = the apiserver's,
+/// `accessConfig.authenticationMode` = `mode`) and resolves principals in moto's IAM; the
+/// apiserver checks EKS tokens against moto's STS and maps callers through the EKS fake's
+/// access entries by mode, then through its aws-auth. Point okscript at it with
+/// [`EksWorld::env`] (`AWS_ENDPOINT_URL` = moto, `AWS_ENDPOINT_URL_EKS` = the EKS fake).
+pub struct EksWorld {
+    /// IAM and STS.
+    pub moto: MotoServer,
+    /// The EKS control plane.
+    pub eks: eks_api::EksApi,
+    /// The cluster's Kubernetes API (static token `static-admin` is a cluster admin).
+    pub kube: kube_api::KubeApi,
+    /// The cluster name.
+    pub cluster: String,
+    /// The region of the cluster and of STS.
+    pub region: String,
+}
+
+impl EksWorld {
+    /// Starts all three with cluster `cluster` in `region`, in `mode`.
+    pub fn start(cluster: &str, region: &str, mode: kube_api::AuthMode) -> EksWorld {
+        let moto = MotoServer::start();
+        let eks = eks_api::EksApi::start(
+            eks_api::EksOptions::new()
+                .region(region)
+                .iam(&moto.endpoint()),
+        );
+        let kube = kube_api::KubeApi::start(
+            kube_api::Options::new()
+                .admin_token("static-admin")
+                .eks(kube_api::EksAuth::new(cluster, &moto.endpoint()))
+                .access_entries(eks.access_entries()),
+        );
+        eks.seed_cluster(cluster, mode, kube.url(), kube.ca_pem());
+        EksWorld {
+            moto,
+            eks,
+            kube,
+            cluster: cluster.into(),
+            region: region.into(),
+        }
+    }
+
+    /// The environment that sends AWS calls to moto and EKS calls to the EKS fake.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.moto.endpoint()),
+            ("AWS_ENDPOINT_URL_EKS".into(), self.eks.endpoint().into()),
+            ("AWS_REGION".into(), self.region.clone()),
+            ("AWS_DEFAULT_REGION".into(), self.region.clone()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ]
+    }
+
+    /// An aws-sdk-eks client for the EKS fake (moto's accept-anything keys).
+    pub fn eks_client(&self) -> aws_sdk_eks::Client {
+        eks_client(self.eks.endpoint(), &self.region)
+    }
+}
+
+/// An aws-sdk-eks client for `endpoint` (e.g. the EKS fake) in `region`.
+pub fn eks_client(endpoint: &str, region: &str) -> aws_sdk_eks::Client {
+    let config = aws_types::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                "AKIDADMIN",
+                "admin-secret",
+                None,
+                None,
+                "test",
+            )),
+        )
+        .build();
+    aws_sdk_eks::Client::new(&config)
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::entries::PolicyGrant;
 use super::status::{ApiError, ResourceAttrs};
 
 /// The group every authenticated user is in.
@@ -26,6 +27,9 @@ pub struct User {
     pub groups: Vec<String>,
     /// `userInfo.extra`.
     pub extra: BTreeMap<String, Vec<String>>,
+    /// EKS access policies of the access entry that admitted the user (empty otherwise):
+    /// RBAC allows what any of them allows.
+    pub access_policies: Vec<PolicyGrant>,
 }
 
 impl User {
@@ -154,6 +158,10 @@ impl Policy {
     /// Whether `user` may `verb` the resource in `attrs` (RBAC's answer).
     pub fn allowed(&self, user: &User, verb: &str, attrs: &ResourceAttrs<'_>) -> bool {
         user.groups.iter().any(|g| g == MASTERS)
+            || user
+                .access_policies
+                .iter()
+                .any(|p| p.allows(verb, attrs.resource, attrs.namespace))
             || self
                 .rules
                 .iter()

@@ -218,24 +218,27 @@ pub fn map_identity(
     };
     let mut user = User::new(username);
     user.groups = groups;
+    Ok(with_eks_extra(user, identity).authenticated())
+}
+
+/// `user` with the uid and `extra` values EKS's authenticator adds for `identity`.
+pub(crate) fn with_eks_extra(mut user: User, identity: &Identity) -> User {
     user.uid = format!(
         "aws-iam-authenticator:{}:{}",
         identity.account_id, identity.user_id
     );
     let principal = identity.user_id.split(':').next().unwrap_or("").to_string();
-    user = user
-        .extra("accessKeyId", &identity.access_key_id)
+    user.extra("accessKeyId", &identity.access_key_id)
         .extra("arn", &identity.arn)
         .extra("canonicalArn", &identity.canonical_arn)
         .extra("principalId", &principal)
         .extra("sessionName", &identity.session_name)
-        .extra("sigs.k8s.io/aws-iam-authenticator/principalId", &principal);
-    Ok(user.authenticated())
+        .extra("sigs.k8s.io/aws-iam-authenticator/principalId", &principal)
 }
 
 /// Expands `{{AccountID}}`, `{{SessionName}}` (`@` → `-`), `{{SessionNameRaw}}` and
 /// `{{AccessKeyID}}`; other `{{…}}` stay as written, as in the authenticator.
-fn render(template: &str, id: &Identity) -> String {
+pub(crate) fn render(template: &str, id: &Identity) -> String {
     template
         .replace("{{AccountID}}", &id.account_id)
         .replace("{{SessionNameRaw}}", &id.session_name)

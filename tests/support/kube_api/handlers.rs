@@ -20,6 +20,7 @@ use super::aws_auth;
 use super::clock;
 use super::discovery;
 use super::eks::{self, EksAuth};
+use super::entries::{self, AccessEntries, AuthMode};
 use super::faults::{Faults, LoggedRequest, RequestLog};
 use super::status::{self, ApiError, ResourceAttrs};
 use super::store::{PatchKind, Store};
@@ -32,6 +33,7 @@ pub(crate) struct State {
     pub(crate) store: Mutex<Store>,
     pub(crate) policy: RwLock<Policy>,
     pub(crate) eks: RwLock<Option<EksAuth>>,
+    pub(crate) entries: RwLock<Option<Arc<dyn AccessEntries>>>,
     pub(crate) faults: Arc<Faults>,
     pub(crate) log: Arc<RequestLog>,
     pub(crate) server_address: String,
@@ -165,6 +167,25 @@ async fn authenticate(state: &State, authorization: &str) -> Result<User, String
     let identity = eks::call_sts(&checked, &eks)
         .await
         .map_err(|e| e.to_string())?;
+    let source = state.entries.read().expect("entries lock").clone();
+    let mode = source
+        .as_ref()
+        .and_then(|s| s.mode(&eks.cluster_name))
+        .unwrap_or(AuthMode::ConfigMap);
+    if mode != AuthMode::ConfigMap {
+        let entry = source
+            .as_ref()
+            .and_then(|s| s.entry(&eks.cluster_name, &identity));
+        match (entry, mode) {
+            (Some(entry), _) => {
+                return entries::user_from_entry(&entry, &identity).map_err(|e| e.to_string())
+            }
+            (None, AuthMode::Api) => {
+                return Err(entries::EntryError::NoEntry(identity.arn.clone()).to_string())
+            }
+            (None, _) => {}
+        }
+    }
     let data: BTreeMap<String, String> = state
         .store
         .lock()
@@ -586,6 +607,8 @@ fn allowed_reason(user: &User, allowed: bool) -> Option<String> {
     }
     if user.groups.iter().any(|g| g == MASTERS) {
         Some("RBAC: allowed by ClusterRoleBinding \"cluster-admin\" of ClusterRole \"cluster-admin\" to Group \"system:masters\"".into())
+    } else if !user.access_policies.is_empty() {
+        Some("EKS access policy: allowed by an access entry's policy association".into())
     } else {
         Some("RBAC: allowed by a rule the test configured".into())
     }

@@ -21,6 +21,7 @@ mod aws_auth;
 mod clock;
 mod discovery;
 mod eks;
+mod entries;
 mod faults;
 mod handlers;
 mod sigv4;
@@ -49,6 +50,10 @@ pub use eks::{
     check_token, parse_caller_identity, token_for_url, CheckedToken, EksAuth, TokenError,
 };
 #[allow(unused_imports)]
+pub use entries::{
+    default_username, user_from_entry, AccessEntries, AuthMode, EntryError, EntryGrant, PolicyGrant,
+};
+#[allow(unused_imports)]
 pub use faults::{Faults, LoggedRequest, RequestLog};
 #[allow(unused_imports)]
 pub use sigv4::{presign_get_caller_identity, Credentials};
@@ -64,6 +69,7 @@ use handlers::State;
 pub struct Options {
     policy: Policy,
     eks: Option<EksAuth>,
+    entries: Option<Arc<dyn AccessEntries>>,
 }
 
 impl Options {
@@ -92,6 +98,14 @@ impl Options {
     /// Accepts EKS tokens (`k8s-aws-v1.…`), mapped through the stored aws-auth ConfigMap.
     pub fn eks(mut self, eks: EksAuth) -> Self {
         self.eks = Some(eks);
+        self
+    }
+
+    /// Also maps EKS tokens through access entries, by the cluster's authentication mode
+    /// (`API`: entries only; `API_AND_CONFIG_MAP`: an entry wins over aws-auth;
+    /// `CONFIG_MAP`, or a cluster the source does not know: aws-auth only).
+    pub fn access_entries(mut self, entries: Arc<dyn AccessEntries>) -> Self {
+        self.entries = Some(entries);
         self
     }
 }
@@ -147,6 +161,7 @@ impl KubeApi {
             store: Mutex::new(Store::new()),
             policy: RwLock::new(options.policy),
             eks: RwLock::new(options.eks),
+            entries: RwLock::new(options.entries),
             faults: Arc::new(Faults::default()),
             log: Arc::new(RequestLog::default()),
             server_address: addr.to_string(),
@@ -324,6 +339,11 @@ impl KubeApi {
     /// Replaces the EKS token settings while running (`None`: EKS tokens get 401).
     pub fn set_eks(&self, eks: Option<EksAuth>) {
         *self.state.eks.write().expect("eks lock") = eks;
+    }
+
+    /// Attaches (or with `None` detaches) the access-entry source while running.
+    pub fn set_access_entries(&self, entries: Option<Arc<dyn AccessEntries>>) {
+        *self.state.entries.write().expect("entries lock") = entries;
     }
 }
 
