@@ -19,6 +19,7 @@ mod kubeconfig;
 mod limits;
 mod onboarding;
 mod run;
+mod sandbox;
 mod scripts;
 mod soak;
 mod sso;
