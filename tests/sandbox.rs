@@ -31,6 +31,10 @@ impl std::fmt::Display for Measured {
 
 /// Runs `okscript ARGS` in `dir` hermetically (like `util::Cmd`) and measures the child's
 /// peak RSS with `wait4`, which reports exactly that process.
+#[expect(
+    clippy::zombie_processes,
+    reason = "wait4 reaps the child: std's wait would not report its peak RSS"
+)]
 fn measure(dir: &TestDir, args: &[&str]) -> Measured {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("okscript"))
         .env_clear()

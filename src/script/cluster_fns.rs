@@ -240,3 +240,30 @@ pub fn register(api: &mut Api, state: &Shared) {
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::resolved;
+
+    #[test]
+    fn resolved_follows_links_and_refuses_dot_dot_in_what_does_not_exist() {
+        let dir = tempfile_dir();
+        let real = dir.join("real");
+        std::fs::create_dir_all(&real).expect("mkdir");
+        std::os::unix::fs::symlink(&real, dir.join("link")).expect("symlink");
+        let real = real.canonicalize().expect("canonical");
+        assert_eq!(
+            resolved(&dir.join("link/new/config")),
+            Some(real.join("new/config"))
+        );
+        assert_eq!(resolved(&dir.join("link/../real/x")), Some(real.join("x")));
+        assert_eq!(resolved(&dir.join("missing/../x")), None);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("okscript-resolved-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("mkdir");
+        d
+    }
+}

@@ -269,3 +269,46 @@ pub fn register(api: &mut Api, state: &Shared) {
         |text: &str| -> bool { arn::is_account_id(text) },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::env_refusal;
+
+    #[test]
+    fn env_reads_only_the_allow_list_and_what_the_user_names() {
+        let none = BTreeSet::new();
+        for ok in [
+            "AWS_REGION",
+            "OKSCRIPT_CLUSTER",
+            "OKCTL_ENV",
+            "GITHUB_SHA",
+            "CI",
+            "USER",
+        ] {
+            assert_eq!(env_refusal(ok, &none), None, "{ok}");
+        }
+        for refused in [
+            "DB_PASS",
+            "GITHUB_PAT",
+            "AUTH",
+            "API_SIGNATURE",
+            "GITHUB_TOKEN",
+            "OKSCRIPT_SSO_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+        ] {
+            let why = env_refusal(refused, &none).unwrap_or_default();
+            assert!(why.contains("refused"), "{refused}: {why}");
+        }
+        let allowed: BTreeSet<String> = ["DB_PASS", "GITHUB_TOKEN", "AWS_SESSION_TOKEN"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(env_refusal("DB_PASS", &allowed), None);
+        assert_eq!(env_refusal("GITHUB_TOKEN", &allowed), None);
+        assert!(env_refusal("AWS_SESSION_TOKEN", &allowed)
+            .is_some_and(|w| w.contains("never hands secrets")));
+        assert!(env_refusal("OTHER", &allowed).is_some_and(|w| w.contains("--allow-env OTHER")));
+    }
+}
