@@ -153,6 +153,17 @@ pub struct RunArgs {
     /// Most seconds the script may run before it is stopped.
     #[arg(long, value_name = "SECS", default_value_t = Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// Most memory, in MiB, the script's values may take before it is stopped.
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_memory / MIB, value_parser = clap::value_parser!(u64).range(1..=1024 * 1024))]
+    pub max_memory: u64,
+    /// Largest single string, in MiB, the script may build.
+    #[arg(long, value_name = "MIB", default_value_t = (Limits::default().max_string_size as u64) / MIB, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_string_size: u64,
+    /// An environment variable the script may read with env() beyond the allow-list
+    /// (`okscript fns` lists it under env); repeat or separate with commas. Also
+    /// OKSCRIPT_ALLOW_ENV=A,B.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = parse_env_name)]
+    pub allow_env: Vec<String>,
     /// AWS login settings.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -160,6 +171,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 }
+
+/// Bytes in a MiB, for the memory flags.
+const MIB: u64 = 1024 * 1024;
 
 /// How to log in to AWS: shared by every command that may.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -221,6 +235,35 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
         ));
     }
     Ok((k.to_string(), v.to_string()))
+}
+
+fn parse_env_name(text: &str) -> Result<String, String> {
+    let mut chars = text.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "`{text}` is not an environment variable name: use letters, digits and `_`"
+        ))
+    }
+}
+
+/// The names `env()` may read beyond its allow-list: `--allow-env` and `OKSCRIPT_ALLOW_ENV`
+/// together; an invalid name in the variable is an error naming it.
+fn allow_env(
+    flags: &[String],
+    env: &BTreeMap<String, String>,
+) -> Result<std::collections::BTreeSet<String>, String> {
+    let mut names: std::collections::BTreeSet<String> = flags.iter().cloned().collect();
+    if let Some(list) = env.get("OKSCRIPT_ALLOW_ENV") {
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            names.insert(parse_env_name(name).map_err(|e| format!("OKSCRIPT_ALLOW_ENV: {e}"))?);
+        }
+    }
+    Ok(names)
 }
 
 fn parse_target(text: &str) -> Result<String, String> {
@@ -464,6 +507,13 @@ fn run(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let allow_env = match allow_env(&args.allow_env, &env) {
+        Ok(a) => a,
+        Err(e) => {
+            printer.error(&e, None);
+            return EXIT_USAGE;
+        }
+    };
     let kube = kube_settings(&args.cluster, &aws, &env);
     // A cluster given without --target means its aws-auth.
     let target = args
@@ -475,11 +525,14 @@ fn run(args: RunArgs) -> u8 {
         kube,
         args: args.set.into_iter().collect(),
         env,
+        allow_env,
         target,
         dry_run: args.dry_run,
         limits: Limits {
             max_operations: args.max_operations,
             timeout: Duration::from_secs(args.timeout),
+            max_memory: args.max_memory * MIB,
+            max_string_size: usize::try_from(args.max_string_size * MIB).unwrap_or(usize::MAX),
             ..Limits::default()
         },
     };

@@ -660,6 +660,14 @@ rows! {
         .fails(1, &["s.rhai:2:", "eval", "disabled"]);
     script_secret_env: after_a_grant("print(env(\"AWS_SECRET_ACCESS_KEY\"));").env("AWS_SECRET_ACCESS_KEY", "hunter2")
         .fails(1, &["s.rhai:2:", "refused", "never hands secrets"]);
+    script_import_cycle: after_a_grant("import \"s\" as me;")
+        .fails(1, &["s.rhai:2:", "import cycle: s.rhai → s.rhai"]);
+    script_memory_bomb_replace: after_a_grant("let t = \"b\";\nfor i in 0..22 { t += t; }\nlet s = \"aaaa\";\ns.replace(\"a\", t);").args(&["--timeout", "2"])
+        .fails(1, &["s.rhai:5:", "`replace` would build", "--max-string-size"]);
+    script_memory_bomb_map: after_a_grant("let t = \"b\";\nfor i in 0..22 { t += t; }\nlet m = #{};\nfor i in 0..1000 { m[`k${i}`] = t + i; }").args(&["--max-memory", "64"])
+        .fails(1, &["s.rhai:", "more than 64 MiB of memory", "--max-memory"]);
+    script_env_off_the_allow_list: after_a_grant("print(env(\"DB_PASS\"));").env("DB_PASS", "hunter2")
+        .fails(1, &["s.rhai:2:", "refused", "--allow-env DB_PASS"]);
     script_guard_node_role: after_a_grant(&format!("revoke_role(\"{NODE_ROLE}\");"))
         .fails(1, &["s.rhai:2:1: refusing to remove", "#{force: true}"]);
     check_syntax_error: row().file("s.rhai", "let x = ;\n").args(&["check", "s.rhai"])

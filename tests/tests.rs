@@ -20,6 +20,7 @@ mod kubeconfig;
 mod limits;
 mod onboarding;
 mod run;
+mod sandbox;
 mod scripts;
 mod soak;
 mod sso;

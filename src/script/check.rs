@@ -1,5 +1,6 @@
 //! `okscript check`: compile a script and lint it without running anything: syntax, calls to
-//! functions that exist nowhere (with the nearest names), and imports that do not resolve.
+//! functions that exist nowhere (with the nearest names), and imports that do not resolve or
+//! import each other in a cycle.
 
 use rhai::{ASTNode, Expr, OptimizationLevel, Stmt};
 
@@ -55,8 +56,12 @@ pub fn check(script: &Script) -> Vec<ScriptError> {
         true
     });
     for (path, pos) in imports {
-        let resolver = super::resolver::Resolver::new(script.dir.clone(), Sources::default());
-        if let Err(e) = rhai::ModuleResolver::resolve(&resolver, &engine, None, &path, pos) {
+        // The script as the importer, so an import of itself or a cycle through it is found.
+        let importer = Some(script.name.as_str());
+        if let Err(e) = engine
+            .module_resolver()
+            .resolve(&engine, importer, &path, pos)
+        {
             let mut e = *e;
             if e.position().is_none() {
                 e.set_position(pos);

@@ -1,6 +1,8 @@
 //! Script functions that ask the cluster itself: who am I there, may I do this, which pods
 //! are there. They prove access works, the runbook's "Verify" step.
 
+use std::path::{Path, PathBuf};
+
 use rhai::{Array, Dynamic};
 
 use super::api::{self, error_with_hint, Api, FnDoc, FnResult};
@@ -27,17 +29,82 @@ fn with_client<T>(
     st.aws.block_on(f(client))?.map_err(kube_error)
 }
 
+/// `path` made absolute with symlinks in its existing part resolved, so `~/.kube/link/x`
+/// counts where the link points; `None` when a `..` remains in the part that does not exist.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(path).ok()?;
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                if *part == std::ffi::OsStr::new("..") || *part == std::ffi::OsStr::new(".") {
+                    return None;
+                }
+                out.push(part);
+            }
+            return Some(out);
+        }
+        rest.push(existing.file_name()?);
+        existing = existing.parent()?;
+    }
+}
+
+/// Where a script may write a kubeconfig: the files in effect (KUBECONFIG, `--kubeconfig`)
+/// and anything under `~/.kube`. Scripts cannot touch other files; a user who wants another
+/// path names it on the command line.
+fn kubeconfig_allowed(st: &super::state::State, file: &Path) -> bool {
+    let Some(file) = resolved(file) else {
+        return false;
+    };
+    let mut files: Vec<PathBuf> = st
+        .env
+        .get("KUBECONFIG")
+        .map(|k| {
+            k.split(':')
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(crate::kube::ConnectSpec::Kubeconfig { paths, .. }) = &st.kube.connect {
+        files.extend(paths.iter().cloned());
+    }
+    let kube_dir = st.env.get("HOME").map(|h| Path::new(h).join(".kube"));
+    files.iter().filter_map(|f| resolved(f)).any(|f| f == file)
+        || kube_dir
+            .and_then(|d| resolved(&d))
+            .is_some_and(|d| file.starts_with(d))
+}
+
 fn write_kubeconfig(state: &Shared, options: &rhai::Map) -> FnResult<Dynamic> {
     let mut file = None;
     let mut alias = None;
     for (k, v) in options {
         match k.as_str() {
-            "file" => file = Some(std::path::PathBuf::from(api::string("`file`", v)?)),
+            "file" => file = Some(PathBuf::from(api::string("`file`", v)?)),
             "alias" => alias = Some(api::string("`alias`", v)?),
             other => return Err(format!("unknown option `{other}`: use `file` and `alias`").into()),
         }
     }
     let mut st = state.borrow_mut();
+    if let Some(f) = &file {
+        if !kubeconfig_allowed(&st, f) {
+            return Err(error_with_hint(
+                format!(
+                    "write_kubeconfig(#{{file: \"{}\"}}) refused: scripts write only the kubeconfig files in effect (KUBECONFIG, else ~/.kube/config) or files under ~/.kube",
+                    f.display()
+                ),
+                format!(
+                    "to write {} anyway, name it when you run the script: KUBECONFIG={} okscript run ... (or --kubeconfig {})",
+                    f.display(),
+                    f.display(),
+                    f.display()
+                ),
+            ));
+        }
+    }
     let Some(spec) = st.kube.connect.clone() else {
         return Err(error_with_hint(
             "which cluster?",
@@ -92,7 +159,7 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "write_kubeconfig",
             params: "options: map",
             returns: "map",
-            doc: "Like write_kubeconfig(), with #{file: PATH, alias: CONTEXT_NAME}.",
+            doc: "Like write_kubeconfig(), with #{file: PATH, alias: CONTEXT_NAME}; PATH must be a kubeconfig file in effect (KUBECONFIG, --kubeconfig) or lie under ~/.kube.",
             example: r#"write_kubeconfig(#{alias: "prod"});"#,
         },
         move |options: rhai::Map| -> FnResult<Dynamic> { write_kubeconfig(&s, &options) },
@@ -172,4 +239,31 @@ pub fn register(api: &mut Api, state: &Shared) {
             Ok(names.into_iter().map(Dynamic::from).collect())
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolved;
+
+    #[test]
+    fn resolved_follows_links_and_refuses_dot_dot_in_what_does_not_exist() {
+        let dir = tempfile_dir();
+        let real = dir.join("real");
+        std::fs::create_dir_all(&real).expect("mkdir");
+        std::os::unix::fs::symlink(&real, dir.join("link")).expect("symlink");
+        let real = real.canonicalize().expect("canonical");
+        assert_eq!(
+            resolved(&dir.join("link/new/config")),
+            Some(real.join("new/config"))
+        );
+        assert_eq!(resolved(&dir.join("link/../real/x")), Some(real.join("x")));
+        assert_eq!(resolved(&dir.join("missing/../x")), None);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("okscript-resolved-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("mkdir");
+        d
+    }
 }

@@ -5,6 +5,7 @@
 use rhai::{EvalAltResult, Position};
 
 use super::limits::{Limits, TIMEOUT_MARKER};
+use super::memory::MEMORY_MARKER;
 use super::resolver::Sources;
 
 /// A script failure ready to print.
@@ -33,6 +34,9 @@ pub struct Context<'a> {
     /// Every function name a script may call, for suggestions.
     pub known: &'a [String],
 }
+
+/// Bytes in a MiB, for the memory messages.
+const MIB: u64 = 1024 * 1024;
 
 fn location(name: &str, pos: Position) -> String {
     match (pos.line(), pos.position()) {
@@ -131,6 +135,16 @@ pub fn describe(err: EvalAltResult, cx: &Context) -> ScriptError {
             ),
             Some("raise the limit with `--timeout SECS` if the script really needs longer".into()),
         ),
+        EvalAltResult::ErrorTerminated(v, _) if v.to_string() == MEMORY_MARKER => (
+            format!(
+                "the script's values took more than {} MiB of memory, the limit",
+                limits.max_memory / MIB
+            ),
+            Some(
+                "raise the limit with `--max-memory MIB` if the script really needs more"
+                    .into(),
+            ),
+        ),
         EvalAltResult::ErrorStackOverflow(_) => (
             format!(
                 "function calls nested deeper than {} levels (a recursion that never ends?)",
@@ -143,7 +157,9 @@ pub fn describe(err: EvalAltResult, cx: &Context) -> ScriptError {
                 "{what} grew past its limit (strings {} bytes, arrays {} items, maps {} keys)",
                 limits.max_string_size, limits.max_array_size, limits.max_map_size
             ),
-            None,
+            what.contains("string").then(|| {
+                "raise the limit on one string with `--max-string-size MIB` if the script really builds strings that big".to_string()
+            }),
         ),
         EvalAltResult::ErrorFunctionNotFound(sig, _) => {
             let name = sig.split(['(', ' ']).next().unwrap_or(sig).to_string();

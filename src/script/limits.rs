@@ -1,9 +1,12 @@
-//! The engine's resource limits: operations, call depth, data sizes and wall-clock time.
-//! Each limit's error names the flag that raises it.
+//! The engine's resource limits: operations, call depth, data sizes, memory and wall-clock
+//! time. Each limit's error names the flag that raises it.
 
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, Engine};
+
+use super::memory::{self, Budget, MEMORY_MARKER};
 
 /// Limits for one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,12 +17,14 @@ pub struct Limits {
     pub timeout: Duration,
     /// Deepest nesting of function calls.
     pub max_call_levels: usize,
-    /// Largest string, in bytes.
+    /// Largest string, in bytes (`--max-string-size`, in MiB).
     pub max_string_size: usize,
     /// Largest array.
     pub max_array_size: usize,
     /// Largest object map.
     pub max_map_size: usize,
+    /// Most heap bytes the script's values may hold together (`--max-memory`, in MiB).
+    pub max_memory: u64,
 }
 
 impl Default for Limits {
@@ -33,6 +38,8 @@ impl Default for Limits {
             // each time it grows, so generous limits make runaway loops slow to stop.
             max_array_size: 20_000,
             max_map_size: 20_000,
+            // Sixty-four strings at the largest size; real scripts use a few MiB.
+            max_memory: 512 * 1024 * 1024,
         }
     }
 }
@@ -52,9 +59,26 @@ impl Limits {
             .set_max_expr_depths(128, 64);
         let start = Instant::now();
         let timeout = self.timeout;
+        let budget = Budget::starting_now(self.max_memory);
+        memory::register(engine, budget);
+        let clock_read_at = Cell::new(memory::allocated_bytes());
         engine.on_progress(move |ops| {
-            // Reading the clock every operation would cost more than the script.
-            (ops % 4096 == 0 && start.elapsed() > timeout).then(|| Dynamic::from(TIMEOUT_MARKER))
+            // Memory first: one operation may allocate a lot, and the count is a cheap read.
+            if budget.exceeded() {
+                return Some(Dynamic::from(MEMORY_MARKER));
+            }
+            // The clock costs more than an operation, so it is read every 256 operations, or
+            // sooner once the script has copied a MiB since (operations on big strings are
+            // slow, and a few hundred of them would run far past the timeout).
+            let allocated = memory::allocated_bytes();
+            if ops % 256 != 0 && allocated - clock_read_at.get() < CLOCK_EVERY_BYTES {
+                return None;
+            }
+            clock_read_at.set(allocated);
+            (start.elapsed() > timeout).then(|| Dynamic::from(TIMEOUT_MARKER))
         });
     }
 }
+
+/// Bytes a script may allocate between two reads of the clock.
+const CLOCK_EVERY_BYTES: u64 = 1024 * 1024;

@@ -9,6 +9,7 @@ pub mod check;
 pub mod cluster_fns;
 pub mod errors;
 pub mod limits;
+pub mod memory;
 pub mod resolver;
 pub mod sso_fns;
 pub mod sso_login_fns;
@@ -16,7 +17,7 @@ pub mod state;
 pub mod util_fns;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -63,6 +64,8 @@ pub struct RunOptions {
     pub args: BTreeMap<String, String>,
     /// The environment snapshot.
     pub env: BTreeMap<String, String>,
+    /// Names `env()` may read beyond its allow-list (`--allow-env`).
+    pub allow_env: BTreeSet<String>,
     /// `--target`.
     pub target: Option<String>,
     /// `--dry-run`.
@@ -138,6 +141,7 @@ fn detached_state() -> Shared {
         changes: None,
         args: BTreeMap::new(),
         env: BTreeMap::new(),
+        env_allowed: BTreeSet::new(),
         dry_run: true,
         printer: Printer::new(
             Default::default(),
@@ -201,6 +205,7 @@ pub fn run(
         changes: None,
         args: opts.args,
         env: opts.env,
+        env_allowed: opts.allow_env,
         dry_run: opts.dry_run,
         printer,
         commits: Vec::new(),

@@ -1,10 +1,12 @@
 //! `import "NAME" as x;`: a module next to the importing script first, then the bundled
 //! `stdlib/` compiled into the binary (so a copied binary still works). Names are plain
-//! relative paths: no absolute paths, no `..`.
+//! relative paths: no absolute paths, no `..`. An import that comes back to a module still
+//! being loaded is a cycle: Rhai would recurse until the stack overflows, so it is refused
+//! with the chain of files.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
@@ -18,11 +20,23 @@ pub const STDLIB: &[(&str, &str)] = &[
 /// Source texts of every script and module loaded, by the name errors report them under.
 pub type Sources = Rc<RefCell<BTreeMap<String, String>>>;
 
+/// Deepest chain of nested imports; far beyond real use, well before the stack runs out.
+pub const MAX_IMPORT_DEPTH: usize = 32;
+
+/// One file on the chain of imports being loaded: its identity and how errors name it.
+#[derive(Debug, Clone)]
+struct Link {
+    key: PathBuf,
+    shown: String,
+}
+
 /// Resolves imports for one run.
 pub struct Resolver {
     base: PathBuf,
     sources: Sources,
     cache: RefCell<BTreeMap<String, Shared<Module>>>,
+    /// The script that started the chain, then every module still being loaded, in order.
+    loading: RefCell<Vec<Link>>,
 }
 
 impl Resolver {
@@ -32,7 +46,62 @@ impl Resolver {
             base,
             sources,
             cache: RefCell::new(BTreeMap::new()),
+            loading: RefCell::new(Vec::new()),
         }
+    }
+
+    /// A file as the cycle message shows it: relative to the main script's folder.
+    fn link(&self, label: &str) -> Link {
+        let path = Path::new(label);
+        let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let shown = path
+            .strip_prefix(&self.base)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        Link { key, shown }
+    }
+
+    /// Refuses `next` when it is already on the chain (a cycle) or the chain is too deep.
+    fn enter(
+        &self,
+        importer: Option<&str>,
+        next: Link,
+        pos: Position,
+    ) -> Result<(), Box<EvalAltResult>> {
+        let mut loading = self.loading.borrow_mut();
+        if loading.is_empty() {
+            if let Some(root) = importer {
+                loading.push(self.link(root));
+            }
+        }
+        if let Some(at) = loading.iter().position(|l| l.key == next.key) {
+            let chain: Vec<&str> = loading[at..]
+                .iter()
+                .chain(std::iter::once(&next))
+                .map(|l| l.shown.as_str())
+                .collect();
+            return Err(Box::new(EvalAltResult::ErrorRuntime(
+                format!(
+                    "import cycle: {}\nhint: modules cannot import each other in a circle; move what both need into a third module",
+                    chain.join(" → ")
+                )
+                .into(),
+                pos,
+            )));
+        }
+        if loading.len() > MAX_IMPORT_DEPTH {
+            return Err(Box::new(EvalAltResult::ErrorRuntime(
+                format!(
+                    "imports nest deeper than {MAX_IMPORT_DEPTH} modules (at {})",
+                    next.shown
+                )
+                .into(),
+                pos,
+            )));
+        }
+        loading.push(next);
+        Ok(())
     }
 }
 
@@ -101,8 +170,15 @@ impl ModuleResolver for Resolver {
         })?;
         ast.set_source(label.clone());
         self.sources.borrow_mut().insert(label.clone(), text);
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
-            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(label.clone(), e, pos)))?;
+        self.enter(source, self.link(&label), pos)?;
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine);
+        self.loading.borrow_mut().pop();
+        if self.loading.borrow().len() == 1 {
+            // Back at the script that started the chain: the next import starts a new one.
+            self.loading.borrow_mut().clear();
+        }
+        let module =
+            module.map_err(|e| Box::new(EvalAltResult::ErrorInModule(label.clone(), e, pos)))?;
         let module: Shared<Module> = module.into();
         self.cache.borrow_mut().insert(label, module.clone());
         Ok(module)

@@ -2,7 +2,7 @@
 //! values, the environment snapshot and the printer. Created per run, never global.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use std::path::PathBuf;
@@ -27,6 +27,8 @@ pub struct State {
     pub args: BTreeMap<String, String>,
     /// The environment as the command line saw it.
     pub env: BTreeMap<String, String>,
+    /// Names `env()` may read beyond its allow-list (`--allow-env`).
+    pub env_allowed: BTreeSet<String>,
     /// True for `--dry-run`: nothing is written.
     pub dry_run: bool,
     /// Where output and diagnostics go.

@@ -1,0 +1,245 @@
+//! The memory a script may take: a count of the heap bytes the script's thread holds, read
+//! by the engine's progress callback every operation, and size-checked versions of the
+//! string functions that multiply a string's size, so they refuse before allocating.
+//!
+//! Why a count and not a cap: an allocator that refuses memory makes Rust abort the process,
+//! which no script error can report. Counting is cheap (a thread-local add); the check turns
+//! an overrun into a clean, uncatchable script error at the next operation. One operation
+//! can overshoot by at most what it allocates, which the checked functions below and the
+//! per-string limit keep to a few MiB.
+//!
+//! The count is per thread: the script's values all live on its thread, and the AWS and
+//! Kubernetes clients' buffers on the runtime's threads are not the script's to pay for.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use rhai::{Engine, EvalAltResult, ImmutableString, NativeCallContext, Position};
+
+/// The marker a run stopped for its memory terminates with.
+pub const MEMORY_MARKER: &str = "okscript-memory";
+
+thread_local! {
+    /// Net heap bytes this thread allocated (frees of other threads' blocks may make it dip).
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    /// Bytes this thread ever allocated: how much work it did, for the wall-clock check.
+    static ALLOCATED: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    // `try_with`: an allocation during thread teardown must not panic in the allocator.
+    let _ = LIVE.try_with(|live| live.set(live.get().wrapping_add(delta)));
+    if delta > 0 {
+        let _ = ALLOCATED.try_with(|a| a.set(a.get().wrapping_add(delta as u64)));
+    }
+}
+
+/// Bytes the current thread has allocated since it started (never decreases).
+pub fn allocated_bytes() -> u64 {
+    ALLOCATED.try_with(Cell::get).unwrap_or(0)
+}
+
+/// The system allocator, counting bytes per thread.
+pub struct CountingAllocator;
+
+// SAFETY: every call is passed to `System` unchanged; the counting touches no memory of the
+// blocks and never allocates (a const thread-local without a destructor).
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is `System`'s.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            count(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            count(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) };
+        count(-(layout.size() as isize));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            count(new_size as isize - layout.size() as isize);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Heap bytes the current thread holds, as counted since it started.
+pub fn live_bytes() -> isize {
+    LIVE.try_with(Cell::get).unwrap_or(0)
+}
+
+/// The memory budget of one run: bytes the script's thread may hold beyond what it held when
+/// the run started.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    start: isize,
+    max: u64,
+}
+
+impl Budget {
+    /// A budget of `max` bytes from now, on the current thread.
+    pub fn starting_now(max: u64) -> Budget {
+        Budget {
+            start: live_bytes(),
+            max,
+        }
+    }
+
+    /// Bytes used so far.
+    pub fn used(&self) -> u64 {
+        u64::try_from(live_bytes() - self.start).unwrap_or(0)
+    }
+
+    /// Whether the script holds more than its budget.
+    pub fn exceeded(&self) -> bool {
+        self.used() > self.max
+    }
+
+    /// Whether allocating `more` bytes would take the script past its budget.
+    pub fn would_exceed(&self, more: u64) -> bool {
+        self.used().saturating_add(more) > self.max
+    }
+}
+
+/// The error a run stopped for its memory ends with (formatted by `errors::describe`).
+pub fn over_budget() -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorTerminated(
+        MEMORY_MARKER.into(),
+        Position::NONE,
+    ))
+}
+
+/// The size `string.replace(find, with)` would have, without building it.
+pub fn replaced_len(string: &str, find: &str, with: &str) -> u64 {
+    if with.len() <= find.len() {
+        return string.len() as u64;
+    }
+    let hits = string.matches(find).count() as u64;
+    string.len() as u64 + hits * (with.len() - find.len()) as u64
+}
+
+/// Refuses a string of `len` bytes before it is built: past the per-string limit, or past
+/// what is left of the memory budget.
+fn check_growth(
+    ctx: &NativeCallContext,
+    budget: &Budget,
+    what: &str,
+    len: u64,
+) -> Result<(), Box<EvalAltResult>> {
+    let max = ctx.engine().max_string_size() as u64;
+    if max > 0 && len > max {
+        return Err(Box::new(EvalAltResult::ErrorDataTooLarge(
+            format!("Length of the string `{what}` would build ({len} bytes)"),
+            Position::NONE,
+        )));
+    }
+    if budget.would_exceed(len) {
+        return Err(over_budget());
+    }
+    Ok(())
+}
+
+fn replace_checked(
+    ctx: &NativeCallContext,
+    budget: &Budget,
+    string: &mut ImmutableString,
+    find: &str,
+    with: &str,
+) -> Result<(), Box<EvalAltResult>> {
+    if string.is_empty() {
+        return Ok(());
+    }
+    check_growth(ctx, budget, "replace", replaced_len(string, find, with))?;
+    *string = string.replace(find, with).into();
+    Ok(())
+}
+
+/// Registers the checked string functions in place of Rhai's (functions registered on the
+/// engine shadow its packages').
+pub fn register(engine: &mut Engine, budget: Budget) {
+    engine.register_fn(
+        "replace",
+        move |ctx: NativeCallContext, s: &mut ImmutableString, find: &str, with: &str| {
+            replace_checked(&ctx, &budget, s, find, with)
+        },
+    );
+    engine.register_fn(
+        "replace",
+        move |ctx: NativeCallContext, s: &mut ImmutableString, find: &str, with: char| {
+            replace_checked(&ctx, &budget, s, find, &with.to_string())
+        },
+    );
+    engine.register_fn(
+        "replace",
+        move |ctx: NativeCallContext, s: &mut ImmutableString, find: char, with: &str| {
+            replace_checked(&ctx, &budget, s, &find.to_string(), with)
+        },
+    );
+    engine.register_fn(
+        "replace",
+        move |ctx: NativeCallContext, s: &mut ImmutableString, find: char, with: char| {
+            replace_checked(&ctx, &budget, s, &find.to_string(), &with.to_string())
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaced_len_is_the_length_replace_builds() {
+        for (s, find, with) in [
+            ("aaa", "a", "xyz"),
+            ("abc", "", "--"),
+            ("hello, world", "o", "0"),
+            ("hello", "zz", "long"),
+            ("ééé", "é", "ab"),
+        ] {
+            assert_eq!(
+                replaced_len(s, find, with),
+                s.replace(find, with).len() as u64,
+                "{s:?} {find:?} {with:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_count_follows_this_threads_allocations() {
+        let before = live_bytes();
+        let big = vec![0u8; 10 << 20];
+        assert!(live_bytes() - before >= 10 << 20);
+        drop(big);
+        assert!(live_bytes() - before < 1 << 20);
+    }
+
+    #[test]
+    fn a_budget_refuses_what_would_not_fit() {
+        let budget = Budget::starting_now(1 << 20);
+        assert!(!budget.exceeded());
+        assert!(budget.would_exceed(2 << 20));
+        let held = vec![0u8; 2 << 20];
+        assert!(budget.exceeded());
+        drop(held);
+        assert!(!budget.exceeded());
+    }
+}
