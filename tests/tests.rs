@@ -12,6 +12,7 @@ mod bad_inputs;
 mod check_fns;
 mod cluster;
 mod concurrency;
+mod files;
 mod fixtures;
 mod identity;
 mod kube_fake;
