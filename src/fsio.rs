@@ -329,9 +329,9 @@ fn create_temp(real: &Path, mode: u32) -> Result<(PathBuf, File), FsError> {
             Err(e) => return Err(io("creating a temporary file in", &dir)(e)),
         }
     }
-    Err(io("creating a temporary file in", &dir)(last.unwrap_or_else(
-        || std::io::Error::other("no free temporary name"),
-    )))
+    Err(io("creating a temporary file in", &dir)(
+        last.unwrap_or_else(|| std::io::Error::other("no free temporary name")),
+    ))
 }
 
 /// The PID in one of our temp file names, current (`.NAME.okscript-PID-HEX.tmp`) or from
@@ -440,11 +440,17 @@ mod tests {
         std::os::unix::fs::symlink("real.yaml", &link).unwrap();
         // A dangling link gets its target created.
         write(&link, b"one\n", NewFile::PRIVATE).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(fs::read(&real).unwrap(), b"one\n");
         fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
         write(&link, b"two\n", NewFile::PRIVATE).unwrap();
-        assert_eq!(fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -515,7 +515,11 @@ fn regular_files(folder: &std::path::Path) -> Vec<String> {
 
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 #[test]
@@ -536,7 +540,10 @@ fn r13_8_backups_are_private_and_the_newest_n_are_kept() {
     }
     // The newest backup holds the aws-auth before the last write: kept-0..kept-3, no kept-4.
     let newest = std::fs::read_to_string(folder.join(files.last().unwrap())).unwrap();
-    assert!(newest.contains("kept-3") && !newest.contains("kept-4"), "{newest}");
+    assert!(
+        newest.contains("kept-3") && !newest.contains("kept-4"),
+        "{newest}"
+    );
     // The environment sets it too.
     grant_in(&dir, "kept-5")
         .env("OKSCRIPT_KEEP_BACKUPS", "2")
@@ -579,7 +586,11 @@ fn r13_8_a_planted_symlink_with_the_backup_name_is_not_followed() {
     }
     let before = regular_files(&folder);
     grant_in(&dir, "second").run().expect_code(0);
-    assert_eq!(dir.read(&victim), "precious\n", "the backup went through the link");
+    assert_eq!(
+        dir.read(&victim),
+        "precious\n",
+        "the backup went through the link"
+    );
     let after = regular_files(&folder);
     assert_eq!(after.len(), before.len() + 1, "{after:?}");
     let new: Vec<_> = after.iter().filter(|f| !before.contains(f)).collect();

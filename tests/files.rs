@@ -5,7 +5,6 @@
 //! recreated. Refusals of bad targets (FIFO, device, read-only) are rows in `bad_inputs.rs`;
 //! the SIGKILL case is in `soak.rs`; backups are in `cluster.rs`.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, Instant};
 
 use crate::util::{TestDir, NODE_ROLE};
@@ -93,45 +92,65 @@ fn big_manifest(kib: usize) -> String {
 }
 
 // Issue 13 item 6: the temp file never exists with a wider mode than the target's (before the
-// fix it was created 0644 with the whole content and chmod-ed afterwards). The folder is
-// watched while writers replace a 0600 manifest; every temp file seen must be 0600.
+// fix it was created 0644, filled, and chmod-ed afterwards). A file-size limit (`ulimit -f`)
+// kills the writer with SIGXFSZ in the middle of writing the temp file, which is then left
+// as it was at that moment: it must already have the target's mode 0600. The next run
+// removes it (its process is gone) and writes normally.
 #[test]
-fn r13_6_temp_files_have_the_final_mode_from_the_start() {
+fn r13_6_a_temp_file_caught_mid_write_already_has_the_final_mode() {
     let dir = TestDir::new();
-    dir.write("aws-auth.yaml", big_manifest(300));
+    let original = big_manifest(300);
+    dir.write("aws-auth.yaml", &original);
     dir.set_mode("aws-auth.yaml", 0o600);
-    let mut seen = Vec::new();
-    for i in 0..6 {
-        let run = dir
-            .cmd()
-            .script("grant-role.rhai")
-            .target("aws-auth.yaml")
-            .set("arn", &format!("{ROLE}-{i}"))
-            .set("groups", "devs")
-            .spawn();
-        let inode = std::fs::metadata(dir.join("aws-auth.yaml")).unwrap().ino();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.contains("okscript") {
-                    if let Ok(m) = entry.metadata() {
-                        seen.push((name, m.permissions().mode() & 0o777, m.len()));
-                    }
-                }
-            }
-            // The rename gives the manifest a new inode: this writer is done.
-            if std::fs::metadata(dir.join("aws-auth.yaml")).map(|m| m.ino()).ok() != Some(inode) {
-                break;
-            }
-        }
-        run.wait().expect_code(0);
-    }
-    let wide: Vec<_> = seen.iter().filter(|(_, mode, _)| *mode != 0o600).collect();
-    assert!(wide.is_empty(), "temp files wider than 0600: {wide:?}");
-    assert_eq!(dir.mode("aws-auth.yaml"), 0o600);
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -f 64; exec \"$0\" \"$@\""])
+        .arg(assert_cmd::cargo::cargo_bin("okscript"))
+        .args(["run", &crate::util::script("grant-role.rhai")])
+        .args([
+            "--target",
+            "file:aws-auth.yaml",
+            "--set",
+            &format!("arn={ROLE}"),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .current_dir(dir.path())
+        .output()
+        .expect("running okscript under a file-size limit");
+    assert!(
+        !out.status.success(),
+        "the size limit did not stop the write"
+    );
+    assert_eq!(dir.read("aws-auth.yaml"), original, "the target changed");
+    let temps: Vec<(String, u32)> = dir
+        .list()
+        .into_iter()
+        .filter(|n| n.contains("okscript"))
+        .map(|n| {
+            let mode = dir.mode(&n);
+            (n, mode)
+        })
+        .collect();
+    assert_eq!(
+        temps.len(),
+        1,
+        "expected the killed writer's temp file: {temps:?}"
+    );
+    assert_eq!(
+        temps[0].1, 0o600,
+        "the temp file was wider than the target: {temps:?}"
+    );
+    // The next run cleans it up and writes.
+    dir.cmd()
+        .script("grant-role.rhai")
+        .target("aws-auth.yaml")
+        .set("arn", ROLE)
+        .run()
+        .expect_code(0);
     assert_eq!(dir.list(), ["aws-auth.yaml"], "temp files left behind");
-    eprintln!("temp files observed mid-write: {}", seen.len());
+    assert_eq!(dir.mode("aws-auth.yaml"), 0o600);
+    assert!(dir.read("aws-auth.yaml").contains(ROLE));
 }
 
 // Issue 13 item 9: a manifest deleted while the script ran is not recreated with only the new
@@ -174,5 +193,8 @@ grant_role("{ROLE}", ["devs"]);
         "hint:",
         "run the script again",
     ]);
-    assert!(!dir.exists(&file), "the deleted manifest was recreated:\n{out}");
+    assert!(
+        !dir.exists(&file),
+        "the deleted manifest was recreated:\n{out}"
+    );
 }

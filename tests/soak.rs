@@ -429,10 +429,16 @@ fn stale_temp_files_never_collide_and_are_cleaned_up() {
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     let dead = gone.id();
     gone.wait().unwrap();
-    let of_dead = dir.write(&format!(".{file}.okscript-{dead}-0123456789abcdef.tmp"), "x");
+    let of_dead = dir.write(
+        &format!(".{file}.okscript-{dead}-0123456789abcdef.tmp"),
+        "x",
+    );
     // ...one whose PID lives (this test) but that is two hours old...
     let old = dir.write(
-        &format!(".{file}.okscript-{}-00000000000000aa.tmp", std::process::id()),
+        &format!(
+            ".{file}.okscript-{}-00000000000000aa.tmp",
+            std::process::id()
+        ),
         "x",
     );
     std::fs::File::options()
@@ -443,11 +449,17 @@ fn stale_temp_files_never_collide_and_are_cleaned_up() {
         .unwrap();
     // ...one that may be another okscript's write in progress, and files that are not ours.
     let live = dir.write(
-        &format!(".{file}.okscript-{}-00000000000000bb.tmp", std::process::id()),
+        &format!(
+            ".{file}.okscript-{}-00000000000000bb.tmp",
+            std::process::id()
+        ),
         "x",
     );
     let foreign = [
-        dir.write(&format!(".other.yaml.okscript-{dead}-0123456789abcdef.tmp"), "x"),
+        dir.write(
+            &format!(".other.yaml.okscript-{dead}-0123456789abcdef.tmp"),
+            "x",
+        ),
         dir.write("notes.okscript-tmp", "x"),
     ];
 
@@ -462,10 +474,19 @@ fn stale_temp_files_never_collide_and_are_cleaned_up() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.read(&file).contains(&role("fresh")));
-    assert!(!dir.exists(&bait(pid)), "its own PID's stale temp file is still there");
-    assert!(!dir.exists(&of_dead), "a dead process's temp file is still there");
+    assert!(
+        !dir.exists(&bait(pid)),
+        "its own PID's stale temp file is still there"
+    );
+    assert!(
+        !dir.exists(&of_dead),
+        "a dead process's temp file is still there"
+    );
     assert!(!dir.exists(&old), "a two-hour-old temp file is still there");
-    assert!(dir.exists(&live), "a live process's recent temp file was removed");
+    assert!(
+        dir.exists(&live),
+        "a live process's recent temp file was removed"
+    );
     for f in &foreign {
         assert!(dir.exists(f), "{f} is not okscript's but was removed");
     }
