@@ -544,12 +544,17 @@ fn r13_8_backups_are_private_and_the_newest_n_are_kept() {
         newest.contains("kept-3") && !newest.contains("kept-4"),
         "{newest}"
     );
-    // The environment sets it too.
+    // The environment sets it too; a folder an older release made 0755 is made private.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     grant_in(&dir, "kept-5")
         .env("OKSCRIPT_KEEP_BACKUPS", "2")
         .run()
         .expect_code(0);
     assert_eq!(regular_files(&folder).len(), 2);
+    assert_eq!(mode(&folder), 0o700, "the backups folder was left 0755");
     grant_in(&dir, "kept-6")
         .env("OKSCRIPT_KEEP_BACKUPS", "many")
         .run()

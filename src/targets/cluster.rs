@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -165,6 +166,12 @@ impl ClusterTarget {
             return Ok(None);
         };
         crate::fsio::create_private_folder(dir)?;
+        // A folder an older okscript made 0755: backups hold every mapping, keep them private.
+        if let Ok(m) = std::fs::symlink_metadata(dir) {
+            if m.is_dir() && m.permissions().mode() & 0o077 != 0 {
+                let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+            }
+        }
         let mut clean = cm.clone();
         clean.metadata.managed_fields = None;
         let stamp = crate::aws::rfc3339_now().replace([':', '-'], "");
