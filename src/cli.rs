@@ -219,6 +219,10 @@ pub struct ClusterArgs {
     /// Make the EKS token for this IAM role (okscript assumes it first).
     #[arg(long = "role-arn", value_name = "ARN")]
     pub role_arn: Option<String>,
+    /// Backups of aws-auth kept per cluster, the newest; 0 keeps all [default:
+    /// OKSCRIPT_KEEP_BACKUPS, else 50].
+    #[arg(long = "keep-backups", value_name = "N")]
+    pub keep_backups: Option<usize>,
 }
 
 fn parse_set(text: &str) -> Result<(String, String), String> {
@@ -341,7 +345,13 @@ fn cluster_command(
             return EXIT_USAGE;
         }
     };
-    let kube = kube_settings(cluster, &settings, &env);
+    let kube = match kube_settings(cluster, &settings, &env) {
+        Ok(k) => k,
+        Err(e) => {
+            printer.error(&e, None);
+            return EXIT_USAGE;
+        }
+    };
     match f(&settings, &kube, &env, &mut printer) {
         Ok(code) => code,
         Err(e) => {
@@ -442,12 +452,19 @@ pub fn backups_root(env: &BTreeMap<String, String>) -> Option<PathBuf> {
 }
 
 /// Folds the cluster flags, `OKSCRIPT_CLUSTER`, `KUBECONFIG` and the cluster declaration
-/// into how to connect.
+/// into how to connect, and the backup settings.
 pub fn kube_settings(
     args: &ClusterArgs,
     aws: &AwsSettings,
     env: &BTreeMap<String, String>,
-) -> KubeSettings {
+) -> Result<KubeSettings, String> {
+    let keep_backups = match (args.keep_backups, env.get("OKSCRIPT_KEEP_BACKUPS")) {
+        (Some(n), _) => n,
+        (None, Some(v)) if !v.trim().is_empty() => v.trim().parse().map_err(|_| {
+            format!("OKSCRIPT_KEEP_BACKUPS={v:?} is not a number of backups to keep (0 keeps all)")
+        })?,
+        _ => crate::targets::cluster::DEFAULT_KEEP_BACKUPS,
+    };
     let connect = if args.context.is_some() || args.kubeconfig.is_some() {
         let paths = match &args.kubeconfig {
             Some(p) => vec![p.clone()],
@@ -483,10 +500,11 @@ pub fn kube_settings(
                 role_arn: args.role_arn.clone(),
             })
     };
-    KubeSettings {
+    Ok(KubeSettings {
         connect,
         backups_root: backups_root(env),
-    }
+        keep_backups,
+    })
 }
 
 fn run(args: RunArgs) -> u8 {
@@ -514,7 +532,13 @@ fn run(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let kube = kube_settings(&args.cluster, &aws, &env);
+    let kube = match kube_settings(&args.cluster, &aws, &env) {
+        Ok(k) => k,
+        Err(e) => {
+            printer.error(&e, None);
+            return EXIT_USAGE;
+        }
+    };
     // A cluster given without --target means its aws-auth.
     let target = args
         .target

@@ -167,7 +167,7 @@ pub fn write_kubeconfig(
         role_arn,
     } = eks_cluster(&KubeSettings {
         connect: Some(spec.clone()),
-        backups_root: None,
+        ..KubeSettings::default()
     })?;
     let mut info = rt.block_on(aws::describe_cluster(session, &cluster))?;
     if let Some(s) = server {
@@ -368,7 +368,8 @@ pub fn restore(
         ConnectSpec::Kubeconfig { .. } => None,
     };
     let conn = rt.block_on(Connection::open(&spec, session.as_ref(), region(aws)))?;
-    let mut target = ClusterTarget::new(rt, Rc::new(std::cell::RefCell::new(conn)), folder);
+    let mut target = ClusterTarget::new(rt, Rc::new(std::cell::RefCell::new(conn)), folder)
+        .keep_backups(kube.keep_backups);
     let (diff, written) = target
         .restore(saved.data.unwrap_or_default())
         .map_err(|e| Failure {

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod changeset;
 pub mod cli;
 pub mod commands;
+pub mod fsio;
 pub mod kube;
 pub mod output;
 pub mod script;

@@ -14,7 +14,7 @@
 //! have; they pass once the bug is fixed.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -466,7 +466,7 @@ rows! {
     target_in_a_missing_folder: row().shipped("grant-role.rhai").set("arn", ROLE).target("gitops/aws-auth.yaml")
         .fails(1, &["its folder gitops does not exist; nothing was written"]);
     target_is_a_folder: row().file("gitops/README", "x").shipped("grant-role.rhai").set("arn", ROLE).target("gitops")
-        .fails(1, &["gitops", "Is a directory"]);
+        .fails(1, &["gitops is a folder, not a regular file", "nothing was written"]);
     target_not_utf8: row().file(CM, b"apiVersion: v1\nkind: ConfigMap\n# \xff\xfe\n").shipped("grant-role.rhai").set("arn", ROLE).target(CM)
         .fails(1, &["aws-auth.yaml", "not UTF-8"]);
     script_missing: row().fixture(BASE).args(&["run", "grant.rhai"]).target("sso-and-users.yaml")
@@ -709,4 +709,133 @@ fn the_padded_manifest_is_accepted_until_a_grant_pushes_it_over() {
         .target(&file)
         .run();
     out.expect_code(0);
+}
+
+// ---- targets that are not regular, writable files (issue 13 items 4, 5, 7) ------------------
+// The row sweep reads every file of the folder, which a FIFO would block, so these run alone:
+// each checks the exit code, the message, the time taken, and that the folder's entries
+// (names, types, modes, and bytes of regular files) are exactly as before.
+
+/// Every entry of `root` (not recursive): name → (file type and mode, bytes of regular files).
+fn entries(root: &Path) -> BTreeMap<String, (String, u32, Option<Vec<u8>>)> {
+    std::fs::read_dir(root)
+        .expect("reading the temp folder")
+        .map(|e| {
+            let e = e.expect("an entry");
+            let meta = std::fs::symlink_metadata(e.path()).expect("metadata");
+            let bytes = meta
+                .is_file()
+                .then(|| std::fs::read(e.path()).expect("reading a file"));
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                (
+                    format!("{:?}", meta.file_type()),
+                    meta.permissions().mode() & 0o7777,
+                    bytes,
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Runs a grant into `--target file:TARGET` and checks that it is refused with `needles`,
+/// quickly, leaving the folder as it was.
+fn refused_target(dir: &TestDir, target: &str, needles: &[&str]) {
+    let before = entries(dir.path());
+    let started = Instant::now();
+    let out = dir
+        .cmd()
+        .args(["run", &script("grant-role.rhai")])
+        .args(["--target", &format!("file:{target}")])
+        .args(["--set", &format!("arn={ROLE}")])
+        .args(["--timeout", "20"])
+        .run();
+    let took = started.elapsed();
+    out.expect_code(1).expect_stderr(needles);
+    assert!(
+        out.stderr.contains("nothing was written"),
+        "the error must say nothing was written:\n{out}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}:\n{out}");
+    assert_eq!(entries(dir.path()), before, "the folder changed:\n{out}");
+}
+
+#[test]
+fn target_a_fifo_is_refused_without_blocking() {
+    let dir = TestDir::new();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe.yaml"))
+        .status()
+        .expect("running mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    refused_target(
+        &dir,
+        "pipe.yaml",
+        &["pipe.yaml is a FIFO", "not a regular file", "hint:"],
+    );
+}
+
+#[test]
+fn target_a_symlink_to_a_fifo_is_refused_without_blocking() {
+    let dir = TestDir::new();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe"))
+        .status()
+        .expect("running mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    std::os::unix::fs::symlink("pipe", dir.join("link.yaml")).unwrap();
+    refused_target(&dir, "link.yaml", &["pipe is a FIFO"]);
+}
+
+#[test]
+fn target_a_device_node_is_refused() {
+    // A null device made in the temp folder (needs root, as the bug did: it replaced
+    // /dev/null); a symlink to /dev/null is refused the same way, as anyone.
+    let dir = TestDir::new();
+    let made = std::process::Command::new("mknod")
+        .arg(dir.join("null"))
+        .args(["c", "1", "3"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        refused_target(
+            &dir,
+            "null",
+            &["null is a character device", "not a regular file"],
+        );
+    } else {
+        eprintln!("mknod is not permitted here: only the symlink to /dev/null is checked");
+    }
+    std::os::unix::fs::symlink("/dev/null", dir.join("devnull.yaml")).unwrap();
+    refused_target(
+        &dir,
+        "devnull.yaml",
+        &["/dev/null is a character device", "not a regular file"],
+    );
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device(),
+        "/dev/null is no longer a device"
+    );
+}
+
+#[test]
+fn target_read_only_is_refused() {
+    let dir = TestDir::new();
+    let file = dir.fixture(BASE);
+    dir.set_mode(&file, 0o444);
+    refused_target(
+        &dir,
+        &file,
+        &[&format!("{file} is read-only (mode 0444)"), "chmod u+w"],
+    );
+}
+
+#[test]
+fn target_a_dangling_symlink_into_a_missing_folder_is_refused() {
+    let dir = TestDir::new();
+    std::os::unix::fs::symlink("gone/aws-auth.yaml", dir.join("link.yaml")).unwrap();
+    refused_target(&dir, "link.yaml", &["gone", "does not exist", "mkdir -p"]);
 }

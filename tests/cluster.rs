@@ -462,3 +462,144 @@ fn a_cluster_given_as_a_declaration_is_the_default_target() {
         .expect_code(0);
     assert!(w.section("mapRoles").contains("role/from-declaration"));
 }
+
+// ---- backups (issue 13 item 8) ---------------------------------------------------------------
+
+/// A fake cluster with a node role, reached with a static-admin kubeconfig, and a temp folder.
+fn static_admin_cluster() -> (KubeApi, TestDir) {
+    let api = KubeApi::start(Options::new().admin_token("static-admin"));
+    api.seed_aws_auth(&[(
+        "mapRoles",
+        &format!("- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: {NODE}\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n"),
+    )]);
+    let dir = TestDir::new();
+    api.write_kubeconfig(&dir.join("admin.kubeconfig"), "static-admin");
+    (api, dir)
+}
+
+/// `grant-role.rhai` of role NAME into the cluster, backups under `backups/`.
+fn grant_in(dir: &TestDir, name: &str) -> Cmd {
+    dir.cmd()
+        .env(
+            "OKSCRIPT_BACKUP_DIR",
+            &dir.join("backups").display().to_string(),
+        )
+        .args(["run", &script("grant-role.rhai")])
+        .args(["--kubeconfig", "admin.kubeconfig"])
+        .arg("--set")
+        .arg(format!("arn=arn:aws:iam::{ACCOUNT}:role/{name}"))
+        .args(["--set", "groups=devs"])
+}
+
+/// The one per-cluster folder under `backups/`.
+fn backup_folder(dir: &TestDir) -> PathBuf {
+    let folders: Vec<PathBuf> = std::fs::read_dir(dir.join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    folders[0].clone()
+}
+
+/// The regular files in `folder`, sorted.
+fn regular_files(folder: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn r13_8_backups_are_private_and_the_newest_n_are_kept() {
+    let (_api, dir) = static_admin_cluster();
+    for i in 0..5 {
+        grant_in(&dir, &format!("kept-{i}"))
+            .args(["--keep-backups", "3"])
+            .run()
+            .expect_code(0);
+    }
+    let folder = backup_folder(&dir);
+    let files = regular_files(&folder);
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(mode(&folder), 0o700, "the backups folder is not private");
+    for f in &files {
+        assert_eq!(mode(&folder.join(f)), 0o600, "{f} is not private");
+    }
+    // The newest backup holds the aws-auth before the last write: kept-0..kept-3, no kept-4.
+    let newest = std::fs::read_to_string(folder.join(files.last().unwrap())).unwrap();
+    assert!(
+        newest.contains("kept-3") && !newest.contains("kept-4"),
+        "{newest}"
+    );
+    // The environment sets it too; a folder an older release made 0755 is made private.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    grant_in(&dir, "kept-5")
+        .env("OKSCRIPT_KEEP_BACKUPS", "2")
+        .run()
+        .expect_code(0);
+    assert_eq!(regular_files(&folder).len(), 2);
+    assert_eq!(mode(&folder), 0o700, "the backups folder was left 0755");
+    grant_in(&dir, "kept-6")
+        .env("OKSCRIPT_KEEP_BACKUPS", "many")
+        .run()
+        .expect_code(2)
+        .expect_stderr(&["OKSCRIPT_KEEP_BACKUPS", "many"]);
+}
+
+#[test]
+fn r13_8_a_planted_symlink_with_the_backup_name_is_not_followed() {
+    let (api, dir) = static_admin_cluster();
+    grant_in(&dir, "first").run().expect_code(0);
+    let folder = backup_folder(&dir);
+    let victim = dir.write("victim.txt", "precious\n");
+    let rv = api.config_map("kube-system", "aws-auth").unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The names the next backup may take, for the next half minute, all pointing at the victim.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for s in now.saturating_sub(1)..now + 30 {
+        let out = std::process::Command::new("date")
+            .args(["-u", "-d", &format!("@{s}"), "+%Y%m%dT%H%M%SZ"])
+            .output()
+            .unwrap();
+        let stamp = String::from_utf8(out.stdout).unwrap();
+        std::os::unix::fs::symlink(
+            dir.join(&victim),
+            folder.join(format!("aws-auth-{}-rv{rv}.json", stamp.trim())),
+        )
+        .unwrap();
+    }
+    let before = regular_files(&folder);
+    grant_in(&dir, "second").run().expect_code(0);
+    assert_eq!(
+        dir.read(&victim),
+        "precious\n",
+        "the backup went through the link"
+    );
+    let after = regular_files(&folder);
+    assert_eq!(after.len(), before.len() + 1, "{after:?}");
+    let new: Vec<_> = after.iter().filter(|f| !before.contains(f)).collect();
+    let text = std::fs::read_to_string(folder.join(new[0])).unwrap();
+    assert!(text.contains("first") && !text.contains("second"), "{text}");
+    assert_eq!(mode(&folder.join(new[0])), 0o600);
+}

@@ -334,3 +334,164 @@ fn twenty_writers_under_conflicts_errors_and_dropped_connections_land_exactly_th
         started.elapsed()
     );
 }
+
+// ---- killed writers and their temp files (issue 13 item 6) ---------------------------------
+
+/// A manifest of about `kib` KiB: the node role and comment padding.
+fn big_manifest(kib: usize) -> String {
+    let mut text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: {NODE_ROLE}\n      username: system:node:{{{{EC2PrivateDNSName}}}}\n      groups: [system:bootstrappers, system:nodes]\n");
+    while text.len() < kib * 1024 {
+        text.push_str(&format!("    # padding {}\n", "x".repeat(80)));
+    }
+    text
+}
+
+/// A hermetic okscript granting `arn` into `file` in `dir`, as a plain child process (the
+/// test needs its PID and to SIGKILL it).
+fn grant_process(dir: &TestDir, file: &str, arn: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("okscript"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .current_dir(dir.path())
+        .args(["run", &crate::util::script("grant-role.rhai")])
+        .args(["--target", &format!("file:{file}")])
+        .args(["--set", &format!("arn={arn}"), "--set", "groups=devs"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+fn temp_files(dir: &TestDir) -> Vec<String> {
+    dir.list()
+        .into_iter()
+        .filter(|n| n.contains("okscript"))
+        .collect()
+}
+
+#[test]
+fn writers_killed_mid_write_leave_no_temp_file_after_the_next_run() {
+    // Before the fix a SIGKILL left a full-size `.NAME.PID.okscript-tmp` behind forever.
+    let dir = TestDir::new();
+    let file = dir.write("aws-auth.yaml", big_manifest(300));
+    let mut caught = 0;
+    for i in 0..20 {
+        let mut child = grant_process(&dir, &file, &role(&format!("killed-{i}")))
+            .spawn()
+            .expect("starting okscript");
+        let started = Instant::now();
+        let mut seen = false;
+        while started.elapsed() < PROCESS_BOUND && !seen {
+            seen = !temp_files(&dir).is_empty();
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if seen && !temp_files(&dir).is_empty() {
+            caught += 1;
+            if caught == 3 {
+                break;
+            }
+        }
+    }
+    eprintln!("writers killed with their temp file on disk: {caught}");
+    let out = grant_process(&dir, &file, &role("after"))
+        .output()
+        .expect("running okscript");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(temp_files(&dir), Vec::<String>::new(), "temp files left");
+    assert!(dir.read(&file).contains(&role("after")));
+}
+
+#[test]
+fn stale_temp_files_never_collide_and_are_cleaned_up() {
+    // Before the fix the temp name was `.NAME.PID.okscript-tmp`: one left by a killed run made
+    // the next run that got the same PID fail with "File exists". Plant that name for the
+    // next few hundred PIDs, so the run is very likely to get one of them.
+    let dir = TestDir::new();
+    let file = dir.write("aws-auth.yaml", big_manifest(4));
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(1000);
+    let bait = |pid: u32| format!(".{file}.{pid}.okscript-tmp");
+    for pid in last + 1..=last + 400 {
+        dir.write(&bait(pid), "stale");
+    }
+    // A temp file of the current scheme whose process is gone...
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let of_dead = dir.write(
+        &format!(".{file}.okscript-{dead}-0123456789abcdef.tmp"),
+        "x",
+    );
+    // ...one whose PID lives (this test) but that is two hours old...
+    let old = dir.write(
+        &format!(
+            ".{file}.okscript-{}-00000000000000aa.tmp",
+            std::process::id()
+        ),
+        "x",
+    );
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join(&old))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(7200))
+        .unwrap();
+    // ...one that may be another okscript's write in progress, and files that are not ours.
+    let live = dir.write(
+        &format!(
+            ".{file}.okscript-{}-00000000000000bb.tmp",
+            std::process::id()
+        ),
+        "x",
+    );
+    let foreign = [
+        dir.write(
+            &format!(".other.yaml.okscript-{dead}-0123456789abcdef.tmp"),
+            "x",
+        ),
+        dir.write("notes.okscript-tmp", "x"),
+    ];
+
+    let child = grant_process(&dir, &file, &role("fresh"))
+        .spawn()
+        .expect("starting okscript");
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "okscript (PID {pid}) failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.read(&file).contains(&role("fresh")));
+    assert!(
+        !dir.exists(&bait(pid)),
+        "its own PID's stale temp file is still there"
+    );
+    assert!(
+        !dir.exists(&of_dead),
+        "a dead process's temp file is still there"
+    );
+    assert!(!dir.exists(&old), "a two-hour-old temp file is still there");
+    assert!(
+        dir.exists(&live),
+        "a live process's recent temp file was removed"
+    );
+    for f in &foreign {
+        assert!(dir.exists(f), "{f} is not okscript's but was removed");
+    }
+    let left_bait = (last + 1..=last + 400)
+        .filter(|p| dir.exists(&bait(*p)))
+        .count();
+    eprintln!("planted stale temp files still there (their PIDs live): {left_bait} of 400");
+}

@@ -13,6 +13,7 @@ mod check_fns;
 mod cluster;
 mod concurrency;
 mod eks_fake;
+mod files;
 mod fixtures;
 mod identity;
 mod kube_fake;

@@ -666,23 +666,16 @@ fn new_entry(key: &str, value: &str, nl: &str) -> Entry {
 
 // ---- the thin I/O layer ---------------------------------------------------------------------
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use crate::fsio::{self, FolderLock, FsError, NewFile};
 
 /// A file operation that failed, with the path.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    /// Reading, creating or renaming failed.
-    #[error("{what} {}: {source}", .path.display())]
-    Io {
-        /// What was being done ("reading", "writing", ...).
-        what: &'static str,
-        /// The file or folder.
-        path: PathBuf,
-        /// The system's error.
-        source: std::io::Error,
-    },
+    /// The file cannot be read or replaced safely (see [`FsError`]).
+    #[error("{0}; nothing was written")]
+    Fs(#[from] FsError),
     /// The file is not UTF-8 text.
     #[error("{} is not UTF-8 text", .0.display())]
     NotText(PathBuf),
@@ -691,90 +684,55 @@ pub enum FileError {
     ChangedMeanwhile(PathBuf),
 }
 
-/// The file's text, or `None` when it does not exist.
-pub fn read(path: &Path) -> Result<Option<String>, FileError> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| FileError::NotText(path.to_path_buf())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(FileError::Io {
-            what: "reading",
-            path: path.to_path_buf(),
-            source,
-        }),
+impl FileError {
+    /// Advice to print after the error.
+    pub fn hint(&self) -> String {
+        match self {
+            FileError::Fs(e) => e.hint(),
+            FileError::NotText(_) => None,
+            FileError::ChangedMeanwhile(_) => {
+                Some("another program edited the file at the same time; run again".into())
+            }
+        }
+        .unwrap_or_else(|| "check the file's and its folder's permissions, then run again".into())
     }
 }
 
-/// Replaces the file at `path` with `text` atomically (a temporary file in the same folder,
-/// then a rename), when it still holds `expected` (`None`: when it still does not exist).
-/// A new file gets mode 0600 (its folder, created if missing, 0700); an existing one keeps
-/// its mode. A symbolic link is followed: the file it points to is replaced.
+/// The file's text, or `None` when it does not exist. A FIFO or device is refused unopened.
+pub fn read(path: &Path) -> Result<Option<String>, FileError> {
+    match fsio::read(path)? {
+        Some(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| FileError::NotText(path.to_path_buf())),
+        None => Ok(None),
+    }
+}
+
+/// Takes okscript's lock on the folder of the config file (created 0700 when missing), so
+/// okscript processes editing it take turns: hold it from reading the file to writing it.
+pub fn lock(path: &Path) -> Result<FolderLock, FileError> {
+    let folder = fsio::folder_of(&fsio::resolve(path)?);
+    fsio::create_private_folder(&folder)?;
+    Ok(FolderLock::take(&folder)?)
+}
+
+/// Replaces the file at `path` with `text` atomically (see [`crate::fsio::write`]), when it
+/// still holds `expected` (`None`: when it still does not exist). A new file gets mode 0600
+/// (its folder, created if missing, 0700); an existing one keeps its mode. A symbolic link
+/// is kept: the file it points to is replaced. Call it under [`lock`] so that the check
+/// and the replace are one step for okscript processes.
 pub fn write_atomic(path: &Path, text: &str, expected: Option<&str>) -> Result<(), FileError> {
-    let io = |what: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| FileError::Io { what, path, source }
-    };
-    let path = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            std::fs::canonicalize(path).map_err(io("following the link", path))?
-        }
-        _ => path.to_path_buf(),
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(io("creating", &dir))?;
+    if read(path)?.as_deref() != expected {
+        return Err(FileError::ChangedMeanwhile(path.to_path_buf()));
     }
-    let mode = match std::fs::metadata(&path) {
-        Ok(m) => m.permissions().mode() & 0o7777,
-        Err(_) => 0o600,
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
-    let (tmp, mut file) = (0..100)
-        .find_map(|i| {
-            let tmp = dir.join(format!(".{name}.okscript-{}-{i}.tmp", std::process::id()));
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)
-                .ok()
-                .map(|f| (tmp, f))
-        })
-        .ok_or_else(|| FileError::Io {
-            what: "creating a temporary file in",
-            path: dir.clone(),
-            source: std::io::Error::other("too many stale temporary files"),
-        })?;
-    let result = (|| {
-        file.write_all(text.as_bytes())
-            .map_err(io("writing", &tmp))?;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(io("setting the mode of", &tmp))?;
-        file.sync_all().map_err(io("writing", &tmp))?;
-        if read(&path)?.as_deref() != expected {
-            return Err(FileError::ChangedMeanwhile(path.clone()));
-        }
-        std::fs::rename(&tmp, &path).map_err(io("replacing", &path))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    fsio::write(path, text.as_bytes(), NewFile::PRIVATE)?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn profile(n: &str) -> SectionId {
         SectionId::Profile(n.into())

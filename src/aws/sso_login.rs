@@ -841,32 +841,9 @@ fn write_token(path: &Path, token: &CachedToken) -> Result<(), AwsError> {
     })
 }
 
-/// Writes `text` to `path` with mode 0600, atomically (a temporary file renamed over it).
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("token");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// Writes `text` to `path` with mode 0600, atomically (see [`crate::fsio::write`]).
+fn write_private(path: &Path, text: &str) -> Result<(), crate::fsio::FsError> {
+    crate::fsio::write(path, text.as_bytes(), crate::fsio::NewFile::PRIVATE).map(|_| ())
 }
 
 /// Tries `xdg-open` (or `open` on macOS) on `url`; whether it started.

@@ -11,8 +11,6 @@
 //! inputs leaves the file byte-for-byte unchanged, and the second run does not write at all.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -473,12 +471,12 @@ pub fn update_kubeconfig_file(
     entry: &KubeconfigEntry,
 ) -> Result<FileOutcome, KubeconfigError> {
     let target = resolve_symlinks(path);
-    let existing = match fs::read(&target) {
-        Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| KubeconfigError::Read {
+    let existing = match crate::fsio::read(&target) {
+        Ok(Some(bytes)) => Some(String::from_utf8(bytes).map_err(|_| KubeconfigError::Read {
             path: target.clone(),
             detail: "it is not UTF-8 text".into(),
         })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Ok(None) => None,
         Err(e) => {
             return Err(KubeconfigError::Read {
                 path: target,
@@ -491,13 +489,7 @@ pub fn update_kubeconfig_file(
     if existing.as_deref() == Some(merged.as_str()) {
         return Ok(FileOutcome::Unchanged);
     }
-    let mode = match &existing {
-        Some(_) => fs::metadata(&target)
-            .map(|m| m.permissions().mode() & 0o7777)
-            .unwrap_or(0o600),
-        None => 0o600,
-    };
-    write_atomically(&target, merged.as_bytes(), mode)?;
+    write_atomically(&target, merged.as_bytes())?;
     Ok(if existing.is_some() {
         FileOutcome::Updated
     } else {
@@ -522,62 +514,17 @@ fn resolve_symlinks(path: &Path) -> PathBuf {
     p
 }
 
-fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KubeconfigError> {
-    let err = |e: std::io::Error| KubeconfigError::Write {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.exists() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(err)?;
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "config".into());
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(
-            ".{name}.okscript-{}-{attempt}.tmp",
-            std::process::id()
-        ));
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-        {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1;
-            }
-            Err(e) => return Err(err(e)),
-        }
-    };
-    let result = (|| {
-        file.write_all(bytes)?;
-        // the umask may have narrowed the mode at creation: set it exactly
-        file.set_permissions(fs::Permissions::from_mode(mode))?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        if let Ok(d) = fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(err(e));
-    }
-    Ok(())
+/// Replaces the kubeconfig through [`crate::fsio::write`] (a new one is private: 0600).
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), KubeconfigError> {
+    crate::fsio::write(path, bytes, crate::fsio::NewFile::PRIVATE)
+        .map(|_| ())
+        .map_err(|e| KubeconfigError::Write {
+            path: path.to_path_buf(),
+            detail: match e.hint() {
+                Some(hint) => format!("{e} ({hint})"),
+                None => e.to_string(),
+            },
+        })
 }
 
 /// The kubeconfig kubectl would write to: the first entry of `KUBECONFIG` (a `:`-separated

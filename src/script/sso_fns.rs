@@ -422,7 +422,15 @@ fn configure_sso(state: &Shared, map: &Map) -> FnResult<Dynamic> {
     let want = SsoProfile::from_map(map)?;
     let path = config_path(state)?;
     let shown_path = path.display().to_string();
-    let old = config_file::read(&path).map_err(|e| e.to_string())?;
+    let dry_run = state.borrow().dry_run;
+    // Held from reading to writing: concurrent okscript runs then edit one after another,
+    // each on the file the previous one wrote, and no profile is lost.
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(config_file::lock(&path).map_err(|e| bad(e.to_string(), e.hint()))?)
+    };
+    let old = config_file::read(&path).map_err(|e| bad(e.to_string(), e.hint()))?;
     let old_text = old.as_deref().unwrap_or("");
     let planned = plan(old_text, &want).map_err(|e| match e {
         PlanError::Parse(e) => parse_error(&path, &e),
@@ -442,7 +450,6 @@ fn configure_sso(state: &Shared, map: &Map) -> FnResult<Dynamic> {
     })?;
     let pid = SectionId::Profile(want.profile.clone());
     let sid = SectionId::SsoSession(want.session.clone());
-    let dry_run = state.borrow().dry_run;
     let changes = |done: bool| -> String {
         [
             describe(&pid, &planned.profile, done),
@@ -467,12 +474,8 @@ fn configure_sso(state: &Shared, map: &Map) -> FnResult<Dynamic> {
             changes(false)
         ));
     } else {
-        config_file::write_atomic(&path, &planned.text, old.as_deref()).map_err(|e| {
-            bad(
-                e.to_string(),
-                "check the folder's permissions, then run again",
-            )
-        })?;
+        config_file::write_atomic(&path, &planned.text, old.as_deref())
+            .map_err(|e| bad(e.to_string(), e.hint()))?;
         written = true;
         let line = format!("{shown_path}: {}", changes(true));
         state.borrow_mut().printer.data(&line);

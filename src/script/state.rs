@@ -54,6 +54,8 @@ pub struct KubeSettings {
     pub connect: Option<ConnectSpec>,
     /// The root of the backups folder (a folder per cluster below it).
     pub backups_root: Option<PathBuf>,
+    /// Backups kept per cluster (0: all).
+    pub keep_backups: usize,
 }
 
 impl KubeSettings {
@@ -148,7 +150,10 @@ impl State {
                     let conn = self.connection()?;
                     let rt = self.aws.runtime()?;
                     let backups = self.kube.backups_for(&conn.borrow().spec().name());
-                    Box::new(targets::cluster::ClusterTarget::new(rt, conn, backups))
+                    Box::new(
+                        targets::cluster::ClusterTarget::new(rt, conn, backups)
+                            .keep_backups(self.kube.keep_backups),
+                    )
                 }
             };
             let mut changes = ChangeSet::new(target);

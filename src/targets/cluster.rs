@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -23,6 +24,31 @@ use crate::access::section::SectionName;
 use crate::kube::api::{self, AWS_AUTH};
 use crate::kube::{Connection, KubeError};
 
+/// Backups kept per cluster unless `--keep-backups` says otherwise.
+pub const DEFAULT_KEEP_BACKUPS: usize = 50;
+
+/// Removes all but the newest `keep` backups (`aws-auth-*.json` regular files; names sort by
+/// time, as `okscript restore` picks the newest) in `dir`. 0 keeps all. Best effort.
+fn prune_backups(dir: &std::path::Path, keep: usize) {
+    if keep == 0 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("aws-auth-") && n.ends_with(".json"))
+        .collect();
+    names.sort();
+    let extra = names.len().saturating_sub(keep);
+    for name in &names[..extra] {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
+}
+
 /// Write attempts before giving up.
 pub const MAX_ATTEMPTS: u32 = 8;
 
@@ -31,6 +57,8 @@ pub struct ClusterTarget {
     rt: Arc<tokio::runtime::Runtime>,
     conn: Rc<RefCell<Connection>>,
     backups: Option<PathBuf>,
+    /// How many backups to keep (0: all).
+    keep: usize,
     /// The ConfigMap as last read (`None`: it does not exist).
     last: Option<ConfigMap>,
 }
@@ -74,6 +102,7 @@ impl ClusterTarget {
             rt,
             conn,
             backups,
+            keep: DEFAULT_KEEP_BACKUPS,
             last: None,
         }
     }
@@ -123,29 +152,44 @@ impl ClusterTarget {
         })
     }
 
-    /// Saves `cm` in the backups folder; returns the file.
+    /// How many backups of this cluster to keep (the newest); 0 keeps them all.
+    pub fn keep_backups(mut self, keep: usize) -> ClusterTarget {
+        self.keep = keep;
+        self
+    }
+
+    /// Saves `cm` in the backups folder (0700) as a new private file (0600, created with
+    /// O_EXCL, so never through a planted symlink nor over another file), then prunes the
+    /// folder to the newest backups; returns the file.
     fn backup(&self, cm: &ConfigMap) -> Result<Option<PathBuf>, TargetError> {
         let Some(dir) = &self.backups else {
             return Ok(None);
         };
-        std::fs::create_dir_all(dir).map_err(|e| TargetError::Io {
-            what: "creating the backups folder",
-            path: dir.display().to_string(),
-            source: e,
-        })?;
+        crate::fsio::create_private_folder(dir)?;
+        // A folder an older okscript made 0755: backups hold every mapping, keep them private.
+        if let Ok(m) = std::fs::symlink_metadata(dir) {
+            if m.is_dir() && m.permissions().mode() & 0o077 != 0 {
+                let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+            }
+        }
         let mut clean = cm.clone();
         clean.metadata.managed_fields = None;
         let stamp = crate::aws::rfc3339_now().replace([':', '-'], "");
-        let file = dir.join(format!(
-            "aws-auth-{stamp}-rv{}.json",
-            version(&Some(cm.clone()))
-        ));
-        let text = serde_json::to_string_pretty(&clean).unwrap_or_default();
-        std::fs::write(&file, text + "\n").map_err(|e| TargetError::Io {
-            what: "writing the backup",
-            path: file.display().to_string(),
-            source: e,
-        })?;
+        let name = format!("aws-auth-{stamp}-rv{}", version(&Some(cm.clone())));
+        let text = serde_json::to_string_pretty(&clean).unwrap_or_default() + "\n";
+        let mut file = dir.join(format!("{name}.json"));
+        for n in 2.. {
+            match crate::fsio::create_new_private(&file, text.as_bytes()) {
+                Ok(()) => break,
+                Err(crate::fsio::FsError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::AlreadyExists && n < 100 =>
+                {
+                    file = dir.join(format!("{name}-{n}.json"));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        prune_backups(dir, self.keep);
         Ok(Some(file))
     }
 

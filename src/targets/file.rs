@@ -1,11 +1,11 @@
 //! The `file:PATH` target: an aws-auth ConfigMap manifest on disk, as kept in GitOps repos.
-//! Writes are atomic (temp file, fsync, rename, mode kept) and serialised between okscript
-//! processes by a lock on the folder; a file that changed since the script read it gets the
+//! Reads and writes go through [`crate::fsio`] (regular files only, symlinks kept, read-only
+//! files refused, atomic replace) and are serialised between okscript processes by a lock on
+//! the folder; a file deleted while the script ran is not recreated; a file that changed since the script read it gets the
 //! script's intents replayed on its new content instead of being overwritten.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::path::{Path, PathBuf};
+use std::io::ErrorKind;
+use std::path::PathBuf;
 
 use super::{read_warnings, replay, Commit, Snapshot, Target, TargetError};
 use crate::access::intent::Intent;
@@ -13,6 +13,7 @@ use crate::access::manifest::Manifest;
 use crate::access::model::{AwsAuth, Protected};
 use crate::access::plan;
 use crate::access::section::SectionName;
+use crate::fsio::{self, NewFile};
 
 /// An aws-auth manifest file.
 #[derive(Debug)]
@@ -20,6 +21,8 @@ pub struct FileTarget {
     path: PathBuf,
     /// The last state read or written: a re-read of the same text reuses its parse.
     last: Option<Loaded>,
+    /// Whether the file existed at the last read or write, to notice it being deleted.
+    existed: bool,
 }
 
 /// What a read found on disk.
@@ -35,6 +38,7 @@ impl FileTarget {
         FileTarget {
             path: path.into(),
             last: None,
+            existed: false,
         }
     }
 
@@ -53,8 +57,8 @@ impl FileTarget {
     /// Reads the file. When its text equals `same_as` (the snapshot being committed), the
     /// cached parse is reused; its model may have been moved into that snapshot already.
     fn load(&mut self, same_as: Option<&str>) -> Result<Loaded, TargetError> {
-        match fs::read(&self.path) {
-            Ok(bytes) => {
+        match fsio::read(&self.path)? {
+            Some(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|_| {
                     self.io(
                         "reading",
@@ -79,65 +83,20 @@ impl FileTarget {
                     manifest,
                 })
             }
-            Err(e) if e.kind() == ErrorKind::NotFound && !self.folder().is_dir() => {
-                Err(TargetError::NoFolder {
-                    path: self.shown(),
-                    folder: self.folder().display().to_string(),
-                })
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Loaded {
+            None if !self.folder()?.is_dir() => Err(TargetError::NoFolder {
+                path: self.shown(),
+                folder: self.folder()?.display().to_string(),
+            }),
+            None => Ok(Loaded {
                 text: None,
                 manifest: Manifest::fresh(),
             }),
-            Err(e) => Err(self.io("reading", e)),
         }
     }
 
-    /// The file that is really written: a symlink's target, so the link survives.
-    fn real_path(&self) -> PathBuf {
-        match fs::symlink_metadata(&self.path) {
-            Ok(m) if m.file_type().is_symlink() => {
-                fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone())
-            }
-            _ => self.path.clone(),
-        }
-    }
-
-    /// The folder of the file that is really written.
-    fn folder(&self) -> PathBuf {
-        match self.real_path().parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        }
-    }
-
-    /// Writes `text` next to the file and renames it over the file, keeping its mode.
-    fn write_atomically(&self, text: &str) -> Result<(), TargetError> {
-        let folder = self.folder();
-        let real = self.real_path();
-        let name = real
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "aws-auth.yaml".into());
-        let tmp = folder.join(format!(".{name}.{}.okscript-tmp", std::process::id()));
-        let result = (|| {
-            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            if let Ok(meta) = fs::metadata(&real) {
-                f.set_permissions(meta.permissions())?;
-            }
-            f.sync_all()?;
-            fs::rename(&tmp, &real)?;
-            // Make the rename itself durable.
-            if let Ok(dir) = File::open(&folder) {
-                let _ = dir.sync_all();
-            }
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result.map_err(|e| self.io("writing", e))
+    /// The folder of the file that is really written (a symlink's target's).
+    fn folder(&self) -> Result<PathBuf, TargetError> {
+        Ok(fsio::folder_of(&fsio::resolve(&self.path)?))
     }
 
     /// A snapshot of `loaded`, moving its model out (the cache keeps only text and layout).
@@ -173,23 +132,6 @@ impl FileTarget {
     }
 }
 
-/// Holds the folder's advisory lock until dropped, so okscript writers take turns.
-struct FolderLock(File);
-
-impl FolderLock {
-    fn take(folder: &Path) -> std::io::Result<FolderLock> {
-        let f = File::open(folder)?;
-        f.lock()?;
-        Ok(FolderLock(f))
-    }
-}
-
-impl Drop for FolderLock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
-}
-
 impl Target for FileTarget {
     fn describe(&self) -> String {
         format!("file:{}", self.shown())
@@ -198,6 +140,7 @@ impl Target for FileTarget {
     fn read(&mut self) -> Result<Snapshot, TargetError> {
         let mut loaded = self.load(None)?;
         let snapshot = self.snapshot(&mut loaded, true);
+        self.existed = loaded.text.is_some();
         self.last = Some(loaded);
         Ok(snapshot)
     }
@@ -209,9 +152,12 @@ impl Target for FileTarget {
         intents: &[Intent],
         protected: &Protected,
     ) -> Result<Commit, TargetError> {
-        let folder = self.folder();
-        let _lock = FolderLock::take(&folder).map_err(|e| self.io("locking the folder of", e))?;
+        let _lock = fsio::FolderLock::take(&self.folder()?)?;
         let current = self.load(Some(&base.version))?;
+        if self.existed && current.text.is_none() {
+            // Recreating it would drop every entry the script saw, node roles included.
+            return Err(TargetError::Deleted { path: self.shown() });
+        }
         let unchanged_since_read = current.text.as_deref().unwrap_or_default() == base.version;
         let replayed;
         let mut notes = Vec::new();
@@ -240,7 +186,7 @@ impl Target for FileTarget {
                         error,
                     }
                 })?;
-                self.write_atomically(&text)?;
+                fsio::write(&self.path, text.as_bytes(), NewFile::PLAIN)?;
                 Loaded {
                     manifest: back.expect("a changed manifest comes back parsed"),
                     text: Some(text),
@@ -262,6 +208,7 @@ impl Target for FileTarget {
                 current
             };
         let snapshot = self.snapshot(&mut now, false);
+        self.existed = now.text.is_some();
         self.last = Some(now);
         Ok(Commit {
             summary,

@@ -125,6 +125,15 @@ pub enum TargetError {
         /// The missing folder.
         folder: String,
     },
+    /// The file cannot be read or replaced safely (not a regular file, read-only, ...).
+    #[error("{0}; nothing was written")]
+    File(#[from] crate::fsio::FsError),
+    /// The file existed when the script read it and was gone when okscript came to write.
+    #[error("{path} was deleted while the script ran; nothing was written")]
+    Deleted {
+        /// The file.
+        path: String,
+    },
     /// A target spec that okscript does not understand.
     #[error("unknown target `{0}`: use `file:PATH` (an aws-auth ConfigMap manifest) or `cluster` (aws-auth in the cluster of --cluster, -c or --context)")]
     Spec(String),
@@ -152,6 +161,10 @@ impl TargetError {
             TargetError::NoFolder { folder, .. } => Some(format!(
                 "create the folder first (`mkdir -p {folder}`), or fix the --target path"
             )),
+            TargetError::File(e) => e.hint(),
+            TargetError::Deleted { .. } => Some(
+                "run the script again: a file recreated now would lack the entries (node roles included) the script saw".into(),
+            ),
             TargetError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
                 Some("check the file's and its folder's permissions".into())
             }
