@@ -455,12 +455,7 @@ fn read_backup(file: &Path) -> Result<Backup, Failure> {
         ));
     }
     let data = saved.data.unwrap_or_default();
-    let auth = transition::parse_strict(&data).map_err(|e| {
-        bad_backup(
-            file,
-            format!("{e}; the authenticator would drop that whole section"),
-        )
-    })?;
+    let auth = transition::parse_strict(&data).map_err(|e| bad_backup(file, e.to_string()))?;
     Ok(Backup {
         data,
         auth,

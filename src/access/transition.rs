@@ -136,8 +136,12 @@ pub fn guards(old: &AwsAuth, new: &AwsAuth, protected: &Protected) -> Vec<Refusa
     let mut refusals = Vec::new();
     for intent in grants.iter().chain(&narrowings).chain(&removals) {
         if let Err(r) = state.apply(intent, protected) {
-            if !refusals.contains(&r) {
-                refusals.push(r);
+            // The caller's own guard comes first; say too what else this change would break.
+            let other = state.clone().apply(intent, &Protected::default()).err();
+            for r in std::iter::once(r).chain(other) {
+                if !refusals.contains(&r) {
+                    refusals.push(r);
+                }
             }
         }
     }
@@ -228,6 +232,10 @@ mod tests {
         let refusals = guards(&live, &new, &me);
         assert_eq!(refusals.len(), 1, "{refusals:?}");
         assert!(refusals[0].message.contains("logged in as"));
+        // Alone and logged in: both the caller's guard and the last-admin guard are named.
+        let refusals = guards(&live, &auth(Some(NODE), None), &me);
+        assert_eq!(refusals.len(), 2, "{refusals:?}");
+        assert!(refusals[1].message.contains("last `system:masters`"));
         assert!(guards(&live, &new, &Protected::default()).is_empty());
     }
 
