@@ -1076,6 +1076,35 @@ users:
     }
 
     #[test]
+    fn says_what_it_changed_refuses_a_repoint_and_keeps_json() {
+        let other = "contexts:\n- name: prod\n  context: {cluster: other, user: other, namespace: team}\ncurrent-context: other\n";
+        let e = entry().with_alias("prod");
+        let err = merge_into_kubeconfig(other, &e, false).unwrap_err();
+        assert!(
+            matches!(&err, KubeconfigError::Repoint { cluster, .. } if cluster == "other"),
+            "{err:?}"
+        );
+        assert!(err.hint().unwrap().contains("--force"));
+        let m = merge_into_kubeconfig(other, &e, true).unwrap();
+        assert_eq!(m.repointed_from.as_deref(), Some("other"));
+        assert_eq!(m.dropped_namespace.as_deref(), Some("team"));
+        assert_eq!(m.previous_context.as_deref(), Some("other"));
+        // Once it points here, updating it is no repoint and the current context stays.
+        let again = merge_into_kubeconfig(&m.text, &e, false).unwrap();
+        assert_eq!((again.repointed_from, again.previous_context), (None, None));
+        assert_eq!(again.text, m.text);
+        // JSON in, JSON out (the same data as the YAML would hold).
+        let json =
+            merge_into_kubeconfig("{\"apiVersion\": \"v1\", \"kind\": \"Config\"}", &e, false)
+                .unwrap();
+        let doc: Value = serde_json::from_str(&json.text).unwrap();
+        assert_eq!(doc["current-context"], "prod");
+        assert_eq!(json.previous_context.as_deref(), Some(""));
+        let yaml = merge_into_kubeconfig("apiVersion: v1\nkind: Config\n", &e, false).unwrap();
+        assert_eq!(serde_saphyr::from_str::<Value>(&yaml.text).unwrap(), doc);
+    }
+
+    #[test]
     fn kubeconfig_path() {
         assert_eq!(
             default_kubeconfig_path(Some("/a:/b"), Some("/home/x")),
