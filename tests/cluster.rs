@@ -545,7 +545,8 @@ fn restore_refuses_a_backup_whose_map_roles_does_not_parse() {
     w.restore(&[file.to_str().unwrap()])
         .expect_code(1)
         .expect_stderr(&[
-            "tab.json: data.mapRoles line 2",
+            "tab.json: data.mapRoles line 1",
+            "found a tab",
             "nothing was written",
             "hint:",
         ]);
