@@ -81,6 +81,9 @@ pub enum Command {
         /// The context's name [default: the cluster's ARN].
         #[arg(long, value_name = "NAME")]
         alias: Option<String>,
+        /// Repoint an existing context of that name at this cluster (its namespace is dropped).
+        #[arg(long)]
+        force: bool,
     },
     /// Start a shell ($OKSCRIPT_SHELL, else $SHELL) set up for the cluster: KUBECONFIG,
     /// OKSCRIPT_CLUSTER and the AWS settings, like okctl's venv.
@@ -98,9 +101,22 @@ pub enum Command {
         after_help = "Backups: OKSCRIPT_BACKUP_DIR, else $XDG_STATE_HOME/okscript/backups, else ~/.local/state/okscript/backups; one folder per cluster, files aws-auth-<UTC time>-rv<resourceVersion>.json."
     )]
     Restore {
-        /// The backup file [default: the newest of the cluster].
+        /// The backup file, or its name as --list shows it [default: the newest of the cluster].
         #[arg(value_name = "BACKUP")]
         backup: Option<PathBuf>,
+        /// List the cluster's backups, newest first, with what restoring each would change now.
+        #[arg(long, conflicts_with_all = ["backup", "dry_run", "force"])]
+        list: bool,
+        /// Print the diff against the live aws-auth and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Restore even if it removes or changes a node role, the last `system:masters`
+        /// mapping or your own access.
+        #[arg(long)]
+        force: bool,
+        /// With --dry-run: exit 2 when restoring would change aws-auth, 0 when not.
+        #[arg(long, requires = "dry_run")]
+        detailed_exitcode: bool,
         /// AWS login settings.
         #[command(flatten)]
         aws: AwsArgs,
@@ -301,13 +317,14 @@ fn dispatch(cli: Cli) -> u8 {
             aws,
             cluster,
             alias,
+            force,
         } => {
             let file = cluster.kubeconfig.clone();
             let mut cluster = cluster;
             // --kubeconfig names the file to write here, not a kubeconfig to connect through.
             cluster.kubeconfig = None;
             cluster_command(&aws, &cluster, |a, k, env, p| {
-                commands::kubeconfig(a, k, env, file.as_deref(), alias.as_deref(), p)
+                commands::kubeconfig(a, k, env, file.as_deref(), alias.as_deref(), force, p)
                     .map(|_| EXIT_OK)
             })
         }
@@ -316,11 +333,24 @@ fn dispatch(cli: Cli) -> u8 {
         }),
         Command::Restore {
             backup,
+            list,
+            dry_run,
+            force,
+            detailed_exitcode,
             aws,
             cluster,
-        } => cluster_command(&aws, &cluster, |a, k, _, p| {
-            commands::restore(a, k, backup.as_deref(), p).map(|()| EXIT_OK)
-        }),
+        } => {
+            let opts = commands::RestoreOptions {
+                backup,
+                list,
+                dry_run,
+                force,
+                detailed_exitcode,
+            };
+            cluster_command(&aws, &cluster, |a, k, _, p| {
+                commands::restore(a, k, &opts, p)
+            })
+        }
     }
 }
 

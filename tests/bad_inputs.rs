@@ -672,6 +672,37 @@ rows! {
         .fails(1, &["s.rhai:2:1: refusing to remove", "#{force: true}"]);
     check_syntax_error: row().file("s.rhai", "let x = ;\n").args(&["check", "s.rhai"])
         .fails(1, &["s.rhai:1:9: syntax error"]);
+
+    // ---- okscript restore: backups that must never be written back --------------------------
+    restore_empty_data: restore_backup("kube-system", "aws-auth", serde_json::json!({}))
+        .fails(1, &["refusing to restore", "node or Fargate role", "last `system:masters`", "--force", "nothing was written"]);
+    restore_tab_in_map_roles: restore_backup("kube-system", "aws-auth", serde_json::json!({"mapRoles": format!("- rolearn: {NODE_ROLE}\n\tgroups: [system:nodes]\n")}))
+        .fails(1, &["b.json: data.mapRoles line 1", "tab", "nothing was written"]);
+    restore_groups_not_a_list: restore_backup("kube-system", "aws-auth", serde_json::json!({"mapRoles": format!("- rolearn: {NODE_ROLE}\n  groups: system:nodes\n")}))
+        .fails(1, &["b.json: data.mapRoles line 2: `groups` must be a list", "nothing was written"]);
+    restore_other_config_map: restore_backup("default", "other", serde_json::json!({"mapRoles": format!("- rolearn: {ROLE}\n  groups: [devs]\n")}))
+        .fails(1, &["holds the ConfigMap `default/other`, not `kube-system/aws-auth`", "nothing was written"]);
+    restore_node_role_removed: restore_backup("kube-system", "aws-auth", serde_json::json!({"mapUsers": format!("- userarn: {USER}\n  username: someone@email.com\n  groups:\n  - system:masters\n")}))
+        .fails(1, &["remove ", "node or Fargate role", "--force"]);
+    restore_not_json: row().file("b.json", "apiVersion: v1\nkind: ConfigMap\n").args(&["restore", "b.json"]).cluster(healthy_cluster())
+        .fails(1, &["b.json: is not a ConfigMap backup"]);
+    restore_missing_file: row().args(&["restore", "nosuch.json"]).cluster(healthy_cluster())
+        .fails(2, &["cannot read nosuch.json", "--list"]);
+}
+
+/// `okscript restore b.json` of a backup holding `namespace/name` with `data`, into the
+/// healthy cluster.
+fn restore_backup(namespace: &str, name: &str, data: serde_json::Value) -> Row {
+    let cm = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace, "resourceVersion": "1"},
+        "data": data,
+    });
+    row()
+        .file("b.json", serde_json::to_string_pretty(&cm).unwrap())
+        .args(&["restore", "b.json"])
+        .cluster(healthy_cluster())
 }
 
 #[test]

@@ -602,4 +602,223 @@ fn r13_8_a_planted_symlink_with_the_backup_name_is_not_followed() {
     let text = std::fs::read_to_string(folder.join(new[0])).unwrap();
     assert!(text.contains("first") && !text.contains("second"), "{text}");
     assert_eq!(mode(&folder.join(new[0])), 0o600);
+
+// Issue 13 item 1 and issue 10 item 5: `okscript restore` checks what it puts back, shows the
+// diff against the live aws-auth, and lists the backups with what each would change now.
+
+impl World {
+    /// Writes a ConfigMap backup named `file` holding `data`, as `namespace/name`.
+    fn backup_file(&self, file: &str, namespace: &str, name: &str, data: Value) -> PathBuf {
+        let cm = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace, "resourceVersion": "7"},
+            "data": data,
+        });
+        self.dir
+            .write(file, serde_json::to_string_pretty(&cm).unwrap());
+        self.dir.join(file)
+    }
+
+    /// The live data, as it is now (what a refused restore must leave).
+    fn live_data(&self) -> Value {
+        self.aws_auth()["data"].clone()
+    }
+
+    fn restore(&self, args: &[&str]) -> crate::util::Outcome {
+        self.connect(self.okscript().arg("restore").args(args))
+            .run()
+    }
+
+    fn backups(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.join("backups").join(CLUSTER))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+#[test]
+fn restore_refuses_a_backup_with_empty_data_that_would_remove_every_mapping() {
+    let w = World::new();
+    let before = w.live_data();
+    let file = w.backup_file(
+        "empty.json",
+        "kube-system",
+        "aws-auth",
+        serde_json::json!({}),
+    );
+    w.kube.clear_requests();
+    let out = w.restore(&[file.to_str().unwrap()]);
+    out.expect_code(1).expect_stderr(&[
+        "refusing to restore",
+        "remove arn:aws:iam::123456789012:role/eksctl-my-cluster-nodegroup",
+        "node or Fargate role",
+        "last `system:masters`",
+        "logged in as",
+        "nothing was written",
+        "hint:",
+        "--force",
+    ]);
+    // The diff of what it would undo is shown, against the live aws-auth.
+    out.expect_stdout(&[
+        "a/data.mapRoles",
+        "-  rolearn: arn:aws:iam::123456789012:role/eksctl",
+    ]);
+    assert_eq!(w.live_data(), before);
+    assert_eq!(w.aws_auth_requests().1, 0, "no write was sent");
+}
+
+#[test]
+fn restore_refuses_a_backup_whose_map_roles_does_not_parse() {
+    let w = World::new();
+    let before = w.live_data();
+    let file = w.backup_file(
+        "tab.json",
+        "kube-system",
+        "aws-auth",
+        serde_json::json!({"mapRoles": format!("- rolearn: {NODE}\n\tgroups:\n  - system:nodes\n")}),
+    );
+    w.kube.clear_requests();
+    w.restore(&[file.to_str().unwrap()])
+        .expect_code(1)
+        .expect_stderr(&[
+            "tab.json: data.mapRoles line 1",
+            "found a tab",
+            "nothing was written",
+            "hint:",
+        ]);
+    assert_eq!(w.live_data(), before);
+    assert!(
+        w.kube.requests().is_empty(),
+        "a bad backup never reaches the cluster"
+    );
+}
+
+#[test]
+fn restore_refuses_a_config_map_that_is_not_aws_auth() {
+    let w = World::new();
+    let before = w.live_data();
+    let data = before.clone();
+    let file = w.backup_file("other.json", "default", "other", data);
+    w.restore(&[file.to_str().unwrap()])
+        .expect_code(1)
+        .expect_stderr(&[
+            "holds the ConfigMap `default/other`, not `kube-system/aws-auth`",
+            "nothing was written",
+        ]);
+    assert_eq!(w.live_data(), before);
+    let file = w.backup_file("ns.json", "default", "aws-auth", serde_json::json!({}));
+    w.restore(&[file.to_str().unwrap(), "--force"])
+        .expect_code(1)
+        .expect_stderr(&["`default/aws-auth`"]);
+    assert_eq!(w.live_data(), before);
+}
+
+#[test]
+fn restoring_a_backup_without_the_node_role_needs_force() {
+    let w = World::new();
+    let before = w.live_data();
+    let mut data = before.clone();
+    data["mapRoles"] = Value::String(
+        "- rolearn: arn:aws:iam::123456789012:role/dev\n  groups:\n  - devs\n".into(),
+    );
+    let file = w.backup_file("no-node.json", "kube-system", "aws-auth", data.clone());
+    w.kube.clear_requests();
+    let out = w.restore(&[file.to_str().unwrap()]);
+    out.expect_code(1)
+        .expect_stderr(&["node or Fargate role", "--force"])
+        .expect_stdout(&["+- rolearn: arn:aws:iam::123456789012:role/dev"]);
+    assert!(!out.stderr.contains("system:masters"), "{}", out.stderr);
+    assert_eq!(w.live_data(), before);
+    assert_eq!(w.aws_auth_requests().1, 0);
+    // With --force it is written, saying which guard it passed.
+    let out = w.restore(&[file.to_str().unwrap(), "--force"]);
+    out.expect_code(0)
+        .expect_stdout(&["restored from", "1 added, 0 changed, 1 removed"])
+        .expect_stderr(&["--force", "node or Fargate role"]);
+    assert_eq!(w.live_data(), data);
+}
+
+#[test]
+fn restore_dry_run_shows_the_real_diff_against_the_live_aws_auth_and_writes_nothing() {
+    let w = World::new();
+    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set("arn", "arn:aws:iam::123456789012:role/oops")
+        .run()
+        .expect_code(0);
+    let live = w.live_data();
+    w.kube.clear_requests();
+    let out = w.restore(&["--dry-run"]);
+    out.expect_code(0).expect_stdout(&[
+        "a/data.mapRoles",
+        "-- rolearn: arn:aws:iam::123456789012:role/oops",
+        "dry run",
+        "0 to add, 0 to change, 1 to remove",
+    ]);
+    // Against the live map, not an empty one: the node role and the admin are context, not additions.
+    let added: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .collect();
+    assert!(added.is_empty(), "{added:?}\n{}", out.stdout);
+    assert_eq!(w.live_data(), live);
+    assert_eq!(w.aws_auth_requests().1, 0);
+    w.restore(&["--dry-run", "--detailed-exitcode"])
+        .expect_code(2);
+    // The real restore then does what the dry run said.
+    w.restore(&[])
+        .expect_code(0)
+        .expect_stdout(&["restored from", "0 added, 0 changed, 1 removed"]);
+    assert!(!w.section("mapRoles").contains("oops"));
+    w.restore(&["--dry-run", "--detailed-exitcode"])
+        .expect_code(2);
+}
+
+#[test]
+fn restore_list_shows_each_backup_newest_first_with_what_it_would_change_now() {
+    let w = World::new();
+    for arn in ["oops1", "oops2"] {
+        w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+            .set("arn", &format!("arn:aws:iam::123456789012:role/{arn}"))
+            .run()
+            .expect_code(0);
+    }
+    let files = w.backups();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let live = w.live_data();
+    let out = w.restore(&["--list"]);
+    out.expect_code(0);
+    let rows: Vec<&str> = out.stdout.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(rows.len(), 2, "{}", out.stdout);
+    // Newest first: the state before oops2 was granted.
+    assert!(
+        rows[0].contains(
+            "0 to add, 0 to change, 1 to remove; removes arn:aws:iam::123456789012:role/oops2"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(!rows[0].contains("oops1"), "{}", out.stdout);
+    assert!(
+        rows[1].contains("2 to remove; removes arn:aws:iam::123456789012:role/oops1, arn:aws:iam::123456789012:role/oops2"),
+        "{}",
+        out.stdout
+    );
+    for row in &rows {
+        assert!(row.starts_with("20"), "a UTC time first: {row}");
+        assert!(row.contains(" rv "), "{row}");
+        assert!(row.contains("aws-auth-"), "the file name: {row}");
+    }
+    assert_eq!(w.live_data(), live, "listing writes nothing");
+    // A name as --list shows it is enough to restore that backup.
+    let oldest = files[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(rows[1].contains(&oldest), "{}", out.stdout);
+    w.restore(&[&oldest])
+        .expect_code(0)
+        .expect_stdout(&["restored from", "2 removed"]);
+    assert!(!w.section("mapRoles").contains("oops"));
 }

@@ -360,3 +360,138 @@ fn a_symlinked_kubeconfig_stays_a_symlink() {
         .is_symlink());
     assert_eq!(names(&yaml(&real), "clusters"), ["kind-dev", "onprem", ARN]);
 }
+
+// Issue 13 item 13: `okscript kubeconfig` through the binary, against moto's EKS: it says
+// what it changes, keeps a JSON kubeconfig JSON, and refuses to repoint a context.
+
+/// moto with an EKS cluster, and `okscript kubeconfig --cluster NAME --kubeconfig FILE`.
+struct Eks {
+    moto: crate::support::MotoServer,
+    key: String,
+    secret: String,
+    dir: crate::util::TestDir,
+    arn: String,
+}
+
+const REGION: &str = "eu-north-1";
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+impl Eks {
+    fn new() -> Eks {
+        let moto = crate::support::MotoServer::start();
+        let arn = block_on(crate::support::create_cluster(&moto, REGION, "prod"));
+        let (key, secret) = block_on(crate::support::create_user_with_key(
+            &moto,
+            "kube-user",
+            None,
+            true,
+        ));
+        Eks {
+            moto,
+            key,
+            secret,
+            dir: crate::util::TestDir::new(),
+            arn,
+        }
+    }
+
+    fn kubeconfig(&self, file: &Path, args: &[&str]) -> crate::util::Outcome {
+        self.dir
+            .cmd()
+            .env("AWS_ACCESS_KEY_ID", &self.key)
+            .env("AWS_SECRET_ACCESS_KEY", &self.secret)
+            .env("AWS_ENDPOINT_URL", &self.moto.endpoint())
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key")
+            .args(["kubeconfig", "--cluster", "prod", "--kubeconfig"])
+            .arg(file)
+            .args(args)
+            .run()
+    }
+}
+
+#[test]
+fn kubeconfig_command_says_when_it_changes_the_current_context() {
+    let eks = Eks::new();
+    let file = eks.dir.join("config");
+    std::fs::write(&file, fixture()).unwrap();
+    eks.kubeconfig(&file, &["--alias", "prod"])
+        .expect_code(0)
+        .expect_stdout(&[
+            "context prod",
+            "current-context changed from kind-dev to prod",
+        ]);
+    assert_eq!(yaml(&file)["current-context"], "prod");
+    // Again: nothing changes, so nothing is said about the current context.
+    let out = eks.kubeconfig(&file, &["--alias", "prod"]);
+    out.expect_code(0).expect_stdout(&["already up to date"]);
+    assert!(!out.stdout.contains("current-context"), "{}", out.stdout);
+}
+
+#[test]
+fn kubeconfig_command_refuses_to_repoint_an_existing_context_without_force() {
+    let eks = Eks::new();
+    let file = eks.dir.join("config");
+    std::fs::write(&file, fixture()).unwrap();
+    let before = std::fs::read(&file).unwrap();
+    eks.kubeconfig(&file, &["--alias", "onprem"])
+        .expect_code(1)
+        .expect_stderr(&[
+            "already has a context `onprem` for the cluster `onprem`",
+            "left unchanged",
+            "hint:",
+            "--force",
+        ]);
+    assert_eq!(std::fs::read(&file).unwrap(), before, "byte-identical");
+    // With --force it is repointed, and the other cluster's namespace goes with it.
+    eks.kubeconfig(&file, &["--alias", "onprem", "--force"])
+        .expect_code(0)
+        .expect_stdout(&[
+            "context onprem pointed at cluster `onprem` before",
+            "namespace `123` was dropped",
+            "current-context changed from kind-dev to onprem",
+        ]);
+    let doc = yaml(&file);
+    let ctx = &named(&doc, "contexts", "onprem")["context"];
+    assert_eq!(ctx["cluster"], eks.arn.as_str());
+    assert!(ctx.get("namespace").is_none(), "{ctx}");
+    assert_eq!(
+        names(&doc, "clusters"),
+        ["kind-dev", "onprem", eks.arn.as_str()]
+    );
+}
+
+#[test]
+fn kubeconfig_command_keeps_a_json_kubeconfig_json() {
+    let eks = Eks::new();
+    let file = eks.dir.join("config.json");
+    let start: Value = serde_saphyr::from_str(&fixture()).unwrap();
+    std::fs::write(&file, serde_json::to_string(&start).unwrap()).unwrap();
+    eks.kubeconfig(&file, &[])
+        .expect_code(0)
+        .expect_stdout(&["updated"]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let doc: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
+    assert_eq!(doc["current-context"], eks.arn.as_str());
+    assert_eq!(
+        names(&doc, "contexts"),
+        ["kind-dev", "onprem", eks.arn.as_str()]
+    );
+    assert_eq!(doc["x-top-level-unknown"], start["x-top-level-unknown"]);
+    if let Some(view) = kubectl_view(&file) {
+        assert_eq!(view["current-context"], eks.arn.as_str());
+    }
+    // Running again leaves the JSON file as it is.
+    let out = eks.kubeconfig(&file, &[]);
+    out.expect_code(0).expect_stdout(&["already up to date"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}

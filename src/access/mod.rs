@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod section;
+pub mod transition;
 pub mod yaml;
 
 #[cfg(test)]

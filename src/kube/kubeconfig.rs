@@ -59,6 +59,19 @@ pub enum KubeconfigError {
         reason: String,
     },
 
+    /// The context exists for another cluster; repointing it needs force.
+    #[error("{}already has a context `{context}` for the cluster `{cluster}`; okscript would repoint it at `{wanted}`; it was left unchanged", in_file(.file))]
+    Repoint {
+        /// The file, when the text came from one.
+        file: Option<PathBuf>,
+        /// The context's name.
+        context: String,
+        /// The cluster entry it names now.
+        cluster: String,
+        /// The cluster entry okscript would point it at.
+        wanted: String,
+    },
+
     /// The kubeconfig file exists but could not be read.
     #[error("cannot read the kubeconfig {path}: {detail}")]
     Read {
@@ -97,6 +110,9 @@ impl KubeconfigError {
                 "fix the field named, or point KUBECONFIG / --kubeconfig at another file".into()
             }
             InvalidEntry { .. } => return None,
+            Repoint { .. } => {
+                "pass --force to repoint it (its namespace is dropped), or give this cluster another name with --alias".into()
+            }
             Read { .. } | Write { .. } => {
                 "check the file's and its directory's permissions, or point KUBECONFIG / --kubeconfig elsewhere".into()
             }
@@ -119,6 +135,17 @@ impl KubeconfigError {
             KubeconfigError::NotAKubeconfig { reason, .. } => KubeconfigError::NotAKubeconfig {
                 file: Some(path.to_path_buf()),
                 reason,
+            },
+            KubeconfigError::Repoint {
+                context,
+                cluster,
+                wanted,
+                ..
+            } => KubeconfigError::Repoint {
+                file: Some(path.to_path_buf()),
+                context,
+                cluster,
+                wanted,
             },
             other => other,
         }
@@ -291,7 +318,8 @@ const OTHER_AUTH_FIELDS: [&str; 9] = [
 const OTHER_CA_FIELDS: [&str; 2] = ["certificate-authority", "insecure-skip-tls-verify"];
 
 /// `existing` (a kubeconfig's text; empty for none) with `entry` added or updated and
-/// `current-context` set to it, as YAML text.
+/// `current-context` set to it, as YAML text (JSON when `existing` is JSON). An existing
+/// context of the same name is repointed at this cluster (see [`merge_into_kubeconfig`] to refuse that).
 ///
 /// # Errors
 /// [`KubeconfigError::Malformed`] naming the line when `existing` is not YAML,
@@ -301,6 +329,33 @@ pub fn merge_kubeconfig(
     existing: &str,
     entry: &KubeconfigEntry,
 ) -> Result<String, KubeconfigError> {
+    merge_into_kubeconfig(existing, entry, true).map(|m| m.text)
+}
+
+/// A merged kubeconfig and what the merge changed that people should be told about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// The new text: JSON when the old text was JSON, else YAML.
+    pub text: String,
+    /// `current-context` before the merge, when the merge changed it (`""` when unset).
+    pub previous_context: Option<String>,
+    /// The cluster entry the context named before it was repointed (only with `force`).
+    pub repointed_from: Option<String>,
+    /// The namespace the repointed context had (it belonged to the other cluster).
+    pub dropped_namespace: Option<String>,
+}
+
+/// Like [`merge_kubeconfig`], but says what changed, and without `force` refuses to repoint
+/// an existing context of the entry's name at another cluster
+/// ([`KubeconfigError::Repoint`]): kubectl users would silently talk to another cluster.
+///
+/// # Errors
+/// Those of [`merge_kubeconfig`], and [`KubeconfigError::Repoint`].
+pub fn merge_into_kubeconfig(
+    existing: &str,
+    entry: &KubeconfigEntry,
+    force: bool,
+) -> Result<Merged, KubeconfigError> {
     entry.validate()?;
     let parsed: Value = serde_saphyr::from_str(existing).map_err(|e| {
         let (line, column) = e
@@ -355,12 +410,59 @@ pub fn merge_kubeconfig(
     }
     user.insert("exec".into(), exec_stanza(entry));
 
+    let pointed_at = existing_context_cluster(&doc, &entry.context_name);
+    let repointed_from = pointed_at.filter(|c| *c != entry.entry_name);
+    if let (Some(cluster), false) = (&repointed_from, force) {
+        return Err(KubeconfigError::Repoint {
+            file: None,
+            context: entry.context_name.clone(),
+            cluster: cluster.clone(),
+            wanted: entry.entry_name.clone(),
+        });
+    }
     let context = upsert(&mut doc, "contexts", "context", &entry.context_name).map_err(not)?;
+    let dropped_namespace = match repointed_from {
+        Some(_) => context.remove("namespace").map(|n| match n {
+            Value::String(s) => s,
+            other => other.to_string(),
+        }),
+        None => None,
+    };
     context.insert("cluster".into(), entry.entry_name.clone().into());
     context.insert("user".into(), entry.entry_name.clone().into());
 
+    let previous = doc
+        .get("current-context")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     doc.insert("current-context".into(), entry.context_name.clone().into());
-    Ok(to_yaml(&Value::Object(doc)))
+    let doc = Value::Object(doc);
+    let text = if existing.trim_start().starts_with('{') {
+        // A JSON kubeconfig (kubectl reads either) stays JSON.
+        serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+    } else {
+        to_yaml(&doc)
+    };
+    Ok(Merged {
+        text,
+        previous_context: (previous != entry.context_name).then_some(previous),
+        repointed_from,
+        dropped_namespace,
+    })
+}
+
+/// The cluster entry an existing context of this name points at (the first such context,
+/// the one kubectl uses).
+fn existing_context_cluster(doc: &Map<String, Value>, name: &str) -> Option<String> {
+    doc.get("contexts")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(name))?
+        .get("context")?
+        .get("cluster")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// A new kubeconfig's top level, in kubectl's key order.
@@ -456,7 +558,34 @@ pub enum FileOutcome {
     Unchanged,
 }
 
-/// Adds or updates `entry` in the kubeconfig at `path` (see [`merge_kubeconfig`]).
+/// Adds or updates `entry` in the kubeconfig at `path` (see [`merge_kubeconfig`]); an
+/// existing context of the same name is repointed (see [`update_kubeconfig`]).
+///
+/// # Errors
+/// Those of [`update_kubeconfig`].
+pub fn update_kubeconfig_file(
+    path: &Path,
+    entry: &KubeconfigEntry,
+) -> Result<FileOutcome, KubeconfigError> {
+    update_kubeconfig(path, entry, true).map(|u| u.outcome)
+}
+
+/// What [`update_kubeconfig`] did, and what it changed that people should be told about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeconfigUpdate {
+    /// Created, updated or unchanged.
+    pub outcome: FileOutcome,
+    /// See [`Merged::previous_context`].
+    pub previous_context: Option<String>,
+    /// See [`Merged::repointed_from`].
+    pub repointed_from: Option<String>,
+    /// See [`Merged::dropped_namespace`].
+    pub dropped_namespace: Option<String>,
+}
+
+/// Adds or updates `entry` in the kubeconfig at `path` (see [`merge_into_kubeconfig`]; without `force` an
+/// existing context of the same name for another cluster is refused and the file left as it
+/// is).
 ///
 /// A missing file is created with mode 0600 (and its directory with 0700); an existing
 /// file keeps its mode. The new text goes to a temporary file in the same directory that
@@ -465,11 +594,12 @@ pub enum FileOutcome {
 /// text would not change, nothing is written.
 ///
 /// # Errors
-/// The errors of [`merge_kubeconfig`] (the file is then left untouched), or I/O errors.
-pub fn update_kubeconfig_file(
+/// The errors of [`merge_into_kubeconfig`] (the file is then left untouched), or I/O errors.
+pub fn update_kubeconfig(
     path: &Path,
     entry: &KubeconfigEntry,
-) -> Result<FileOutcome, KubeconfigError> {
+    force: bool,
+) -> Result<KubeconfigUpdate, KubeconfigError> {
     let target = resolve_symlinks(path);
     let existing = match crate::fsio::read(&target) {
         Ok(Some(bytes)) => Some(String::from_utf8(bytes).map_err(|_| KubeconfigError::Read {
@@ -484,17 +614,28 @@ pub fn update_kubeconfig_file(
             })
         }
     };
-    let merged = merge_kubeconfig(existing.as_deref().unwrap_or(""), entry)
+    let Merged {
+        text: merged,
+        previous_context,
+        repointed_from,
+        dropped_namespace,
+    } = merge_into_kubeconfig(existing.as_deref().unwrap_or(""), entry, force)
         .map_err(|e| e.with_file(&target))?;
+    let update = |outcome| KubeconfigUpdate {
+        outcome,
+        previous_context,
+        repointed_from,
+        dropped_namespace,
+    };
     if existing.as_deref() == Some(merged.as_str()) {
-        return Ok(FileOutcome::Unchanged);
+        return Ok(update(FileOutcome::Unchanged));
     }
     write_atomically(&target, merged.as_bytes())?;
-    Ok(if existing.is_some() {
+    Ok(update(if existing.is_some() {
         FileOutcome::Updated
     } else {
         FileOutcome::Created
-    })
+    }))
 }
 
 /// The file a symlink chain ends at (which may not exist yet); `path` itself otherwise.
@@ -879,6 +1020,35 @@ users:
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn says_what_it_changed_refuses_a_repoint_and_keeps_json() {
+        let other = "contexts:\n- name: prod\n  context: {cluster: other, user: other, namespace: team}\ncurrent-context: other\n";
+        let e = entry().with_alias("prod");
+        let err = merge_into_kubeconfig(other, &e, false).unwrap_err();
+        assert!(
+            matches!(&err, KubeconfigError::Repoint { cluster, .. } if cluster == "other"),
+            "{err:?}"
+        );
+        assert!(err.hint().unwrap().contains("--force"));
+        let m = merge_into_kubeconfig(other, &e, true).unwrap();
+        assert_eq!(m.repointed_from.as_deref(), Some("other"));
+        assert_eq!(m.dropped_namespace.as_deref(), Some("team"));
+        assert_eq!(m.previous_context.as_deref(), Some("other"));
+        // Once it points here, updating it is no repoint and the current context stays.
+        let again = merge_into_kubeconfig(&m.text, &e, false).unwrap();
+        assert_eq!((again.repointed_from, again.previous_context), (None, None));
+        assert_eq!(again.text, m.text);
+        // JSON in, JSON out (the same data as the YAML would hold).
+        let json =
+            merge_into_kubeconfig("{\"apiVersion\": \"v1\", \"kind\": \"Config\"}", &e, false)
+                .unwrap();
+        let doc: Value = serde_json::from_str(&json.text).unwrap();
+        assert_eq!(doc["current-context"], "prod");
+        assert_eq!(json.previous_context.as_deref(), Some(""));
+        let yaml = merge_into_kubeconfig("apiVersion: v1\nkind: Config\n", &e, false).unwrap();
+        assert_eq!(serde_saphyr::from_str::<Value>(&yaml.text).unwrap(), doc);
     }
 
     #[test]

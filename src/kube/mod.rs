@@ -10,6 +10,7 @@ mod kubeconfig;
 pub use connect::{ConnectSpec, Connection};
 pub use error::KubeError;
 pub use kubeconfig::{
-    default_kubeconfig_path, exec_args, merge_kubeconfig, to_yaml, update_kubeconfig_file,
-    FileOutcome, KubeconfigEntry, KubeconfigError, DEFAULT_COMMAND, EXEC_API_VERSION,
+    default_kubeconfig_path, exec_args, merge_into_kubeconfig, merge_kubeconfig, to_yaml,
+    update_kubeconfig, update_kubeconfig_file, FileOutcome, KubeconfigEntry, KubeconfigError,
+    KubeconfigUpdate, Merged, DEFAULT_COMMAND, EXEC_API_VERSION,
 };

@@ -21,6 +21,7 @@ use crate::access::manifest::MAX_DATA_BYTES;
 use crate::access::model::{AwsAuth, Protected};
 use crate::access::plan;
 use crate::access::section::SectionName;
+use crate::access::transition;
 use crate::kube::api::{self, AWS_AUTH};
 use crate::kube::{Connection, KubeError};
 
@@ -47,6 +48,23 @@ fn prune_backups(dir: &std::path::Path, keep: usize) {
     for name in &names[..extra] {
         let _ = std::fs::remove_file(dir.join(name));
     }
+}
+
+/// What a restore did or, in a dry run, would do.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    /// The unified diff from the live aws-auth to the restored one.
+    pub diff: String,
+    /// Principals added, changed and removed.
+    pub summary: plan::Summary,
+    /// Whether the live data differs from the restored data at all.
+    pub differs: bool,
+    /// Whether anything was written.
+    pub written: bool,
+    /// The resourceVersion of the live aws-auth it was compared with.
+    pub version: String,
+    /// Things worth saying: live sections that do not parse, where the previous one was saved.
+    pub notes: Vec<String>,
 }
 
 /// Write attempts before giving up.
@@ -219,17 +237,59 @@ impl ClusterTarget {
         cm
     }
 
-    /// Puts `data` back as aws-auth's data through the same conditional write.
-    pub fn restore(
+    /// The live aws-auth, its resourceVersion, and notes about sections that do not parse
+    /// (read as absent, as the authenticator drops them): what a restore compares against.
+    pub fn live(&mut self) -> Result<(AwsAuth, String, Vec<String>), TargetError> {
+        let current = self.fetch()?;
+        let (auth, notes) = transition::parse_lenient(&data(&current));
+        let notes = notes
+            .into_iter()
+            .map(|n| format!("{}: {n}", self.describe()))
+            .collect();
+        let rv = version(&current);
+        self.last = current;
+        Ok((auth, rv, notes))
+    }
+
+    /// Puts `wanted` back as aws-auth's data through the same conditional write. On every
+    /// attempt `approve` sees the live state and the state `wanted` holds, and may refuse
+    /// (the guards); with `dry_run` nothing is written and the diff says what would be.
+    pub fn restore<E: From<TargetError>>(
         &mut self,
-        wanted: BTreeMap<String, String>,
-    ) -> Result<(String, bool), TargetError> {
+        wanted: &BTreeMap<String, String>,
+        dry_run: bool,
+        mut approve: impl FnMut(&AwsAuth, &AwsAuth) -> Result<(), E>,
+    ) -> Result<Restored, E> {
+        let size: usize = wanted.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > MAX_DATA_BYTES {
+            return Err(TargetError::TooLarge {
+                target: self.describe(),
+                bytes: size,
+            }
+            .into());
+        }
+        let (after, _) = transition::parse_lenient(wanted);
         for attempt in 1..=MAX_ATTEMPTS {
             let current = self.fetch()?;
-            if data(&current) == wanted {
-                return Ok((String::new(), false));
+            let (before, mut notes) = transition::parse_lenient(&data(&current));
+            notes
+                .iter_mut()
+                .for_each(|n| *n = format!("{}: {n}", self.describe()));
+            let mut done = Restored {
+                diff: plan::diff(&before, &after),
+                summary: plan::summarize(&before, &after),
+                differs: data(&current) != *wanted,
+                written: false,
+                version: version(&current),
+                notes,
+            };
+            if !done.differs {
+                return Ok(done);
             }
-            let before = self.parse(&current).unwrap_or_else(|_| AwsAuth::empty());
+            approve(&before, &after)?;
+            if dry_run {
+                return Ok(done);
+            }
             let mut cm = current.clone().unwrap_or_default();
             if current.is_none() {
                 cm.metadata.name = Some(AWS_AUTH.1.into());
@@ -238,7 +298,10 @@ impl ClusterTarget {
             cm.metadata.managed_fields = None;
             cm.data = Some(wanted.clone());
             if let Some(c) = &current {
-                self.backup(c)?;
+                if let Some(file) = self.backup(c)? {
+                    done.notes
+                        .push(format!("saved the previous aws-auth in {}", file.display()));
+                }
             }
             let result = self.client().and_then(|client| {
                 self.rt.block_on(async {
@@ -250,13 +313,13 @@ impl ClusterTarget {
             });
             match result {
                 Ok(_) => {
-                    let after = self.parse(&Some(cm)).unwrap_or_else(|_| AwsAuth::empty());
-                    return Ok((plan::diff(&before, &after), true));
+                    done.written = true;
+                    return Ok(done);
                 }
                 Err(e) if e.is_transient() && attempt < MAX_ATTEMPTS => {
                     std::thread::sleep(backoff(attempt))
                 }
-                Err(e) => return Err(self.kube_err(e, false)),
+                Err(e) => return Err(self.kube_err(e, false).into()),
             }
         }
         unreachable!("the loop returns on its last attempt")
@@ -435,9 +498,14 @@ impl Target for ClusterTarget {
                     if caller_mapped && self.conn.borrow().uses_eks_token() {
                         if let Err(e) = self.still_has_access() {
                             if matches!(e.code(), Some(401) | Some(403)) {
-                                let restored = current
-                                    .as_ref()
-                                    .map(|c| self.restore(c.data.clone().unwrap_or_default()));
+                                let restored = current.as_ref().map(|c| {
+                                    // The safety net puts back what was there: no guards.
+                                    self.restore(
+                                        &c.data.clone().unwrap_or_default(),
+                                        false,
+                                        |_, _| Ok::<(), TargetError>(()),
+                                    )
+                                });
                                 return Err(TargetError::LockedOut {
                                     target: self.describe(),
                                     error: e.to_string(),
