@@ -602,6 +602,7 @@ fn r13_8_a_planted_symlink_with_the_backup_name_is_not_followed() {
     let text = std::fs::read_to_string(folder.join(new[0])).unwrap();
     assert!(text.contains("first") && !text.contains("second"), "{text}");
     assert_eq!(mode(&folder.join(new[0])), 0o600);
+}
 
 // Issue 13 item 1 and issue 10 item 5: `okscript restore` checks what it puts back, shows the
 // diff against the live aws-auth, and lists the backups with what each would change now.
