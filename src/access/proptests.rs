@@ -158,7 +158,9 @@ fn intent(op: &Op) -> Intent {
             .unwrap()
             .0
         }
-        Op::Account(grant, i) => Intent::account(&format!("11111111111{i}"), *grant).unwrap(),
+        Op::Account(grant, i) => {
+            Intent::account(&format!("11111111111{i}"), *grant, false).unwrap()
+        }
     }
 }
 
