@@ -177,7 +177,7 @@ fn members(state: &Shared, spec: &Dynamic) -> FnResult<bool> {
     }
     let missing = |what: &str| -> FnResult<bool> {
         Err(error_with_hint(
-            &format!("ensure_members needs `{what}`"),
+            format!("ensure_members needs `{what}`"),
             "pass #{kind: \"role\", group: \"devs\", members: [ARN, ...]}; an empty `members` removes the group from everyone",
         ))
     };
