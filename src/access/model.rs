@@ -528,7 +528,7 @@ impl AwsAuth {
                 .is_none_or(|n| old.groups.iter().any(|g| !n.groups.contains(g)));
             if loses && protected.keys.contains(&arn::match_key(arn)) {
                 return Err(Refusal {
-                    message: format!("refusing to {verb} {arn}: that is who this script is logged in as, so it would lock itself out"),
+                    message: format!("refusing to revoke access of {arn}: that is who this script is logged in as, so it would lock itself out"),
                     hint: "pass #{force: true} as the last argument if another admin can still reach the cluster".into(),
                 });
             }
