@@ -19,6 +19,7 @@ mod identity;
 mod kube_fake;
 mod kubeconfig;
 mod limits;
+mod membership;
 mod onboarding;
 mod run;
 mod sandbox;

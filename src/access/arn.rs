@@ -281,10 +281,23 @@ pub fn user_arn(text: &str) -> Result<Principal, ArnError> {
     Ok(p)
 }
 
+/// Parses an ARN the way the authenticator compares one, ignoring case: an entry written
+/// `ARN:AWS:IAM::...:ROLE/NAME` matches that role, so it is that principal here too.
+pub fn parse_folded(text: &str) -> Result<Principal, ArnError> {
+    parse_principal(text).or_else(|e| parse_principal(&text.to_ascii_lowercase()).map_err(|_| e))
+}
+
+/// Whether the authenticator matches an entry whose ARN is written `entry_arn` to the caller
+/// whose canonical ARN is `canonical`: it compares the text, ignoring case, and nothing more
+/// (a role path or an STS session ARN in an entry never matches).
+pub fn authenticator_matches(entry_arn: &str, canonical: &str) -> bool {
+    entry_arn.eq_ignore_ascii_case(canonical)
+}
+
 /// The key two ARNs share when the authenticator treats them as one principal: the
 /// canonical form, lower-cased (it compares with EqualFold). Unparseable text keys as itself.
 pub fn match_key(text: &str) -> String {
-    match parse_principal(text) {
+    match parse_folded(text) {
         Ok(p) => p.canonical().to_lowercase(),
         Err(_) => text.trim().to_lowercase(),
     }
@@ -427,6 +440,32 @@ mod tests {
         );
         assert_ne!(a, match_key("arn:aws:iam::123456789012:user/admin"));
         assert_eq!(match_key(" Not An Arn "), "not an arn");
+        assert_eq!(
+            match_key("ARN:AWS:IAM::123456789012:ROLE/SOME/PATH/ADMIN"),
+            a,
+            "upper case with a path is still the same principal"
+        );
+    }
+
+    #[test]
+    fn upper_case_arns_parse_as_the_authenticator_reads_them() {
+        let p = parse_folded("ARN:AWS:IAM::123456789012:ROLE/UPPER").unwrap();
+        assert_eq!(p.kind, PrincipalKind::Role);
+        assert_eq!(p.canonical(), "arn:aws:iam::123456789012:role/upper");
+        assert!(parse_principal("ARN:AWS:IAM::123456789012:ROLE/UPPER").is_err());
+        assert!(authenticator_matches(
+            "ARN:AWS:IAM::123456789012:ROLE/UPPER",
+            "arn:aws:iam::123456789012:role/upper"
+        ));
+        assert!(!authenticator_matches(
+            "arn:aws:iam::123456789012:role/path/upper",
+            "arn:aws:iam::123456789012:role/upper"
+        ));
+        // Errors still name the text as written.
+        let e = parse_folded("ARN:AWS:IAM::123:ROLE/X")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ARN:AWS:IAM::123:ROLE/X"), "{e}");
     }
 
     #[test]

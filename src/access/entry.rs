@@ -163,7 +163,7 @@ impl Mapping {
     /// True when the entry would be matched by no caller because its role ARN has a path.
     pub fn has_role_path(&self) -> bool {
         self.kind == PrincipalKind::Role
-            && arn::parse_principal(&self.arn).is_ok_and(|p| p.has_role_path())
+            && arn::parse_folded(&self.arn).is_ok_and(|p| p.has_role_path())
     }
 
     /// Renders the entry as a block sequence item whose dash stands at column `indent`.

@@ -17,6 +17,9 @@ pub enum Intent {
         groups: Vec<String>,
         /// Username to set; `None` keeps the existing one or uses the default for new roles.
         username: Option<String>,
+        /// Whether `groups` is the whole list (extra groups are removed; none removes the
+        /// entry), so that a re-run detects drift.
+        exact: bool,
         /// Whether guards may be passed.
         force: bool,
     },
@@ -31,15 +34,32 @@ pub enum Intent {
         /// Whether guards may be passed.
         force: bool,
     },
+    /// A team: exactly these principals of `kind` hold `group`. Listed ones get it (new
+    /// entries as a grant makes them); unlisted ones lose it, and their entry when it was
+    /// their last group.
+    Members {
+        /// Role or user: principals of the other kind are left alone.
+        kind: PrincipalKind,
+        /// The team's Kubernetes group.
+        group: String,
+        /// Canonical ARNs of the members, without repeats.
+        members: Vec<String>,
+        /// Whether guards may be passed.
+        force: bool,
+    },
     /// Ensure a mapAccounts entry.
     GrantAccount {
         /// Twelve-digit account id.
         account: String,
+        /// Whether guards may be passed.
+        force: bool,
     },
     /// Remove a mapAccounts entry.
     RevokeAccount {
         /// Twelve-digit account id.
         account: String,
+        /// Whether guards may be passed.
+        force: bool,
     },
 }
 
@@ -98,12 +118,35 @@ pub fn canonical(kind: PrincipalKind, text: &str) -> Result<(String, Option<Note
 }
 
 impl Intent {
+    /// Whether the intent may pass guards.
+    pub fn force(&self) -> bool {
+        match self {
+            Intent::Grant { force, .. }
+            | Intent::Revoke { force, .. }
+            | Intent::Members { force, .. }
+            | Intent::GrantAccount { force, .. }
+            | Intent::RevokeAccount { force, .. } => *force,
+        }
+    }
+
     /// A grant for a role (`username` optional) or a user (`username` required by the API).
     pub fn grant(
         kind: PrincipalKind,
         arn_text: &str,
         groups: &[String],
         username: Option<&str>,
+        force: bool,
+    ) -> Result<(Intent, Option<Note>), IntentError> {
+        Intent::grant_with(kind, arn_text, groups, username, false, force)
+    }
+
+    /// A grant that is `exact` or not: an exact one states the principal's whole group list.
+    pub fn grant_with(
+        kind: PrincipalKind,
+        arn_text: &str,
+        groups: &[String],
+        username: Option<&str>,
+        exact: bool,
         force: bool,
     ) -> Result<(Intent, Option<Note>), IntentError> {
         let (arn, note) = canonical(kind, arn_text)?;
@@ -116,9 +159,42 @@ impl Intent {
                 arn,
                 groups: check_groups(groups)?,
                 username: username.map(str::to_string),
+                exact,
                 force,
             },
             note,
+        ))
+    }
+
+    /// The team form: exactly `members` (ARNs of `kind`) hold `group`; notes say how ARNs
+    /// were made canonical.
+    pub fn members(
+        kind: PrincipalKind,
+        group: &str,
+        members: &[String],
+        force: bool,
+    ) -> Result<(Intent, Vec<Note>), IntentError> {
+        check_name("group", group)?;
+        let mut arns: Vec<String> = Vec::new();
+        let mut notes = Vec::new();
+        for text in members {
+            let (arn, note) = canonical(kind, text)?;
+            notes.extend(note);
+            if !arns
+                .iter()
+                .any(|a| arn::match_key(a) == arn::match_key(&arn))
+            {
+                arns.push(arn);
+            }
+        }
+        Ok((
+            Intent::Members {
+                kind,
+                group: group.to_string(),
+                members: arns,
+                force,
+            },
+            notes,
         ))
     }
 
@@ -143,16 +219,16 @@ impl Intent {
     }
 
     /// A mapAccounts grant or revoke.
-    pub fn account(account: &str, grant: bool) -> Result<Intent, IntentError> {
+    pub fn account(account: &str, grant: bool, force: bool) -> Result<Intent, IntentError> {
         let account = account.trim();
         if !arn::is_account_id(account) {
             return Err(IntentError::Account(account.to_string()));
         }
         let account = account.to_string();
         Ok(if grant {
-            Intent::GrantAccount { account }
+            Intent::GrantAccount { account, force }
         } else {
-            Intent::RevokeAccount { account }
+            Intent::RevokeAccount { account, force }
         })
     }
 }

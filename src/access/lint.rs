@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 
 use super::arn::{self, PrincipalKind};
-use super::entry::{unknown_template, Mapping};
-use super::model::AwsAuth;
+use super::entry::{self, unknown_template, Mapping};
+use super::model::{self, At, AwsAuth};
 use super::section::{Body, SectionName};
 
 /// One problem in an existing aws-auth.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// Short code: `duplicate`, `role-path`, `template`, `empty-groups`, `bad-arn`,
-    /// `wrong-kind`, `bad-account`, `whitespace`.
+    /// `wrong-kind`, `bad-account`, `whitespace`, `section-case`.
     pub code: &'static str,
     /// The data key.
     pub section: &'static str,
@@ -27,10 +27,27 @@ pub struct Finding {
 /// Every finding, in section and line order.
 pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
     let mut out = Vec::new();
+    for stray in &auth.strays {
+        let key = stray.section.key();
+        out.push(Finding {
+            code: "section-case",
+            section: key,
+            line: None,
+            arn: stray.key.clone(),
+            message: format!(
+                "the data key `{}`{} is not `{key}`: the authenticator reads data keys case-sensitively and never reads this one, so nobody it lists gets in; did you mean {key}? Rename it (merging it into any `{key}`); okscript will not write `{key}` beside it without #{{force: true}}",
+                stray.key,
+                stray.line.map_or(String::new(), |l| format!(" (line {l})")),
+            ),
+        });
+    }
+    // mapRoles and mapUsers share one key space: the authenticator looks a caller up in
+    // both, so duplicates are found across them, by the rule grants and revokes use.
+    let mut seen: BTreeMap<String, (String, Vec<At>)> = BTreeMap::new();
+    let mut accounts: BTreeMap<String, Vec<Option<usize>>> = BTreeMap::new();
     for name in SectionName::ALL {
         let section = auth.section(name);
-        let mut seen: BTreeMap<String, Vec<Option<usize>>> = BTreeMap::new();
-        for slot in &section.slots {
+        for (index, slot) in section.slots.iter().enumerate() {
             let line = slot.line;
             let mut push = |code, arn: &str, message: String| {
                 out.push(Finding {
@@ -50,35 +67,76 @@ pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
                             format!("`{a}` is not a 12-digit account id"),
                         );
                     }
+                    accounts.entry(slot.key.clone()).or_default().push(line);
                 }
-                Body::Mapping(m) => mapping_findings(m, &mut push),
-            }
-            if !matches!(&slot.body, Body::Mapping(m) if m.arn.is_empty()) {
-                seen.entry(slot.body.match_key()).or_default().push(line);
+                Body::Mapping(m) => {
+                    mapping_findings(m, &mut push);
+                    if !m.arn.is_empty() {
+                        seen.entry(slot.key.clone())
+                            .or_insert_with(|| (m.arn.clone(), Vec::new()))
+                            .1
+                            .push(At {
+                                section: name,
+                                index,
+                            });
+                    }
+                }
             }
         }
-        for (key, lines) in seen.into_iter().filter(|(_, l)| l.len() > 1) {
-            let arn = section
-                .bodies()
-                .find(|b| b.match_key() == key)
-                .map(|b| match b {
-                    Body::Mapping(m) => m.arn.clone(),
-                    Body::Account(a) => a.clone(),
-                })
-                .unwrap_or(key);
-            let where_: Vec<String> = lines.iter().flatten().map(|l| l.to_string()).collect();
-            out.push(Finding {
-                code: "duplicate",
-                section: name.key(),
-                line: lines.last().copied().flatten(),
-                message: format!(
-                    "{} entries for {arn} (lines {}): the authenticator uses only the last one, whole, and ignores the others; any grant or revoke of it keeps just that one",
-                    lines.len(),
-                    where_.join(", ")
-                ),
-                arn,
-            });
-        }
+    }
+    for (_, (arn, found)) in seen.into_iter().filter(|(_, (_, f))| f.len() > 1) {
+        let look = auth.lookup(&arn);
+        let last = *found.last().expect("more than one");
+        let line_of = |at: At| auth.section(at.section).slots[at.index].line;
+        let one_section = found.iter().all(|a| a.section == last.section);
+        let (where_, used) = if one_section {
+            let lines: Vec<String> = found
+                .iter()
+                .filter_map(|a| line_of(*a).map(|l| l.to_string()))
+                .collect();
+            let used = look
+                .used
+                .and_then(line_of)
+                .map_or("none of them as written".to_string(), |l| {
+                    format!("only line {l}")
+                });
+            (format!("lines {}", lines.join(", ")), used)
+        } else {
+            let places: Vec<String> = found.iter().map(|a| auth.place(*a)).collect();
+            let used = look
+                .used
+                .map_or("none of them as written".to_string(), |u| {
+                    format!(
+                        "only {} (it looks in mapRoles, then mapUsers)",
+                        auth.place(u)
+                    )
+                });
+            (places.join(", "), used)
+        };
+        out.push(Finding {
+            code: "duplicate",
+            section: last.section.key(),
+            line: line_of(last),
+            message: format!(
+                "{} entries for {arn} ({where_}): the authenticator uses {used}, whole, and ignores the others; any grant or revoke of it keeps just that one",
+                found.len(),
+            ),
+            arn,
+        });
+    }
+    for (account, lines) in accounts.into_iter().filter(|(_, l)| l.len() > 1) {
+        let where_: Vec<String> = lines.iter().flatten().map(|l| l.to_string()).collect();
+        out.push(Finding {
+            code: "duplicate",
+            section: SectionName::MapAccounts.key(),
+            line: lines.last().copied().flatten(),
+            message: format!(
+                "{} entries for {account} (lines {}): one is enough",
+                lines.len(),
+                where_.join(", ")
+            ),
+            arn: account,
+        });
     }
     out.sort_by_key(|f| {
         (
@@ -93,17 +151,29 @@ fn mapping_findings(m: &Mapping, push: &mut impl FnMut(&'static str, &str, Strin
     if m.arn.is_empty() {
         return;
     }
-    match arn::parse_principal(&m.arn) {
+    let home = |k: PrincipalKind| model::home(k).key();
+    match arn::parse_folded(&m.arn) {
         Err(e) => push("bad-arn", &m.arn, format!("{e}; the authenticator never matches it")),
-        Ok(p) if p.kind != m.kind || p.session.is_some() => push(
+        Ok(p) if p.session.is_some() => push(
             "wrong-kind",
             &m.arn,
             format!(
-                "`{}` is not an IAM {} ARN, so no caller matches it here; map `{}` in map{}s instead",
+                "`{}` is an STS session ARN; the authenticator matches a caller by its role's ARN, so no caller matches this entry; map `{}` in mapRoles instead",
                 m.arn,
-                m.kind,
                 p.canonical(),
-                if p.kind == PrincipalKind::Role { "Role" } else { "User" }
+            ),
+        ),
+        Ok(p) if p.kind != m.kind => push(
+            "wrong-kind",
+            &m.arn,
+            format!(
+                "`{}` is an IAM {} ARN in {}; the authenticator still matches it (it looks every caller up in mapRoles, then in mapUsers), so it grants access, but people and tools look for it in {}: move it there (`{}: {}`)",
+                m.arn,
+                p.kind,
+                home(m.kind),
+                home(p.kind),
+                entry::arn_key(p.kind),
+                p.canonical(),
             ),
         ),
         Ok(p) if p.has_role_path() => push(

@@ -202,6 +202,7 @@ impl Manifest {
         let mut locs: [Option<SectionLoc>; 3] = [None, None, None];
         let mut texts: [Option<String>; 3] = [None, None, None];
         let mut other_data_bytes = 0;
+        let mut data_keys: Vec<(&str, Option<usize>)> = Vec::new();
         let data = match data_pair {
             None => DataLoc::Absent {
                 end: root.end.byte,
@@ -230,6 +231,7 @@ impl Manifest {
                 };
                 for (dk, dv) in items {
                     let key = dk.as_scalar().unwrap_or_default();
+                    data_keys.push((key, Some(dk.start.line)));
                     let Some(name) = SectionName::from_key(key) else {
                         other_data_bytes += key.len() + dv.as_scalar().map_or(0, str::len);
                         continue;
@@ -272,7 +274,7 @@ impl Manifest {
                 }
             }
         };
-        let auth = AwsAuth::parse(
+        let mut auth = AwsAuth::parse(
             texts[0].as_deref(),
             texts[1].as_deref(),
             texts[2].as_deref(),
@@ -288,6 +290,7 @@ impl Manifest {
             });
             ManifestError::Section { file_line, source }
         })?;
+        auth.note_data_keys(data_keys);
         Ok(Manifest {
             text: text.to_string(),
             data,

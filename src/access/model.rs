@@ -7,6 +7,40 @@ use super::entry::{union_groups, Mapping, MASTERS};
 use super::intent::{Intent, Note};
 use super::section::{Body, Section, SectionError, SectionName, Slot};
 
+/// A data key the authenticator never reads because it differs from a section's key only in
+/// case (`maproles:`); okscript will not write that section beside it without force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrayKey {
+    /// The key as written.
+    pub key: String,
+    /// The section it was probably meant to be.
+    pub section: SectionName,
+    /// File line of the key, when known.
+    pub line: Option<usize>,
+}
+
+/// Where one mapRoles or mapUsers entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    /// mapRoles or mapUsers.
+    pub section: SectionName,
+    /// Index among the section's entries.
+    pub index: usize,
+}
+
+/// Every entry that stands for one principal, and the one the authenticator uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lookup {
+    /// Entries with the principal's canonical ARN (ignoring case and role paths), mapRoles
+    /// first, each section in order.
+    pub found: Vec<At>,
+    /// The entry the authenticator uses: it compares the caller's canonical ARN, ignoring
+    /// case, with each ARN as written, in mapRoles and then in mapUsers, and the last match
+    /// in a section wins (mapUsers keys by exact text, so for case variants there it is
+    /// whichever its map yields; okscript collapses them anyway).
+    pub used: Option<At>,
+}
+
 /// The three data sections of an aws-auth ConfigMap.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AwsAuth {
@@ -16,6 +50,8 @@ pub struct AwsAuth {
     pub users: Section,
     /// `mapAccounts`.
     pub accounts: Section,
+    /// Data keys that differ from a section's key only in case.
+    pub strays: Vec<StrayKey>,
 }
 
 /// A change refused by a guard; only `#{force: true}` passes it.
@@ -66,6 +102,7 @@ impl AwsAuth {
             roles: Section::absent(SectionName::MapRoles),
             users: Section::absent(SectionName::MapUsers),
             accounts: Section::absent(SectionName::MapAccounts),
+            strays: Vec::new(),
         }
     }
 
@@ -83,7 +120,23 @@ impl AwsAuth {
             roles: one(SectionName::MapRoles, roles)?,
             users: one(SectionName::MapUsers, users)?,
             accounts: one(SectionName::MapAccounts, accounts)?,
+            strays: Vec::new(),
         })
+    }
+
+    /// Records the data keys (with their file lines, when known) that the authenticator
+    /// skips because they differ from a section's key only in case.
+    pub fn note_data_keys<'a>(&mut self, keys: impl IntoIterator<Item = (&'a str, Option<usize>)>) {
+        self.strays = keys
+            .into_iter()
+            .filter_map(|(key, line)| {
+                stray_section(key).map(|section| StrayKey {
+                    key: key.to_string(),
+                    section,
+                    line,
+                })
+            })
+            .collect();
     }
 
     /// The section under `name`.
@@ -129,22 +182,10 @@ impl AwsAuth {
         out
     }
 
-    /// The entry the authenticator uses for a principal (the last that matches), if any.
+    /// The entry the authenticator uses for a principal, else the one a change would build on.
     pub fn find(&self, kind: PrincipalKind, arn: &str) -> Option<MappingView> {
-        let key = arn::match_key(arn);
-        let section = match kind {
-            PrincipalKind::Role => &self.roles,
-            PrincipalKind::User => &self.users,
-        };
-        section
-            .slots
-            .iter()
-            .rev()
-            .find(|s| s.key == key)
-            .and_then(|s| match &s.body {
-                Body::Mapping(m) => Some(view(m)),
-                Body::Account(_) => None,
-            })
+        let look = self.lookup(arn);
+        look.base(kind).map(|at| view(self.mapping(at)))
     }
 
     fn admin_count(&self) -> usize {
@@ -157,21 +198,58 @@ impl AwsAuth {
 
     /// Applies one intent, or refuses it when a guard stands in the way.
     pub fn apply(&mut self, intent: &Intent, protected: &Protected) -> Result<Applied, Refusal> {
+        if self.strays.is_empty() || intent.force() {
+            return self.apply_unchecked(intent, protected);
+        }
+        let before = self.clone();
+        let applied = self.apply_unchecked(intent, protected)?;
+        let written = self
+            .strays
+            .iter()
+            .find(|k| self.section(k.section) != before.section(k.section))
+            .cloned();
+        if let Some(stray) = written {
+            *self = before;
+            return Err(stray_refusal(&stray));
+        }
+        Ok(applied)
+    }
+
+    fn apply_unchecked(
+        &mut self,
+        intent: &Intent,
+        protected: &Protected,
+    ) -> Result<Applied, Refusal> {
         match intent {
             Intent::Grant {
                 kind,
                 arn,
                 groups,
                 username,
+                exact,
                 force,
-            } => self.grant(*kind, arn, groups, username.as_deref(), *force),
+            } => self.grant(
+                *kind,
+                arn,
+                groups,
+                username.as_deref(),
+                *exact,
+                *force,
+                protected,
+            ),
             Intent::Revoke {
                 kind,
                 arn,
                 groups,
                 force,
             } => self.revoke(*kind, arn, groups.as_deref(), *force, protected),
-            Intent::GrantAccount { account } => {
+            Intent::Members {
+                kind,
+                group,
+                members,
+                force,
+            } => self.members(*kind, group, members, *force, protected),
+            Intent::GrantAccount { account, .. } => {
                 let s = &mut self.accounts;
                 if s.bodies()
                     .any(|b| matches!(b, Body::Account(a) if a == account))
@@ -184,7 +262,7 @@ impl AwsAuth {
                     notes: Vec::new(),
                 })
             }
-            Intent::RevokeAccount { account } => {
+            Intent::RevokeAccount { account, .. } => {
                 let s = &mut self.accounts;
                 let before = s.slots.len();
                 s.slots
@@ -204,44 +282,76 @@ impl AwsAuth {
         }
     }
 
-    /// Indexes of every entry the authenticator would treat as this principal, and the one
-    /// it actually uses: the last whose ARN it can match (one without a role path).
-    fn matches(&mut self, kind: PrincipalKind, arn: &str) -> (Vec<usize>, Option<usize>) {
+    /// The one matching rule, used by grants, revokes, teams and lint: every mapRoles and
+    /// mapUsers entry that stands for the principal `arn`, and the one the authenticator uses.
+    pub fn lookup(&self, arn: &str) -> Lookup {
         let key = arn::match_key(arn);
-        let section = self.mapping_section(kind);
-        let found: Vec<usize> = section
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.key == key)
-            .map(|(i, _)| i)
-            .collect();
-        let effective = found
-            .iter()
-            .rev()
-            .find(|i| matches!(&section.slots[**i].body, Body::Mapping(m) if !m.has_role_path()))
-            .or(found.last())
-            .copied();
-        (found, effective)
+        let mut out = Lookup::default();
+        for name in [SectionName::MapRoles, SectionName::MapUsers] {
+            let mut used_here = None;
+            for (index, slot) in self.section(name).slots.iter().enumerate() {
+                if slot.key != key {
+                    continue;
+                }
+                let at = At {
+                    section: name,
+                    index,
+                };
+                out.found.push(at);
+                if matches!(&slot.body, Body::Mapping(m) if arn::authenticator_matches(&m.arn, &key))
+                {
+                    used_here = Some(at);
+                }
+            }
+            if out.used.is_none() {
+                out.used = used_here;
+            }
+        }
+        out
     }
 
+    /// Where an entry stands, for messages: `mapUsers line 7`.
+    pub fn place(&self, at: At) -> String {
+        match self.section(at.section).slots[at.index].line {
+            Some(l) => format!("{} line {l}", at.section.key()),
+            None => format!("{} (an entry added by this script)", at.section.key()),
+        }
+    }
+
+    fn places(&self, found: &[At]) -> String {
+        found
+            .iter()
+            .map(|a| self.place(*a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn mapping(&self, at: At) -> &Mapping {
+        match &self.section(at.section).slots[at.index].body {
+            Body::Mapping(m) => m,
+            Body::Account(_) => unreachable!("mapping sections hold mappings"),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn grant(
         &mut self,
         kind: PrincipalKind,
         arn: &str,
         groups: &[String],
         username: Option<&str>,
+        exact: bool,
         force: bool,
+        protected: &Protected,
     ) -> Result<Applied, Refusal> {
-        let (found, effective) = self.matches(kind, arn);
-        let Some(eff) = effective else {
-            let default_user = match kind {
-                PrincipalKind::Role => arn::parse_principal(arn)
-                    .ok()
-                    .map(|p| format!("{}:{{{{SessionName}}}}", p.name)),
-                PrincipalKind::User => None,
-            };
-            let username = username.map(str::to_string).or(default_user);
+        let look = self.lookup(arn);
+        let Some(base) = look.base(kind) else {
+            if exact && groups.is_empty() {
+                return Ok(Applied::default());
+            }
+            let username = username
+                .map(str::to_string)
+                .or_else(|| default_username(kind, arn));
             let mapping = Mapping::new(kind, arn, username.as_deref(), groups);
             self.mapping_section(kind)
                 .slots
@@ -251,19 +361,43 @@ impl AwsAuth {
                 notes: Vec::new(),
             });
         };
-        let old = self.mapping_at(kind, eff).clone();
+        let old = self.mapping(base).clone();
+        if exact && groups.is_empty() {
+            let note = format!(
+                "removed the entry for {arn}: it is to have no groups, and an entry with none still lets it authenticate (as `system:authenticated`)"
+            );
+            return self.put(
+                arn,
+                &look,
+                base,
+                None,
+                force,
+                protected,
+                "remove",
+                Some(note),
+            );
+        }
         let mut new = old.clone();
-        union_groups(&mut new.groups, groups);
+        if exact {
+            new.groups = groups.to_vec();
+        } else {
+            union_groups(&mut new.groups, groups);
+        }
         if !new.groups.is_empty() {
             new.has_groups_key = true;
         }
         if let Some(u) = username {
             new.username = Some(u.to_string());
         }
-        if old.has_role_path() {
+        if look.used != Some(base) {
             new.arn = arn.to_string();
         }
-        self.rewrite(kind, &found, eff, old, new, force, "grant to")
+        let verb = if exact {
+            "set the groups of"
+        } else {
+            "grant to"
+        };
+        self.put(arn, &look, base, Some(new), force, protected, verb, None)
     }
 
     fn revoke(
@@ -274,131 +408,201 @@ impl AwsAuth {
         force: bool,
         protected: &Protected,
     ) -> Result<Applied, Refusal> {
-        let (found, effective) = self.matches(kind, arn);
-        let Some(eff) = effective else {
+        let look = self.lookup(arn);
+        let Some(base) = look.base(kind) else {
             return Ok(Applied {
                 changed: false,
                 notes: vec![format!(
-                    "{arn} is not in map{}s; nothing to revoke",
-                    capitalised(kind.word())
+                    "{arn} is in neither mapRoles nor mapUsers; nothing to revoke"
                 )],
             });
         };
-        let old = self.mapping_at(kind, eff).clone();
-        if !force && protected.keys.contains(&arn::match_key(arn)) {
-            let would_change = match groups {
-                None => true,
-                Some(gs) => old.groups.iter().any(|g| gs.contains(g)),
-            };
-            if would_change {
+        let Some(gs) = groups else {
+            return self.put(arn, &look, base, None, force, protected, "remove", None);
+        };
+        let old = self.mapping(base).clone();
+        let mut new = old.clone();
+        new.groups.retain(|g| !gs.contains(g));
+        if new.groups.is_empty() && !old.groups.is_empty() {
+            let note = format!(
+                "removed the entry for {arn} ({}): its last group went, and an entry with no groups still lets it authenticate (as `system:authenticated`)",
+                self.place(base)
+            );
+            return self.put(
+                arn,
+                &look,
+                base,
+                None,
+                force,
+                protected,
+                "revoke groups of",
+                Some(note),
+            );
+        }
+        self.put(
+            arn,
+            &look,
+            base,
+            Some(new),
+            force,
+            protected,
+            "revoke groups of",
+            None,
+        )
+    }
+
+    /// The team form: `group` held by exactly `members` among principals of `kind`. All or
+    /// nothing: a refusal for one principal leaves every entry as it was.
+    fn members(
+        &mut self,
+        kind: PrincipalKind,
+        group: &str,
+        members: &[String],
+        force: bool,
+        protected: &Protected,
+    ) -> Result<Applied, Refusal> {
+        let mut next = self.clone();
+        let mut out = Applied::default();
+        let group = [group.to_string()];
+        for arn in members {
+            let done = next.grant(kind, arn, &group, None, false, force, protected)?;
+            out.changed |= done.changed;
+            out.notes.extend(done.notes);
+        }
+        let listed: Vec<String> = members.iter().map(|a| arn::match_key(a)).collect();
+        let mut extra: Vec<(String, String)> = Vec::new();
+        for name in [SectionName::MapRoles, SectionName::MapUsers] {
+            for slot in &next.section(name).slots {
+                let Body::Mapping(m) = &slot.body else {
+                    continue;
+                };
+                let its_kind = arn::parse_folded(&m.arn).map_or(m.kind, |p| p.kind);
+                if m.arn.is_empty()
+                    || its_kind != kind
+                    || !m.groups.contains(&group[0])
+                    || listed.contains(&slot.key)
+                    || extra.iter().any(|(k, _)| *k == slot.key)
+                {
+                    continue;
+                }
+                extra.push((slot.key.clone(), m.arn.clone()));
+            }
+        }
+        for (_, arn) in extra {
+            let done = next.revoke(kind, &arn, Some(&group), force, protected)?;
+            if done.changed {
+                out.changed = true;
+                out.notes.push(format!(
+                    "took `{}` from {arn}: it is not a listed member",
+                    group[0]
+                ));
+            }
+            out.notes.extend(done.notes);
+        }
+        *self = next;
+        Ok(out)
+    }
+
+    /// Replaces every entry for a principal with `new`, standing where `base` stood, or
+    /// removes them all (`None`); guards first.
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        &mut self,
+        arn: &str,
+        look: &Lookup,
+        base: At,
+        new: Option<Mapping>,
+        force: bool,
+        protected: &Protected,
+        verb: &str,
+        note: Option<Note>,
+    ) -> Result<Applied, Refusal> {
+        let old = self.mapping(base).clone();
+        let collapse = look.found.len() > 1;
+        if !collapse && new.as_ref() == Some(&old) {
+            return Ok(Applied::default());
+        }
+        if !force {
+            let loses = new
+                .as_ref()
+                .is_none_or(|n| old.groups.iter().any(|g| !n.groups.contains(g)));
+            if loses && protected.keys.contains(&arn::match_key(arn)) {
                 return Err(Refusal {
                     message: format!("refusing to revoke access of {arn}: that is who this script is logged in as, so it would lock itself out"),
                     hint: "pass #{force: true} as the last argument if another admin can still reach the cluster".into(),
                 });
             }
-        }
-        match groups {
-            Some(gs) => {
-                let mut new = old.clone();
-                new.groups.retain(|g| !gs.contains(g));
-                self.rewrite(kind, &found, eff, old, new, force, "revoke groups of")
-            }
-            None => {
-                let entries: Vec<Mapping> = found
-                    .iter()
-                    .map(|i| self.mapping_at(kind, *i).clone())
-                    .collect();
-                if !force {
-                    if let Some(node) = entries.iter().find(|m| m.is_node_role()) {
-                        return Err(node_refusal("remove", node));
-                    }
-                    let admins_removed = entries.iter().filter(|m| m.is_admin()).count();
-                    self.check_last_admin(admins_removed, 0, arn)?;
-                }
-                let section = self.mapping_section(kind);
-                for i in found.iter().rev() {
-                    section.slots.remove(*i);
-                }
-                let mut notes = Vec::new();
-                if found.len() > 1 {
-                    notes.push(format!("removed all {} entries for {arn}", found.len()));
-                }
-                Ok(Applied {
-                    changed: true,
-                    notes,
-                })
-            }
-        }
-    }
-
-    fn mapping_at(&mut self, kind: PrincipalKind, i: usize) -> &Mapping {
-        match &self.mapping_section(kind).slots[i].body {
-            Body::Mapping(m) => m,
-            Body::Account(_) => unreachable!("mapping sections hold mappings"),
-        }
-    }
-
-    /// Replaces every entry for a principal with `new`, standing where the used one stood.
-    #[allow(clippy::too_many_arguments)]
-    fn rewrite(
-        &mut self,
-        kind: PrincipalKind,
-        found: &[usize],
-        eff: usize,
-        old: Mapping,
-        new: Mapping,
-        force: bool,
-        verb: &str,
-    ) -> Result<Applied, Refusal> {
-        let collapse = found.len() > 1;
-        if !collapse && new == old {
-            return Ok(Applied::default());
-        }
-        let entries: Vec<Mapping> = found
-            .iter()
-            .map(|i| self.mapping_at(kind, *i).clone())
-            .collect();
-        if !force {
+            let entries: Vec<&Mapping> = look.found.iter().map(|a| self.mapping(*a)).collect();
             if let Some(node) = entries.iter().find(|m| m.is_node_role()) {
                 return Err(node_refusal(verb, node));
             }
             let admins_removed = entries.iter().filter(|m| m.is_admin()).count();
-            self.check_last_admin(admins_removed, usize::from(new.is_admin()), &new.arn)?;
+            let added = usize::from(new.as_ref().is_some_and(Mapping::is_admin));
+            self.check_last_admin(admins_removed, added, arn)?;
         }
-        let section = self.mapping_section(kind);
         let mut notes = Vec::new();
-        if collapse {
-            let lines: Vec<String> = found
-                .iter()
-                .filter_map(|i| section.slots[*i].line.map(|l| l.to_string()))
-                .collect();
-            notes.push(format!(
-                "{} had {} entries for {} (lines {}); the authenticator uses only the last, so okscript kept that one and removed the others",
-                section.name.key(),
-                found.len(),
-                new.arn,
-                lines.join(", ")
-            ));
+        let cross = look.found.iter().any(|a| a.section != base.section);
+        match &new {
+            Some(n) if collapse => {
+                let used = match look.used {
+                    Some(u) => format!("only {}", self.place(u)),
+                    None => "none of them as written".to_string(),
+                };
+                let order = if cross {
+                    " (it looks in mapRoles, then mapUsers, and takes the last match)"
+                } else {
+                    ""
+                };
+                notes.push(format!(
+                    "{} had {} entries ({}); the authenticator uses {used}{order}, so okscript kept {} and removed the others",
+                    n.arn,
+                    look.found.len(),
+                    self.places(&look.found),
+                    self.place(base),
+                ));
+            }
+            None if note.is_none()
+                && (collapse
+                    || arn::parse_folded(arn).is_ok_and(|p| home(p.kind) != base.section)) =>
+            {
+                notes.push(format!(
+                    "removed {arn} from {}: the authenticator looks a caller up in mapRoles, then mapUsers, so every one of them could let it in",
+                    self.places(&look.found)
+                ));
+            }
+            _ => {}
         }
-        if old.has_role_path() && !new.has_role_path() {
-            notes.push(format!(
-                "rewrote `{}` without its path, so that the authenticator can match it",
-                old.arn
-            ));
+        if let Some(n) = &new {
+            if n.arn != old.arn {
+                notes.push(format!(
+                    "rewrote `{}` as `{}`, so that the authenticator can match it",
+                    old.arn, n.arn
+                ));
+            }
         }
-        let slot = &mut section.slots[eff];
-        if new != old {
-            slot.set(Body::Mapping(new));
+        notes.extend(note);
+        let keep_base = new.is_some();
+        if let Some(n) = new {
+            if n != old {
+                self.section_mut(base.section).slots[base.index].set(Body::Mapping(n));
+            }
         }
-        for i in found.iter().rev() {
-            if *i != eff {
-                section.slots.remove(*i);
+        for at in look.found.iter().rev() {
+            if !(keep_base && *at == base) {
+                self.section_mut(at.section).slots.remove(at.index);
             }
         }
         Ok(Applied {
             changed: true,
             notes,
         })
+    }
+    fn section_mut(&mut self, name: SectionName) -> &mut Section {
+        match name {
+            SectionName::MapRoles => &mut self.roles,
+            SectionName::MapUsers => &mut self.users,
+            SectionName::MapAccounts => &mut self.accounts,
+        }
     }
 
     fn check_last_admin(&self, removed: usize, added: usize, arn: &str) -> Result<(), Refusal> {
@@ -410,6 +614,61 @@ impl AwsAuth {
             });
         }
         Ok(())
+    }
+}
+
+impl Lookup {
+    /// The entry a change builds on: the one the authenticator uses, else the last in the
+    /// principal's own section (a dead path entry to repair), else the last found.
+    pub fn base(&self, kind: PrincipalKind) -> Option<At> {
+        self.used
+            .or_else(|| {
+                self.found
+                    .iter()
+                    .rev()
+                    .find(|a| a.section == home(kind))
+                    .copied()
+            })
+            .or_else(|| self.found.last().copied())
+    }
+}
+
+/// The section a principal of `kind` belongs in.
+pub fn home(kind: PrincipalKind) -> SectionName {
+    match kind {
+        PrincipalKind::Role => SectionName::MapRoles,
+        PrincipalKind::User => SectionName::MapUsers,
+    }
+}
+
+/// The section a data key was probably meant to be when it differs from one only in case.
+pub fn stray_section(key: &str) -> Option<SectionName> {
+    SectionName::ALL
+        .into_iter()
+        .find(|n| n.key() != key && n.key().eq_ignore_ascii_case(key))
+}
+
+fn default_username(kind: PrincipalKind, arn: &str) -> Option<String> {
+    let p = arn::parse_principal(arn).ok()?;
+    Some(match kind {
+        PrincipalKind::Role => format!("{}:{{{{SessionName}}}}", p.name),
+        PrincipalKind::User => p.name,
+    })
+}
+
+fn stray_refusal(stray: &StrayKey) -> Refusal {
+    let key = stray.section.key();
+    Refusal {
+        message: format!(
+            "refusing to write `{key}`: the data key `{}`{} differs from it only in case; the authenticator reads data keys case-sensitively and never reads `{}`, and writing `{key}` beside it would leave two lists that look like one",
+            stray.key,
+            stray.line.map_or(String::new(), |l| format!(" (line {l})")),
+            stray.key
+        ),
+        hint: format!(
+            "did you mean {key}? rename `{}` to `{key}` (merging the lists by hand), or pass #{{force: true}} to write `{key}` beside it anyway",
+            stray.key
+        ),
     }
 }
 
@@ -433,11 +692,4 @@ fn node_refusal(verb: &str, node: &Mapping) -> Refusal {
         ),
         hint: "node roles belong to EKS and node-group tools; pass #{force: true} as the last argument only if you are replacing the node group".into(),
     }
-}
-
-fn capitalised(word: &str) -> String {
-    let mut c = word.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
 }

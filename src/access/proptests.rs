@@ -158,7 +158,9 @@ fn intent(op: &Op) -> Intent {
             .unwrap()
             .0
         }
-        Op::Account(grant, i) => Intent::account(&format!("11111111111{i}"), *grant).unwrap(),
+        Op::Account(grant, i) => {
+            Intent::account(&format!("11111111111{i}"), *grant, false).unwrap()
+        }
     }
 }
 
@@ -183,8 +185,108 @@ fn bodies(auth: &AwsAuth) -> Vec<Body> {
         .collect()
 }
 
+fn source_lines(m: &Manifest, skip: &[String]) -> Vec<String> {
+    m.auth
+        .roles
+        .slots
+        .iter()
+        .chain(m.auth.users.slots.iter())
+        .filter(|s| !skip.contains(&s.key))
+        .filter_map(|s| match &s.body {
+            Body::Mapping(mp) => Some(format!(
+                "- {}: {}\n",
+                if mp.kind == PrincipalKind::Role {
+                    "rolearn"
+                } else {
+                    "userarn"
+                },
+                mp.arn
+            )),
+            Body::Account(_) => None,
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn exact_is_idempotent_and_never_touches_other_principals(
+        entries in prop::collection::vec(entry(), 0..12),
+        comments: bool,
+        is_role: bool,
+        i in 0u8..8,
+        groups in prop::collection::vec(0usize..GROUPS.len(), 0..3),
+    ) {
+        let text = manifest(&entries, 2, comments);
+        let m = Manifest::parse(&text).unwrap();
+        let (kind, arn) = if is_role { (PrincipalKind::Role, role_arn(i, false)) } else { (PrincipalKind::User, user_arn(i)) };
+        let intent = Intent::grant_with(kind, &arn, &names(&groups), Some("u"), true, true).unwrap().0;
+        let mut auth = m.auth.clone();
+        auth.apply(&intent, &Protected::default()).unwrap();
+        let out = m.render(&auth).unwrap();
+        let back = Manifest::parse(&out).unwrap();
+        // The principal ends with exactly those groups (or no entry when there are none).
+        let key = arn::match_key(&arn);
+        let mine: Vec<&Body> = back.auth.roles.bodies().chain(back.auth.users.bodies()).filter(|b| b.match_key() == key).collect();
+        if groups.is_empty() {
+            prop_assert!(mine.is_empty());
+        } else {
+            prop_assert_eq!(mine.len(), 1);
+            let mut want = names(&groups);
+            want.dedup();
+            if let Body::Mapping(mp) = mine[0] {
+                let mut have = mp.groups.clone();
+                have.sort();
+                want.sort();
+                want.dedup();
+                prop_assert_eq!(have, want);
+            }
+        }
+        // Every other principal's entry keeps its exact text.
+        for line in source_lines(&m, std::slice::from_ref(&key)) {
+            prop_assert!(out.contains(&line), "lost {line:?}");
+        }
+        // Exact again changes nothing.
+        let mut again = back.auth.clone();
+        let done = again.apply(&intent, &Protected::default()).unwrap();
+        prop_assert!(!done.changed);
+        prop_assert!(again.is_unchanged());
+    }
+
+    #[test]
+    fn teams_are_idempotent_and_leave_the_other_kind_alone(
+        entries in prop::collection::vec(entry(), 0..12),
+        group in 0usize..GROUPS.len(),
+        members in prop::collection::vec((0u8..8, any::<bool>()), 0..5),
+        is_role: bool,
+    ) {
+        let text = manifest(&entries, 0, true);
+        let m = Manifest::parse(&text).unwrap();
+        let kind = if is_role { PrincipalKind::Role } else { PrincipalKind::User };
+        let arns: Vec<String> = members.iter().map(|(i, p)| if is_role { role_arn(*i, *p) } else { user_arn(*i) }).collect();
+        let intent = Intent::members(kind, GROUPS[group], &arns, true).unwrap().0;
+        let mut auth = m.auth.clone();
+        auth.apply(&intent, &Protected::default()).unwrap();
+        let out = m.render(&auth).unwrap();
+        let back = Manifest::parse(&out).unwrap();
+        // Exactly the listed principals of that kind hold the group.
+        let listed: Vec<String> = arns.iter().map(|a| arn::match_key(a)).collect();
+        for b in back.auth.roles.bodies().chain(back.auth.users.bodies()) {
+            if let Body::Mapping(mp) = b {
+                if mp.kind == kind {
+                    prop_assert_eq!(mp.groups.iter().any(|g| g == GROUPS[group]), listed.contains(&b.match_key()), "{:?}", mp);
+                }
+            }
+        }
+        // The other kind's section is byte for byte what it was.
+        let other = |a: &AwsAuth| if is_role { a.users.render() } else { a.roles.render() };
+        prop_assert_eq!(other(&back.auth), other(&m.auth));
+        let mut again = back.auth.clone();
+        let done = again.apply(&intent, &Protected::default()).unwrap();
+        prop_assert!(!done.changed);
+        prop_assert!(again.is_unchanged());
+    }
 
     #[test]
     fn unchanged_manifests_render_byte_identical(entries in prop::collection::vec(entry(), 0..12), indent in 0usize..3, comments: bool) {

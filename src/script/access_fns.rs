@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Map};
 
 use super::api::{self, error_with_hint, Api, FnDoc, FnResult, Opts};
 use super::state::Shared;
-use crate::access::arn::PrincipalKind;
+use crate::access::arn::{self, PrincipalKind};
 use crate::access::intent::Intent;
 use crate::access::lint;
 use crate::access::model::MappingView;
@@ -39,21 +39,80 @@ fn entry_map(state: &Shared, kind: PrincipalKind, arn: &str, changed: bool) -> F
     Ok(map.into())
 }
 
+/// Options of a grant: `force` passes guards, `exact` makes the groups the whole list.
+#[derive(Debug, Clone, Copy, Default)]
+struct GrantOpts {
+    force: bool,
+    exact: bool,
+}
+
+impl From<Opts> for GrantOpts {
+    fn from(o: Opts) -> Self {
+        GrantOpts {
+            force: o.force,
+            exact: false,
+        }
+    }
+}
+
+fn grant_opts(v: &Dynamic) -> FnResult<GrantOpts> {
+    let Some(map) = v.clone().try_cast::<Map>() else {
+        return Err(format!(
+            "the options must be a map such as #{{exact: true}}, but they are {}",
+            v.type_name()
+        )
+        .into());
+    };
+    let mut out = GrantOpts::default();
+    for (k, value) in map {
+        let flag = match k.as_str() {
+            "force" => &mut out.force,
+            "exact" => &mut out.exact,
+            other => {
+                return Err(format!(
+                    "unknown option `{other}`: a grant takes `force` (pass guards) and `exact` (these groups and no others), e.g. #{{exact: true}}"
+                )
+                .into())
+            }
+        };
+        *flag = value
+            .as_bool()
+            .map_err(|t| format!("`{k}` must be true or false, but it is {t}"))?;
+    }
+    Ok(out)
+}
+
+/// The kind of principal an ARN names, for functions that take either.
+fn kind_of(arn: &Dynamic) -> FnResult<PrincipalKind> {
+    let text = api::string("the ARN", arn)?;
+    arn::parse_principal(&text)
+        .map(|p| p.kind)
+        .map_err(|e| e.to_string().into())
+}
+
 fn grant(
     state: &Shared,
     kind: PrincipalKind,
     arn: &Dynamic,
     groups: &Dynamic,
     username: Option<&Dynamic>,
-    opts: Opts,
+    opts: impl Into<GrantOpts>,
 ) -> FnResult<Dynamic> {
+    let opts = opts.into();
     let arn = api::string("the ARN", arn)?;
     let groups = api::groups(groups)?;
     let username = username
         .map(|u| api::string("the username", u))
         .transpose()?;
-    let (intent, note) = Intent::grant(kind, &arn, &groups, username.as_deref(), opts.force)
-        .map_err(|e| e.to_string())?;
+    let (intent, note) = Intent::grant_with(
+        kind,
+        &arn,
+        &groups,
+        username.as_deref(),
+        opts.exact,
+        opts.force,
+    )
+    .map_err(|e| e.to_string())?;
     let canonical = match &intent {
         Intent::Grant { arn, .. } => arn.clone(),
         _ => unreachable!("grant builds a grant"),
@@ -79,12 +138,84 @@ fn revoke(
     stage(state, intent, note)
 }
 
-fn account(state: &Shared, id: &Dynamic, grant: bool) -> FnResult<bool> {
+fn members(state: &Shared, spec: &Dynamic) -> FnResult<bool> {
+    let Some(map) = spec.clone().try_cast::<Map>() else {
+        return Err(format!(
+            "ensure_members takes a map such as #{{kind: \"role\", group: \"devs\", members: [...]}}, but got {}",
+            spec.type_name()
+        )
+        .into());
+    };
+    let (mut kind, mut group, mut list, mut force) = (None, None, None, false);
+    for (k, v) in map {
+        match k.as_str() {
+            "kind" => {
+                kind = Some(match api::string("`kind`", &v)?.as_str() {
+                    "role" => PrincipalKind::Role,
+                    "user" => PrincipalKind::User,
+                    other => {
+                        return Err(format!("`kind` must be \"role\" or \"user\", but it is \"{other}\"").into())
+                    }
+                })
+            }
+            "group" => group = Some(api::string("`group`", &v)?),
+            "members" => list = Some(api::groups(&v).map_err(|_| {
+                format!("`members` must be an array of ARN strings, but it is {}", v.type_name())
+            })?),
+            "force" => {
+                force = v
+                    .as_bool()
+                    .map_err(|t| format!("`force` must be true or false, but it is {t}"))?
+            }
+            other => {
+                return Err(format!(
+                    "unknown key `{other}`: ensure_members takes `kind`, `group`, `members` and `force`"
+                )
+                .into())
+            }
+        }
+    }
+    let missing = |what: &str| -> FnResult<bool> {
+        Err(error_with_hint(
+            format!("ensure_members needs `{what}`"),
+            "pass #{kind: \"role\", group: \"devs\", members: [ARN, ...]}; an empty `members` removes the group from everyone",
+        ))
+    };
+    let Some(kind) = kind else {
+        return missing("kind");
+    };
+    let Some(group) = group else {
+        return missing("group");
+    };
+    let Some(list) = list else {
+        return missing("members");
+    };
+    let (intent, notes) = Intent::members(kind, &group, &list, force).map_err(|e| e.to_string())?;
+    let arns = match &intent {
+        Intent::Members { members, .. } => members.clone(),
+        _ => unreachable!("members builds a team"),
+    };
+    let changed = stage(state, intent, None)?;
+    {
+        let mut st = state.borrow_mut();
+        for n in &notes {
+            st.printer.note(n);
+        }
+    }
+    if changed {
+        for a in &arns {
+            super::aws_fns::check_principal(state, a);
+        }
+    }
+    Ok(changed)
+}
+
+fn account(state: &Shared, id: &Dynamic, grant: bool, opts: Opts) -> FnResult<bool> {
     let id = match id.as_int() {
         Ok(n) => n.to_string(),
         Err(_) => api::string("the account id", id)?,
     };
-    let intent = Intent::account(&id, grant).map_err(|e| e.to_string())?;
+    let intent = Intent::account(&id, grant, opts.force).map_err(|e| e.to_string())?;
     stage(state, intent, None)
 }
 
@@ -120,12 +251,12 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "grant_role",
             params: "arn: string, groups: array, username_or_options: string | map",
             returns: "map",
-            doc: "Like grant_role(arn, groups), also setting the username (a string), or with options (#{force: true} passes guards).",
+            doc: "Like grant_role(arn, groups), also setting the username (a string), or with options: #{force: true} passes guards; #{exact: true} makes these the role's only groups (extra ones are removed, so a re-run reports drift; no groups removes the entry).",
             example: r#"grant_role("arn:aws:iam::123456789012:role/admin", ["system:masters"], "admin:{{SessionName}}");"#,
         },
         move |arn: Dynamic, groups: Dynamic, third: Dynamic| {
             if api::is_map(&third) {
-                grant(&s, PrincipalKind::Role, &arn, &groups, None, api::opts(&third)?)
+                grant(&s, PrincipalKind::Role, &arn, &groups, None, grant_opts(&third)?)
             } else {
                 grant(&s, PrincipalKind::Role, &arn, &groups, Some(&third), Opts::default())
             }
@@ -137,11 +268,11 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "grant_role",
             params: "arn: string, groups: array, username: string, options: map",
             returns: "map",
-            doc: "Like grant_role(arn, groups, username) with options: #{force: true} passes guards.",
+            doc: "Like grant_role(arn, groups, username) with options: #{force: true} passes guards; #{exact: true} makes these the only groups.",
             example: r#"grant_role("arn:aws:iam::123456789012:role/admin", ["system:masters"], "admin", #{force: true});"#,
         },
         move |arn: Dynamic, groups: Dynamic, username: Dynamic, options: Dynamic| {
-            grant(&s, PrincipalKind::Role, &arn, &groups, Some(&username), api::opts(&options)?)
+            grant(&s, PrincipalKind::Role, &arn, &groups, Some(&username), grant_opts(&options)?)
         },
     );
     let s = state.clone();
@@ -161,12 +292,71 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "grant_user",
             params: "arn: string, username: string, groups: array, options: map",
             returns: "map",
-            doc: "Like grant_user(arn, username, groups) with options: #{force: true} passes guards.",
+            doc: "Like grant_user(arn, username, groups) with options: #{force: true} passes guards; #{exact: true} makes these the user's only groups.",
             example: r#"grant_user("arn:aws:iam::123456789012:user/bob", "bob", ["devs"], #{force: true});"#,
         },
         move |arn: Dynamic, username: Dynamic, groups: Dynamic, options: Dynamic| {
-            grant(&s, PrincipalKind::User, &arn, &groups, Some(&username), api::opts(&options)?)
+            grant(&s, PrincipalKind::User, &arn, &groups, Some(&username), grant_opts(&options)?)
         },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "ensure_exactly",
+            params: "arn: string, groups: array",
+            returns: "map",
+            doc: "Declare a role's or user's whole access: one entry with exactly these groups (extra groups are removed, so --dry-run --detailed-exitcode reports hand-made drift; [] removes the entry). New entries get the default username (ROLENAME:{{SessionName}}, or the user's name). Guards apply. Returns the entry and `changed`.",
+            example: r#"ensure_exactly("arn:aws:iam::123456789012:role/dev", ["devs"]);"#,
+        },
+        move |arn: Dynamic, groups: Dynamic| {
+            let kind = kind_of(&arn)?;
+            grant(&s, kind, &arn, &groups, None, GrantOpts { force: false, exact: true })
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "ensure_exactly",
+            params: "arn: string, groups: array, username_or_options: string | map",
+            returns: "map",
+            doc: "Like ensure_exactly(arn, groups), also setting the username (a string), or with options: #{force: true} passes guards.",
+            example: r#"ensure_exactly("arn:aws:iam::123456789012:user/bob", ["devs"], "bob");"#,
+        },
+        move |arn: Dynamic, groups: Dynamic, third: Dynamic| {
+            let kind = kind_of(&arn)?;
+            if api::is_map(&third) {
+                let o = grant_opts(&third)?;
+                grant(&s, kind, &arn, &groups, None, GrantOpts { exact: true, ..o })
+            } else {
+                grant(&s, kind, &arn, &groups, Some(&third), GrantOpts { force: false, exact: true })
+            }
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "ensure_exactly",
+            params: "arn: string, groups: array, username: string, options: map",
+            returns: "map",
+            doc: "Like ensure_exactly(arn, groups, username) with options: #{force: true} passes guards.",
+            example: r#"ensure_exactly("arn:aws:iam::123456789012:role/admin", ["system:masters"], "admin", #{force: true});"#,
+        },
+        move |arn: Dynamic, groups: Dynamic, username: Dynamic, options: Dynamic| {
+            let kind = kind_of(&arn)?;
+            let o = grant_opts(&options)?;
+            grant(&s, kind, &arn, &groups, Some(&username), GrantOpts { exact: true, ..o })
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "ensure_members",
+            params: "team: map",
+            returns: "bool",
+            doc: "Declare a team: #{kind: \"role\"|\"user\", group, members: [ARN, ...], force?}. Every listed principal gets the group (new entries get the default username); every other principal of that kind loses it, and its entry goes when that was its last group. Guards apply (node roles, the last system:masters, your own mapping); all or nothing. Returns whether anything changed.",
+            example: r#"ensure_members(#{kind: "role", group: "devs", members: ["arn:aws:iam::123456789012:role/dev"]});"#,
+        },
+        move |team: Dynamic| members(&s, &team),
     );
     for (name, grant_it, doc, example) in [
         ("grant_account", true, "Ensure a mapAccounts entry: every IAM principal of the account maps to its own ARN as username, with no groups. Returns whether anything changed.", r#"grant_account("210987654321");"#),
@@ -175,7 +365,7 @@ pub fn register(api: &mut Api, state: &Shared) {
         let s = state.clone();
         api.def(
             FnDoc { name, params: "account_id: string", returns: "bool", doc, example },
-            move |id: Dynamic| account(&s, &id, grant_it),
+            move |id: Dynamic| account(&s, &id, grant_it, Opts::default()),
         );
         let s = state.clone();
         api.def(
@@ -183,12 +373,11 @@ pub fn register(api: &mut Api, state: &Shared) {
                 name,
                 params: "account_id: string, options: map",
                 returns: "bool",
-                doc: "The same, with an options map (accepted for symmetry; no guard applies to accounts).",
+                doc: "The same, with options: #{force: true} writes mapAccounts even beside a `mapaccounts` key the authenticator never reads.",
                 example: if grant_it { r#"grant_account("210987654321", #{force: false});"# } else { r#"revoke_account("210987654321", #{force: false});"# },
             },
             move |id: Dynamic, options: Dynamic| {
-                api::opts(&options)?;
-                account(&s, &id, grant_it)
+                account(&s, &id, grant_it, api::opts(&options)?)
             },
         );
     }
@@ -198,17 +387,17 @@ pub fn register(api: &mut Api, state: &Shared) {
     ] {
         let (d1, e1, d2, e2, d3, e3) = match kind {
             PrincipalKind::Role => (
-                "Remove every mapRoles entry for the role (node roles, the last system:masters and your own mapping need #{force: true}). Returns whether anything changed.",
+                "Remove every entry the authenticator would match for the role, in mapRoles and in mapUsers (node roles, the last system:masters and your own mapping need #{force: true}). Returns whether anything changed.",
                 r#"revoke_role("arn:aws:iam::123456789012:role/dev");"#,
-                "Remove only these groups from the role's entry (a map instead of groups: options for removing the whole entry).",
+                "Remove only these groups from the role's entry; removing its last group removes the entry (a map instead of groups: options for removing the whole entry).",
                 r#"revoke_role("arn:aws:iam::123456789012:role/dev", ["devs"]);"#,
                 "Remove these groups from the role's entry, with options: #{force: true} passes guards.",
                 r#"revoke_role("arn:aws:iam::123456789012:role/dev", ["devs"], #{force: true});"#,
             ),
             PrincipalKind::User => (
-                "Remove every mapUsers entry for the user (the last system:masters and your own mapping need #{force: true}). Returns whether anything changed.",
+                "Remove every entry the authenticator would match for the user, in mapUsers and in mapRoles (the last system:masters and your own mapping need #{force: true}). Returns whether anything changed.",
                 r#"revoke_user("arn:aws:iam::123456789012:user/bob");"#,
-                "Remove only these groups from the user's entry (a map instead of groups: options for removing the whole entry).",
+                "Remove only these groups from the user's entry; removing its last group removes the entry (a map instead of groups: options for removing the whole entry).",
                 r#"revoke_user("arn:aws:iam::123456789012:user/bob", ["devs"]);"#,
                 "Remove these groups from the user's entry, with options: #{force: true} passes guards.",
                 r#"revoke_user("arn:aws:iam::123456789012:user/bob", ["devs"], #{force: true});"#,
@@ -276,7 +465,7 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "findings",
             params: "",
             returns: "array",
-            doc: "Problems the authenticator silently ignores in the staged aws-auth: #{code, section, line, arn, message} (codes: duplicate, role-path, template, empty-groups, bad-arn, wrong-kind, bad-account, whitespace).",
+            doc: "Problems the authenticator silently ignores in the staged aws-auth: #{code, section, line, arn, message} (codes: duplicate, role-path, template, empty-groups, bad-arn, wrong-kind, bad-account, whitespace, section-case).",
             example: r#"for f in findings() { print(f.message); }"#,
         },
         move || -> FnResult<Array> {

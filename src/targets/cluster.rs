@@ -164,6 +164,10 @@ impl ClusterTarget {
             d.get("mapUsers").map(String::as_str),
             d.get("mapAccounts").map(String::as_str),
         )
+        .map(|mut auth| {
+            auth.note_data_keys(d.keys().map(|k| (k.as_str(), None)));
+            auth
+        })
         .map_err(|error| TargetError::Section {
             target: self.describe(),
             error,
