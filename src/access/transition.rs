@@ -154,6 +154,7 @@ fn grant(kind: PrincipalKind, m: &Mapping) -> Intent {
         arn: m.arn.clone(),
         groups: m.groups.clone(),
         username: m.username.clone(),
+        exact: false,
         force: false,
     }
 }
