@@ -14,6 +14,7 @@ mod cluster;
 mod concurrency;
 mod fixtures;
 mod identity;
+mod inputs;
 mod kube_fake;
 mod kubeconfig;
 mod limits;
