@@ -68,6 +68,15 @@ pub enum Command {
         #[arg(value_name = "NAME")]
         name: String,
     },
+    /// Print a shell completion script to stdout, generated from these definitions
+    /// (e.g. `okscript completions bash > /etc/bash_completion.d/okscript`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `okscript man > okscript.1`.
+    Man,
     /// List every function scripts can call, with its signature and a one-line summary.
     Fns {
         /// Print JSON (name, params, returns, doc, example) instead of text.
@@ -270,6 +279,16 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Check { scripts } => check_scripts(&scripts),
         Command::Fns { json } => fns(json),
         Command::Scripts => list_scripts(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            // Into a buffer first: clap_complete panics on a closed pipe (`| head`).
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "okscript", &mut out);
+            Printer::stdio(Format::Text).raw(&String::from_utf8_lossy(&out));
+            EXIT_OK
+        }
+        Command::Man => man_page(),
         Command::New { name } => new_script(&name),
         Command::Demo { dir } => demo(&dir),
         Command::Token { aws, cluster } => cluster_command(&aws, &cluster, |a, k, _, p| {
@@ -527,11 +546,16 @@ fn check_inputs(
     set: &BTreeMap<String, String>,
     printer: &mut Printer,
     format: Format,
-) -> Result<(), u8> {
-    let result = inputs::declaration(&script.name, &script.text)
-        .and_then(|d| d.map(|d| d.validate(&script.name, set)).transpose());
-    let Err(e) = result else {
-        return Ok(());
+) -> Result<Option<inputs::Declaration>, u8> {
+    let result = inputs::declaration(&script.name, &script.text).and_then(|d| {
+        if let Some(d) = &d {
+            d.validate(&script.name, set)?;
+        }
+        Ok(d)
+    });
+    let e = match result {
+        Ok(d) => return Ok(d),
+        Err(e) => e,
     };
     let hint = e.hint();
     printer.error(&e.to_string(), Some(&hint));
@@ -551,6 +575,43 @@ fn check_inputs(
     })
 }
 
+/// An error as someone who ran a script with declared inputs should read it: guards speak of
+/// `--set force=true` when the script takes `force`, and the chain of script frames is left
+/// out unless `--verbose`.
+fn for_runners(
+    e: script::errors::ScriptError,
+    declared: Option<&inputs::Declaration>,
+    verbose: bool,
+) -> script::errors::ScriptError {
+    let Some(d) = declared else {
+        return e;
+    };
+    let takes_force = d.inputs.iter().any(|i| i.name == "force");
+    let speak = |text: &str| {
+        if takes_force {
+            text.replace(
+                "pass #{force: true} as the last argument",
+                "pass `--set force=true`",
+            )
+            .replace("#{force: true}", "`--set force=true`")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut message = speak(&e.message);
+    if !verbose {
+        message = message
+            .lines()
+            .filter(|l| !l.starts_with("  in `") && !l.starts_with("  in module `"))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    script::errors::ScriptError {
+        message,
+        hint: e.hint.as_deref().map(speak),
+    }
+}
+
 fn run(args: RunArgs) -> u8 {
     let Some(path) = args.script.as_deref().filter(|_| !args.help) else {
         return run_help(args.script.as_deref());
@@ -566,9 +627,10 @@ fn run(args: RunArgs) -> u8 {
         return EXIT_USAGE;
     };
     let set: BTreeMap<String, String> = args.set.iter().cloned().collect();
-    if let Err(code) = check_inputs(&script, &set, &mut printer, format) {
-        return code;
-    }
+    let declared = match check_inputs(&script, &set, &mut printer, format) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
     let env = std::env::vars().collect::<BTreeMap<_, _>>();
     let aws = match aws_settings(&args.aws, &env) {
         Ok(a) => a,
@@ -629,6 +691,7 @@ fn run(args: RunArgs) -> u8 {
                     "summary": report.summary,
                     "diff": report.diff,
                     "output": printer.printed,
+                    "data": printer.values,
                     "warnings": printer.warnings,
                 });
                 printer.json(&value);
@@ -645,6 +708,7 @@ fn run(args: RunArgs) -> u8 {
             }
         }
         Err(e) => {
+            let e = for_runners(e, declared.as_ref(), args.aws.verbose);
             printer.error(&e.message, e.hint.as_deref());
             if format == Format::Json {
                 let value = json!({
@@ -702,6 +766,17 @@ fn check_scripts(paths: &[PathBuf]) -> u8 {
         }
     }
     code
+}
+
+fn man_page() -> u8 {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut out) {
+        Printer::stdio(Format::Text).error(&format!("cannot render the man page: {e}"), None);
+        return EXIT_FAILURE;
+    }
+    Printer::stdio(Format::Text).raw(&String::from_utf8_lossy(&out));
+    EXIT_OK
 }
 
 fn list_scripts() -> u8 {

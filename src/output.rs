@@ -27,6 +27,8 @@ pub struct Printer {
     pub verbose: bool,
     /// `--strict`: any warning fails the run before it writes.
     pub strict: bool,
+    /// Structured items the script handed to `emit()` (`--output json`'s `data`).
+    pub values: Vec<serde_json::Value>,
 }
 
 impl std::fmt::Debug for Printer {
@@ -57,6 +59,7 @@ impl Printer {
             warnings: Vec::new(),
             verbose: false,
             strict: false,
+            values: Vec::new(),
         }
     }
 

@@ -256,3 +256,111 @@ fn scripts_lists_the_bundled_scripts_and_new_writes_a_starter_that_checks() {
         .expect_stderr(&["onboarding.rhai exists"]);
     assert_eq!(dir.read("onboarding.rhai"), "// ours\n");
 }
+
+#[test]
+fn list_prints_json_and_yaml_and_output_json_carries_structured_data() {
+    let dir = TestDir::new();
+    let file = dir.fixture("sso-and-users");
+    let out = dir
+        .cmd()
+        .script("list.rhai")
+        .target(&file)
+        .set("format", "json")
+        .run();
+    out.expect_code(0);
+    let v = crate::util::json(&out.stdout);
+    let items = v.as_array().expect("a JSON array");
+    assert!(
+        items
+            .iter()
+            .any(|m| m["arn"] == SSO_ADMIN_ROLE && m["groups"][0] == "system:masters"),
+        "{out}"
+    );
+    dir.cmd()
+        .script("list.rhai")
+        .target(&file)
+        .set("format", "yaml")
+        .run()
+        .expect_code(0)
+        .expect_stdout(&[&format!(
+            "- arn: \"{SSO_ADMIN_ROLE}\"\n  groups:\n  - \"system:masters\"\n  kind: \"role\"\n"
+        )]);
+    let out = dir
+        .cmd()
+        .script("list.rhai")
+        .target(&file)
+        .args(["--output", "json"])
+        .run();
+    out.expect_code(0);
+    let doc = crate::util::json(&out.stdout);
+    let data = doc["data"].as_array().expect("data is a list");
+    assert!(
+        data.iter()
+            .any(|m| m["arn"] == SSO_ADMIN_ROLE && m["kind"] == "role"),
+        "{out}"
+    );
+    assert!(
+        data.iter().all(|m| m.is_object()),
+        "items, not text lines: {out}"
+    );
+}
+
+#[test]
+fn guard_errors_of_a_shipped_script_speak_of_set_force_without_script_frames() {
+    let dir = TestDir::new();
+    let file = dir.fixture("eks-nodes-only");
+    let node = crate::util::NODE_ROLE;
+    let out = dir
+        .cmd()
+        .script("revoke.rhai")
+        .target(&file)
+        .set("arn", node)
+        .run();
+    out.expect_code(1)
+        .expect_stderr(&["hint:", "`--set force=true`"]);
+    assert!(!out.stderr.contains("#{force: true}"), "{out}");
+    assert!(!out.stderr.contains("  in `"), "{out}");
+    assert_eq!(dir.read(&file), fixture_text("eks-nodes-only"));
+}
+
+#[test]
+fn script_frames_show_only_with_verbose_for_a_script_with_declared_inputs() {
+    let dir = TestDir::new();
+    let s = dir.write(
+        "nested.rhai",
+        "let input = inputs(#{});\nfn deeper() { fail(\"boom\"); }\ndeeper();\n",
+    );
+    let out = dir.cmd().args(["run", &s]).run();
+    out.expect_code(1)
+        .expect_stderr(&["nested.rhai:2:", "boom"]);
+    assert!(!out.stderr.contains("in `deeper`, called at"), "{out}");
+    dir.cmd()
+        .args(["run", &s, "--verbose"])
+        .run()
+        .expect_code(1)
+        .expect_stderr(&["in `deeper`, called at nested.rhai:3:1"]);
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_clap_definitions() {
+    let dir = TestDir::new();
+    dir.cmd()
+        .args(["completions", "bash"])
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["_okscript()", "--detailed-exitcode", "--strict"]);
+    dir.cmd()
+        .args(["completions", "zsh"])
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["#compdef okscript"]);
+    dir.cmd()
+        .args(["completions", "tcsh"])
+        .run()
+        .expect_code(64);
+    dir.cmd()
+        .arg("man")
+        .run()
+        .expect_code(0)
+        .expect_stdout(&[".TH okscript", "Exit codes:", "64"]);
+}

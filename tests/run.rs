@@ -406,7 +406,7 @@ fn revoking_a_node_role_is_refused_without_force_and_passes_with_it() {
         .set("arn", NODE_ROLE)
         .run()
         .expect_code(1)
-        .expect_stderr(&["node", "hint:", "#{force: true}"]);
+        .expect_stderr(&["node", "hint:", "`--set force=true`"]);
     assert_eq!(dir.read(&file), crate::util::fixture_text("eks-nodes-only"));
     assert_eq!(dir.mtime(&file), aged);
 
@@ -441,7 +441,7 @@ fn revoking_the_only_system_masters_mapping_is_refused_without_force_and_passes_
         }
         cmd.run()
             .expect_code(1)
-            .expect_stderr(&["system:masters", "hint:", "#{force: true}"]);
+            .expect_stderr(&["system:masters", "hint:", "`--set force=true`"]);
     }
     assert_eq!(dir.read(&file), ONE_ADMIN);
     assert_eq!(dir.mtime(&file), aged);

@@ -7,6 +7,7 @@ pub mod api;
 pub mod aws_fns;
 pub mod check;
 pub mod cluster_fns;
+pub mod data_fns;
 pub mod errors;
 pub mod inputs;
 pub mod limits;
@@ -120,6 +121,7 @@ pub fn engine(
     sso_login_fns::register(&mut api, state);
     util_fns::register(&mut api, state);
     inputs::register(&mut api, state);
+    data_fns::register(&mut api, state);
     let docs = api.docs;
     (engine, docs)
 }
