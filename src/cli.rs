@@ -16,20 +16,27 @@ use crate::kube::ConnectSpec;
 use crate::output::{Format, Printer};
 use crate::script::aws_fns::AwsSettings;
 use crate::script::state::KubeSettings;
-use crate::script::{self, check, limits::Limits, RunOptions, Script};
+use crate::script::{self, check, inputs, limits::Limits, RunOptions, Script};
 
 /// Exit code: success (and, with `--detailed-exitcode`, nothing to change).
 pub const EXIT_OK: u8 = 0;
-/// Exit code: the script failed, a guard refused, or the target could not be used.
+/// Exit code: the script failed, a guard refused, `--strict` found a warning, or the target
+/// could not be used.
 pub const EXIT_FAILURE: u8 = 1;
-/// Exit code: bad command line; with `--detailed-exitcode` after a successful `--dry-run`,
-/// changes are pending.
-pub const EXIT_USAGE: u8 = 2;
+/// Exit code: with `--detailed-exitcode` after a successful `--dry-run`, changes are pending
+/// (terraform's code for it).
+pub const EXIT_CHANGES: u8 = 2;
+/// Exit code: bad command line (sysexits' EX_USAGE): an unknown flag or `--set` key, a missing
+/// or malformed input, an unreadable script; nothing ran.
+pub const EXIT_USAGE: u8 = 64;
 
 const EXIT_HELP: &str = "Exit codes:
-  0  success (with --detailed-exitcode: nothing to change)
-  1  the script failed, a guard refused, or the target could not be used; nothing was written
-  2  usage error (with --detailed-exitcode after a successful --dry-run: changes pending)";
+  0   success (with --detailed-exitcode: nothing to change)
+  1   the script failed, a guard refused, --strict found a warning, or the target could not
+      be used; nothing was written
+  2   with --detailed-exitcode after a successful --dry-run: changes pending
+  64  usage error: unknown flag or --set key, missing or malformed input, unreadable script;
+      nothing ran";
 
 /// okscript: scripts, not runbooks, for access to Amazon EKS clusters.
 #[derive(Debug, Parser)]
@@ -44,7 +51,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a script: stage its grants and revokes, then write them to the target once.
-    #[command(after_help = EXIT_HELP)]
+    #[command(after_help = EXIT_HELP, disable_help_flag = true)]
     Run(RunArgs),
     /// Compile and lint scripts without running them (for CI); no side effects.
     #[command(after_help = EXIT_HELP)]
@@ -53,6 +60,23 @@ pub enum Command {
         #[arg(required = true, value_name = "SCRIPT")]
         scripts: Vec<PathBuf>,
     },
+    /// List the scripts bundled in the binary (`okscript run NAME` runs one).
+    Scripts,
+    /// Write a commented starter script, NAME.rhai, for a team to edit (never overwrites).
+    New {
+        /// The script's name (the file is NAME.rhai in the current folder).
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    /// Print a shell completion script to stdout, generated from these definitions
+    /// (e.g. `okscript completions bash > /etc/bash_completion.d/okscript`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `okscript man > okscript.1`.
+    Man,
     /// List every function scripts can call, with its signature and a one-line summary.
     Fns {
         /// Print JSON (name, params, returns, doc, example) instead of text.
@@ -144,10 +168,14 @@ pub enum OutputArg {
 /// `okscript run` flags.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The Rhai script to run.
-    #[arg(value_name = "SCRIPT")]
-    pub script: PathBuf,
-    /// A value the script reads with arg("KEY"); repeat for more.
+    /// The Rhai script to run: a path, or the name of a bundled script (`okscript scripts`);
+    /// a file of that name in the current folder wins.
+    #[arg(value_name = "SCRIPT", required_unless_present = "help")]
+    pub script: Option<PathBuf>,
+    /// Print help; with a SCRIPT, also the inputs it declares.
+    #[arg(short = 'h', long)]
+    pub help: bool,
+    /// A value for one of the script's inputs; repeat for more. An unknown KEY is refused.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
     /// Where aws-auth lives: file:PATH (a ConfigMap manifest, created if missing) or cluster
@@ -160,6 +188,10 @@ pub struct RunArgs {
     /// With --dry-run, exit 2 when changes are pending and 0 when there is nothing to change.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Fail before writing anything when a warning was raised: a principal IAM does not know,
+    /// a group one typo from a well-known one, lint findings in the aws-auth to write.
+    #[arg(long, env = "OKSCRIPT_STRICT", value_parser = clap::builder::BoolishValueParser::new())]
+    pub strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub output: OutputArg,
@@ -309,6 +341,18 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Run(args) => run(args),
         Command::Check { scripts } => check_scripts(&scripts),
         Command::Fns { json } => fns(json),
+        Command::Scripts => list_scripts(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            // Into a buffer first: clap_complete panics on a closed pipe (`| head`).
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "okscript", &mut out);
+            Printer::stdio(Format::Text).raw(&String::from_utf8_lossy(&out));
+            EXIT_OK
+        }
+        Command::Man => man_page(),
+        Command::New { name } => new_script(&name),
         Command::Demo { dir } => demo(&dir),
         Command::Token { aws, cluster } => cluster_command(&aws, &cluster, |a, k, _, p| {
             commands::token(a, k, p).map(|()| EXIT_OK)
@@ -396,12 +440,16 @@ fn cluster_command(
 }
 
 fn read_script(path: &Path, printer: &mut Printer) -> Option<Script> {
+    if let Some((name, text)) = script::shipped::lookup(path) {
+        let shown = PathBuf::from(format!("<bundled>/{name}.rhai"));
+        return Some(Script::new(&shown, text.to_string()));
+    }
     match std::fs::read_to_string(path) {
         Ok(text) => Some(Script::new(path, text)),
         Err(e) => {
             printer.error(
                 &format!("cannot read script {}: {e}", path.display()),
-                Some("check the path; shipped scripts live in scripts/"),
+                Some("check the path; `okscript scripts` lists the scripts bundled in okscript, which run by name (`okscript run allow-sso`)"),
             );
             None
         }
@@ -537,15 +585,142 @@ pub fn kube_settings(
     })
 }
 
+/// Prints `okscript run`'s help, and the inputs SCRIPT declares when one is given.
+fn run_help(script: Option<&Path>) -> u8 {
+    use clap::CommandFactory;
+    let mut printer = Printer::stdio(Format::Text);
+    let Some(path) = script else {
+        let mut cmd = Cli::command();
+        cmd.build();
+        if let Some(run) = cmd.find_subcommand_mut("run") {
+            let _ = run.print_long_help();
+        }
+        return EXIT_OK;
+    };
+    let Some(script) = read_script(path, &mut printer) else {
+        return EXIT_USAGE;
+    };
+    printer.data(&format!(
+        "okscript run {} [--set KEY=VALUE]... [OPTIONS]",
+        script.name
+    ));
+    let summary = script::shipped::summary(&script.text);
+    if !summary.is_empty() {
+        printer.data(&format!("\n{summary}"));
+    }
+    match inputs::declaration(&script.name, &script.text) {
+        Ok(Some(d)) if d.inputs.is_empty() => {
+            printer.data("\nInputs: none (it takes no --set values)")
+        }
+        Ok(Some(d)) => {
+            printer.data("\nInputs:");
+            for line in d.describe() {
+                printer.data(&line);
+            }
+        }
+        Ok(None) => {
+            printer.data("\nInputs: not declared (the script reads --set values with arg())")
+        }
+        Err(e) => {
+            printer.error(&e.to_string(), Some(&e.hint()));
+            return EXIT_FAILURE;
+        }
+    }
+    printer.data("\n`okscript run --help` lists the options.");
+    EXIT_OK
+}
+
+/// Refuses `--set` values the script does not declare, and missing or malformed inputs,
+/// before anything runs; `Err` holds the exit code.
+fn check_inputs(
+    script: &Script,
+    set: &BTreeMap<String, String>,
+    printer: &mut Printer,
+    format: Format,
+) -> Result<Option<inputs::Declaration>, u8> {
+    let result = inputs::declaration(&script.name, &script.text).and_then(|d| {
+        if let Some(d) = &d {
+            d.validate(&script.name, set)?;
+        }
+        Ok(d)
+    });
+    let e = match result {
+        Ok(d) => return Ok(d),
+        Err(e) => e,
+    };
+    let hint = e.hint();
+    printer.error(&e.to_string(), Some(&hint));
+    if format == Format::Json {
+        printer.json(&json!({
+            "ok": false,
+            "script": script.name,
+            "error": {"message": e.to_string(), "hint": hint},
+            "output": [],
+            "warnings": [],
+        }));
+    }
+    Err(if e.is_usage() {
+        EXIT_USAGE
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// An error as someone who ran a script with declared inputs should read it: guards speak of
+/// `--set force=true` when the script takes `force`, and the chain of script frames is left
+/// out unless `--verbose`.
+fn for_runners(
+    e: script::errors::ScriptError,
+    declared: Option<&inputs::Declaration>,
+    verbose: bool,
+) -> script::errors::ScriptError {
+    let Some(d) = declared else {
+        return e;
+    };
+    let takes_force = d.inputs.iter().any(|i| i.name == "force");
+    let speak = |text: &str| {
+        if takes_force {
+            text.replace(
+                "pass #{force: true} as the last argument",
+                "pass `--set force=true`",
+            )
+            .replace("#{force: true}", "`--set force=true`")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut message = speak(&e.message);
+    if !verbose {
+        message = message
+            .lines()
+            .filter(|l| !l.starts_with("  in `") && !l.starts_with("  in module `"))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    script::errors::ScriptError {
+        message,
+        hint: e.hint.as_deref().map(speak),
+    }
+}
+
 fn run(args: RunArgs) -> u8 {
+    let Some(path) = args.script.as_deref().filter(|_| !args.help) else {
+        return run_help(args.script.as_deref());
+    };
     let format = match args.output {
         OutputArg::Text => Format::Text,
         OutputArg::Json => Format::Json,
     };
     let mut printer = Printer::stdio(format);
     printer.verbose = args.aws.verbose;
-    let Some(script) = read_script(&args.script, &mut printer) else {
+    printer.strict = args.strict;
+    let Some(script) = read_script(path, &mut printer) else {
         return EXIT_USAGE;
+    };
+    let set: BTreeMap<String, String> = args.set.iter().cloned().collect();
+    let declared = match check_inputs(&script, &set, &mut printer, format) {
+        Ok(d) => d,
+        Err(code) => return code,
     };
     let env = std::env::vars().collect::<BTreeMap<_, _>>();
     let aws = match aws_settings(&args.aws, &env) {
@@ -577,7 +752,7 @@ fn run(args: RunArgs) -> u8 {
     let opts = RunOptions {
         aws,
         kube,
-        args: args.set.into_iter().collect(),
+        args: set,
         env,
         allow_env,
         target,
@@ -623,6 +798,7 @@ fn run(args: RunArgs) -> u8 {
                     "summary": report.summary,
                     "diff": report.diff,
                     "output": printer.printed,
+                    "data": printer.values,
                     "warnings": printer.warnings,
                 });
                 printer.json(&value);
@@ -633,12 +809,13 @@ fn run(args: RunArgs) -> u8 {
                 }
             }
             if args.detailed_exitcode && dry_run && !report.summary.is_empty() {
-                EXIT_USAGE
+                EXIT_CHANGES
             } else {
                 EXIT_OK
             }
         }
         Err(e) => {
+            let e = for_runners(e, declared.as_ref(), args.aws.verbose);
             printer.error(&e.message, e.hint.as_deref());
             if format == Format::Json {
                 let value = json!({
@@ -663,9 +840,32 @@ fn check_scripts(paths: &[PathBuf]) -> u8 {
             code = EXIT_USAGE;
             continue;
         };
-        let problems = check::check(&script);
+        let mut problems = check::check(&script);
+        let declared = match inputs::declaration(&script.name, &script.text) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(script::errors::ScriptError {
+                    message: e.to_string(),
+                    hint: Some(e.hint()),
+                });
+                None
+            }
+        };
         if problems.is_empty() {
             printer.data(&format!("ok: {}", script.name));
+            match &declared {
+                Some(d) if d.inputs.is_empty() => printer.data("  inputs: none"),
+                Some(d) => {
+                    printer.data("  inputs:");
+                    for line in d.describe() {
+                        printer.data(&format!("  {line}"));
+                    }
+                }
+                None => printer.warn(&format!(
+                    "{} declares no inputs: any --set key is accepted, so a typo is silently ignored; declare them with `let input = inputs(#{{...}});` (see `okscript new`)",
+                    script.name
+                )),
+            }
         }
         for p in problems {
             printer.error(&p.message, p.hint.as_deref());
@@ -673,6 +873,83 @@ fn check_scripts(paths: &[PathBuf]) -> u8 {
         }
     }
     code
+}
+
+fn man_page() -> u8 {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut out) {
+        Printer::stdio(Format::Text).error(&format!("cannot render the man page: {e}"), None);
+        return EXIT_FAILURE;
+    }
+    Printer::stdio(Format::Text).raw(&String::from_utf8_lossy(&out));
+    EXIT_OK
+}
+
+fn list_scripts() -> u8 {
+    let mut printer = Printer::stdio(Format::Text);
+    let width = script::shipped::SCRIPTS
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0);
+    for (name, text) in script::shipped::SCRIPTS {
+        printer.data(&format!(
+            "{name:width$}  {}",
+            script::shipped::summary(text)
+        ));
+    }
+    printer.data("\nRun one by name (`okscript run allow-sso --help` lists its inputs); a file of that name in the current folder wins.");
+    EXIT_OK
+}
+
+fn new_script(name: &str) -> u8 {
+    let mut printer = Printer::stdio(Format::Text);
+    let stem = name.strip_suffix(".rhai").unwrap_or(name);
+    if stem.is_empty()
+        || !stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        printer.error(
+            &format!("`{name}` is not a script name"),
+            Some("use letters, digits, `-` and `_`, such as `okscript new onboarding`"),
+        );
+        return EXIT_USAGE;
+    }
+    let file = PathBuf::from(format!("{stem}.rhai"));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, script::shipped::starter(stem).as_bytes())
+        });
+    match written {
+        Ok(()) => {
+            printer.data(&format!(
+                "wrote {}: edit its inputs and grants, then `okscript check {}` and `okscript run {} --help`",
+                file.display(),
+                file.display(),
+                file.display()
+            ));
+            EXIT_OK
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            printer.error(
+                &format!(
+                    "{} exists; okscript new never overwrites a script",
+                    file.display()
+                ),
+                Some("choose another name, or delete the file first"),
+            );
+            EXIT_FAILURE
+        }
+        Err(e) => {
+            printer.error(&format!("cannot write {}: {e}", file.display()), None);
+            EXIT_FAILURE
+        }
+    }
 }
 
 fn fns(json: bool) -> u8 {

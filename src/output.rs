@@ -25,6 +25,10 @@ pub struct Printer {
     pub warnings: Vec<String>,
     /// Whether `--verbose` lines are printed.
     pub verbose: bool,
+    /// `--strict`: any warning fails the run before it writes.
+    pub strict: bool,
+    /// Structured items the script handed to `emit()` (`--output json`'s `data`).
+    pub values: Vec<serde_json::Value>,
 }
 
 impl std::fmt::Debug for Printer {
@@ -54,6 +58,8 @@ impl Printer {
             printed: Vec::new(),
             warnings: Vec::new(),
             verbose: false,
+            strict: false,
+            values: Vec::new(),
         }
     }
 
@@ -79,6 +85,14 @@ impl Printer {
     /// A warning, on stderr.
     pub fn warn(&mut self, message: &str) {
         self.diagnostic("warning", message);
+    }
+
+    /// How many warnings (not notes) were raised so far.
+    pub fn warning_count(&self) -> usize {
+        self.warnings
+            .iter()
+            .filter(|w| w.starts_with("warning:"))
+            .count()
     }
 
     /// A note, on stderr.

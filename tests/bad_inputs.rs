@@ -75,6 +75,7 @@ fn grant_role(arn: &str) -> Row {
     row()
         .fixture(BASE)
         .shipped("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(&format!("{BASE}.yaml"))
         .set("arn", arn)
 }
@@ -84,6 +85,7 @@ fn grant_user(arn: &str) -> Row {
     row()
         .fixture(BASE)
         .shipped("grant-user.rhai")
+        .set("groups", "system:masters")
         .target(&format!("{BASE}.yaml"))
         .set("arn", arn)
 }
@@ -93,6 +95,7 @@ fn grant_into(text: &str) -> Row {
     row()
         .file(CM, text)
         .shipped("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(CM)
         .set("arn", ROLE)
 }
@@ -102,6 +105,7 @@ fn grant_into_fixture(name: &str) -> Row {
     row()
         .fixture(name)
         .shipped("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(&format!("{name}.yaml"))
         .set("arn", ROLE)
 }
@@ -118,6 +122,7 @@ fn after_a_grant(rest: &str) -> Row {
 fn grant_in_cluster(seed: Seed) -> Row {
     row()
         .shipped("grant-role.rhai")
+        .set("groups", "system:masters")
         .set("arn", ROLE)
         .cluster(seed)
 }
@@ -442,79 +447,79 @@ rows! {
 
     // ---- --set -----------------------------------------------------------------------------
     set_without_equals: grant_role(ROLE).args(&["--set", "novalue"])
-        .fails(2, &["--set", "`novalue` is not KEY=VALUE"]);
+        .fails(64, &["--set", "`novalue` is not KEY=VALUE"]);
     set_empty_key: grant_role(ROLE).args(&["--set", "=x"])
-        .fails(2, &["--set", "`` is not a valid key"]);
+        .fails(64, &["--set", "`` is not a valid key"]);
     set_key_with_a_space: grant_role(ROLE).args(&["--set", "user name=x"])
-        .fails(2, &["`user name` is not a valid key"]);
+        .fails(64, &["`user name` is not a valid key"]);
     set_missing_required_arn: row().fixture(BASE).shipped("grant-role.rhai").target("sso-and-users.yaml")
-        .fails(1, &["grant-role.rhai:15:", "this script needs a value for `arn`", "--set arn=VALUE"]);
+        .fails(64, &["grant-role.rhai needs `--set arn=...`", "--set arn=VALUE"]);
     set_missing_required_user_arn: row().fixture(BASE).shipped("grant-user.rhai").target("sso-and-users.yaml")
-        .fails(1, &["this script needs a value for `arn`", "--set arn=VALUE"]);
+        .fails(64, &["grant-user.rhai needs `--set arn=...`", "--set arn=VALUE"]);
     set_missing_arn_or_account_for_revoke: row().fixture(BASE).shipped("revoke.rhai").target("sso-and-users.yaml")
         .fails(1, &["revoke.rhai:", "this script needs a value for `arn`"]);
 
     // ---- --target and other flags ----------------------------------------------------------
-    target_file_without_path: row().shipped("grant-role.rhai").set("arn", ROLE).args(&["--target", "file:"])
-        .fails(2, &["--target", "unknown target `file:`"]);
-    target_unknown_scheme: row().shipped("grant-role.rhai").set("arn", ROLE).args(&["--target", "s3://bucket/aws-auth.yaml"])
-        .fails(2, &["unknown target `s3://bucket/aws-auth.yaml`"]);
-    target_from_the_environment: row().shipped("grant-role.rhai").set("arn", ROLE).env("OKSCRIPT_TARGET", "files:aws-auth.yaml")
-        .fails(2, &["unknown target `files:aws-auth.yaml`"]);
-    target_cluster_without_a_cluster: row().shipped("grant-role.rhai").set("arn", ROLE).args(&["--target", "cluster"])
+    target_file_without_path: row().shipped("grant-role.rhai").set("groups", "system:masters").set("arn", ROLE).args(&["--target", "file:"])
+        .fails(64, &["--target", "unknown target `file:`"]);
+    target_unknown_scheme: row().shipped("grant-role.rhai").set("groups", "system:masters").set("arn", ROLE).args(&["--target", "s3://bucket/aws-auth.yaml"])
+        .fails(64, &["unknown target `s3://bucket/aws-auth.yaml`"]);
+    target_from_the_environment: row().shipped("grant-role.rhai").set("groups", "system:masters").set("arn", ROLE).env("OKSCRIPT_TARGET", "files:aws-auth.yaml")
+        .fails(64, &["unknown target `files:aws-auth.yaml`"]);
+    target_cluster_without_a_cluster: row().shipped("grant-role.rhai").set("groups", "system:masters").set("arn", ROLE).args(&["--target", "cluster"])
         .fails(1, &["this script uses a cluster, but none was given", "--cluster NAME"]);
-    target_in_a_missing_folder: row().shipped("grant-role.rhai").set("arn", ROLE).target("gitops/aws-auth.yaml")
+    target_in_a_missing_folder: row().shipped("grant-role.rhai").set("groups", "system:masters").set("arn", ROLE).target("gitops/aws-auth.yaml")
         .fails(1, &["its folder gitops does not exist; nothing was written"]);
-    target_is_a_folder: row().file("gitops/README", "x").shipped("grant-role.rhai").set("arn", ROLE).target("gitops")
+    target_is_a_folder: row().file("gitops/README", "x").shipped("grant-role.rhai").set("groups", "system:masters").set("arn", ROLE).target("gitops")
         .fails(1, &["gitops is a folder, not a regular file", "nothing was written"]);
-    target_not_utf8: row().file(CM, b"apiVersion: v1\nkind: ConfigMap\n# \xff\xfe\n").shipped("grant-role.rhai").set("arn", ROLE).target(CM)
+    target_not_utf8: row().file(CM, b"apiVersion: v1\nkind: ConfigMap\n# \xff\xfe\n").shipped("grant-role.rhai").set("groups", "system:masters").set("arn", ROLE).target(CM)
         .fails(1, &["aws-auth.yaml", "not UTF-8"]);
     script_missing: row().fixture(BASE).args(&["run", "grant.rhai"]).target("sso-and-users.yaml")
-        .fails(2, &["cannot read script grant.rhai"]);
+        .fails(64, &["cannot read script grant.rhai"]);
     unknown_flag: grant_role(ROLE).args(&["--bogus"])
-        .fails(2, &["unexpected argument '--bogus'"]);
+        .fails(64, &["unexpected argument '--bogus'"]);
     unknown_output_format: grant_role(ROLE).args(&["--output", "xml"])
-        .fails(2, &["invalid value 'xml' for '--output"]);
+        .fails(64, &["invalid value 'xml' for '--output"]);
     max_operations_zero: grant_role(ROLE).args(&["--max-operations", "0"])
-        .fails(2, &["--max-operations"]);
+        .fails(64, &["--max-operations"]);
     timeout_not_a_number: grant_role(ROLE).args(&["--timeout", "soon"])
-        .fails(2, &["invalid value 'soon' for '--timeout"]);
+        .fails(64, &["invalid value 'soon' for '--timeout"]);
     credentials_type_flag_unknown: grant_role(ROLE).args(&["-a", "password"])
-        .fails(2, &["invalid value 'password' for '--aws-credentials-type"]);
+        .fails(64, &["invalid value 'password' for '--aws-credentials-type"]);
     credentials_type_env_unknown: grant_role(ROLE).env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "password")
-        .fails(2, &["OKSCRIPT_AWS_CREDENTIALS_TYPE: unknown AWS credentials type `password`"]);
+        .fails(64, &["OKSCRIPT_AWS_CREDENTIALS_TYPE: unknown AWS credentials type `password`"]);
 
     // ---- okctl cluster declarations (-c) ---------------------------------------------------
     declaration_bad_account_fixture: grant_role(ROLE)
         .file("cluster.yaml", std::fs::read(Path::new(crate::util::ROOT).join("tests/data/okctl/cluster-bad-account.yaml")).unwrap())
         .args(&["-c", "cluster.yaml"])
-        .fails(2, &["cluster.yaml: the cluster declaration has a bad `metadata.accountID`", "11 digits"]);
+        .fails(64, &["cluster.yaml: the cluster declaration has a bad `metadata.accountID`", "11 digits"]);
     declaration_account_as_short_number: grant_role(ROLE)
         .file("cluster.yaml", "apiVersion: okctl.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: c\n  region: eu-north-1\n  accountID: 12345678901\n")
         .args(&["-c", "cluster.yaml"])
-        .fails(2, &["`metadata.accountID`", "has 11 digits instead of 12"]);
+        .fails(64, &["`metadata.accountID`", "has 11 digits instead of 12"]);
     declaration_not_yaml: grant_role(ROLE)
         .file("cluster.yaml", "apiVersion: okctl.io/v1alpha1\nkind: Cluster\nmetadata: [\n")
         .args(&["-c", "cluster.yaml"])
-        .fails(2, &["cluster.yaml: the cluster declaration is not valid YAML", "line 3"]);
+        .fails(64, &["cluster.yaml: the cluster declaration is not valid YAML", "line 3"]);
     declaration_without_name: grant_role(ROLE)
         .file("cluster.yaml", "apiVersion: okctl.io/v1alpha1\nkind: Cluster\nmetadata:\n  region: eu-north-1\n  accountID: \"123456789012\"\n")
         .args(&["-c", "cluster.yaml"])
-        .fails(2, &["bad `metadata.name`: it is missing or empty"]);
+        .fails(64, &["bad `metadata.name`: it is missing or empty"]);
     declaration_without_region: grant_role(ROLE)
         .file("cluster.yaml", "apiVersion: okctl.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: c\n  accountID: \"123456789012\"\n")
         .args(&["-c", "cluster.yaml"])
-        .fails(2, &["bad `metadata.region`"]);
+        .fails(64, &["bad `metadata.region`"]);
     declaration_wrong_kind: grant_role(ROLE)
         .file("cluster.yaml", "apiVersion: okctl.io/v1alpha1\nkind: ClusterConfig\nmetadata:\n  name: c\n  region: eu-north-1\n  accountID: \"123456789012\"\n")
         .args(&["-c", "cluster.yaml"])
-        .fails(2, &["bad `kind`: it is `ClusterConfig`"]);
+        .fails(64, &["bad `kind`: it is `ClusterConfig`"]);
     declaration_wrong_api_version: grant_role(ROLE)
         .file("cluster.yaml", "apiVersion: eksctl.io/v1alpha5\nkind: Cluster\nmetadata:\n  name: c\n  region: eu-north-1\n  accountID: \"123456789012\"\n")
         .args(&["-c", "cluster.yaml"])
-        .fails(2, &["bad `apiVersion`: it is `eksctl.io/v1alpha5`"]);
+        .fails(64, &["bad `apiVersion`: it is `eksctl.io/v1alpha5`"]);
     declaration_missing_file: grant_role(ROLE).args(&["-c", "cluster.yaml"])
-        .fails(2, &["cannot read cluster declaration cluster.yaml"]);
+        .fails(64, &["cannot read cluster declaration cluster.yaml"]);
 
     // ---- kubeconfigs -----------------------------------------------------------------------
     kubeconfig_not_yaml: grant_in_cluster(healthy_cluster())
@@ -615,7 +620,7 @@ rows! {
         .fails(1, &["over Kubernetes' 1 MiB ConfigMap limit", "nothing was written"]);
     cluster_section_with_lone_cr_line_breaks: grant_in_cluster(Seed::Data(vec![("mapAccounts".into(), "- \"123456789012\"\r- \"210987654321\"\r".into())]))
         .fails(1, &["data.mapAccounts", "nothing was written"]);
-    cluster_bad_arn: row().shipped("grant-role.rhai").set("arn", "arn:aws:iam::123456789012:group/devs").cluster(healthy_cluster())
+    cluster_bad_arn: row().shipped("grant-role.rhai").set("groups", "system:masters").set("arn", "arn:aws:iam::123456789012:group/devs").cluster(healthy_cluster())
         .fails(1, &["is not an IAM role or user"]);
     cluster_script_fails_after_staging: row().script(&format!("grant_role(\"{ROLE}\", [\"devs\"]);\nrevoke_role(\"{NODE_ROLE}\");\n")).cluster(healthy_cluster())
         .fails(1, &["s.rhai:2:", "refusing to remove", "system:nodes"]);

@@ -134,7 +134,7 @@ fn check_has_no_side_effects_and_takes_no_target() {
         .cmd()
         .args(["check", &grant, "--target", &format!("file:{file}")])
         .run();
-    out.expect_code(2);
+    out.expect_code(64);
     assert_eq!(dir.read(&file), crate::util::fixture_text("eks-nodes-only"));
     assert_eq!(dir.mtime(&file), aged);
 }

@@ -115,7 +115,7 @@ fn a_grant_lands_in_the_live_aws_auth_through_an_eks_token_with_a_backup() {
     // Runbook: "eksctl create iamidentitymapping --cluster ${CLUSTER} --arn ${ROLE_ARN} --group system:masters".
     let w = World::new();
     let out = w
-        .connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .connect(w.okscript().arg("run").arg(script("grant-role.rhai")).set("groups", "system:masters"))
         .set("arn", "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef")
         .run();
     out.expect_code(0)
@@ -148,14 +148,19 @@ fn a_grant_lands_in_the_live_aws_auth_through_an_eks_token_with_a_backup() {
         .contains("AWSReservedSSO"));
     // Idempotent: the second run reads once and writes nothing.
     w.kube.clear_requests();
-    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
-        .set(
-            "arn",
-            "arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef",
-        )
-        .run()
-        .expect_code(0)
-        .expect_stdout(&["no changes"]);
+    w.connect(
+        w.okscript()
+            .arg("run")
+            .arg(script("grant-role.rhai"))
+            .set("groups", "system:masters"),
+    )
+    .set(
+        "arn",
+        "arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef",
+    )
+    .run()
+    .expect_code(0)
+    .expect_stdout(&["no changes"]);
     assert_eq!(w.aws_auth_requests(), (1, 0));
 }
 
@@ -207,7 +212,12 @@ fn injected_conflicts_and_server_errors_still_land_the_write_once() {
     let w = World::new();
     w.kube.faults().conflict_next_writes(3);
     let out = w
-        .connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .connect(
+            w.okscript()
+                .arg("run")
+                .arg(script("grant-role.rhai"))
+                .set("groups", "system:masters"),
+        )
         .set("arn", "arn:aws:iam::123456789012:role/after-conflicts")
         .run();
     out.expect_code(0);
@@ -218,10 +228,15 @@ fn injected_conflicts_and_server_errors_still_land_the_write_once() {
         1
     );
     w.kube.faults().fail_next_requests(2);
-    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
-        .set("arn", "arn:aws:iam::123456789012:role/after-500s")
-        .run()
-        .expect_code(0);
+    w.connect(
+        w.okscript()
+            .arg("run")
+            .arg(script("grant-role.rhai"))
+            .set("groups", "system:masters"),
+    )
+    .set("arn", "arn:aws:iam::123456789012:role/after-500s")
+    .run()
+    .expect_code(0);
     assert_eq!(
         w.section("mapRoles").matches("role/after-500s\n").count(),
         1
@@ -233,11 +248,16 @@ fn a_cluster_that_keeps_failing_gives_up_saying_nothing_was_written() {
     let w = World::new();
     let before = w.aws_auth();
     w.kube.faults().conflict_next_writes(100);
-    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
-        .set("arn", "arn:aws:iam::123456789012:role/never")
-        .run()
-        .expect_code(1)
-        .expect_stderr(&["gave up after", "nothing was written"]);
+    w.connect(
+        w.okscript()
+            .arg("run")
+            .arg(script("grant-role.rhai"))
+            .set("groups", "system:masters"),
+    )
+    .set("arn", "arn:aws:iam::123456789012:role/never")
+    .run()
+    .expect_code(1)
+    .expect_stderr(&["gave up after", "nothing was written"]);
     w.kube.faults().clear();
     assert_eq!(w.aws_auth()["data"], before["data"]);
 }
@@ -254,6 +274,7 @@ fn a_missing_aws_auth_is_created_with_a_warning() {
         .cmd()
         .arg("run")
         .arg(script("grant-role.rhai"))
+        .set("groups", "system:masters")
         .arg("--kubeconfig")
         .arg(&kubeconfig)
         .set("arn", "arn:aws:iam::123456789012:role/first")
@@ -271,10 +292,15 @@ fn a_missing_aws_auth_is_created_with_a_warning() {
 fn restore_puts_the_saved_aws_auth_back() {
     let w = World::new();
     let before = w.aws_auth()["data"].clone();
-    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
-        .set("arn", "arn:aws:iam::123456789012:role/oops")
-        .run()
-        .expect_code(0);
+    w.connect(
+        w.okscript()
+            .arg("run")
+            .arg(script("grant-role.rhai"))
+            .set("groups", "system:masters"),
+    )
+    .set("arn", "arn:aws:iam::123456789012:role/oops")
+    .run()
+    .expect_code(0);
     assert!(w.section("mapRoles").contains("oops"));
     w.connect(w.okscript().arg("restore"))
         .run()
@@ -305,7 +331,9 @@ fn verify_proves_access_or_explains_the_401_in_words() {
         .run();
     out.expect_code(1).expect_stdout(&[
         "does not know who you are (401 Unauthorized)",
-        &format!("okscript run scripts/grant-user.rhai --cluster {CLUSTER} --set arn=arn:aws:iam::{ACCOUNT}:user/newcomer"),
+        // The suggestion is read-only; cluster admin is named next to it, never alone.
+        &format!("okscript run grant-user --cluster {CLUSTER} --set arn=arn:aws:iam::{ACCOUNT}:user/newcomer --set groups=viewers\n"),
+        "or as cluster admin (system:masters",
     ]);
 }
 
@@ -410,10 +438,15 @@ fn dropped_connections_and_slow_answers_are_retried() {
     w.kube
         .faults()
         .set_delay(std::time::Duration::from_millis(50));
-    w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
-        .set("arn", "arn:aws:iam::123456789012:role/after-drops")
-        .run()
-        .expect_code(0);
+    w.connect(
+        w.okscript()
+            .arg("run")
+            .arg(script("grant-role.rhai"))
+            .set("groups", "system:masters"),
+    )
+    .set("arn", "arn:aws:iam::123456789012:role/after-drops")
+    .run()
+    .expect_code(0);
     w.kube.faults().clear();
     assert_eq!(
         w.section("mapRoles").matches("role/after-drops\n").count(),
@@ -454,6 +487,7 @@ fn a_cluster_given_as_a_declaration_is_the_default_target() {
     w.okscript()
         .arg("run")
         .arg(script("grant-role.rhai"))
+        .set("groups", "system:masters")
         .args(["-c", "cluster.yaml", "--server", w.kube.url()])
         .arg("--certificate-authority")
         .arg(w.kube.ca_file())

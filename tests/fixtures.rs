@@ -133,6 +133,7 @@ fn broken_fixture_is_refused_and_left_alone(name: &str, section: &str, file_line
         let mut cmd = dir
             .cmd()
             .script("grant-role.rhai")
+            .set("groups", "system:masters")
             .target(&file)
             .set("arn", NEW_ROLE);
         if dry_run {

@@ -108,7 +108,7 @@ fn the_default_type_follows_okctl_flag_then_okscript_then_okctl_env() {
         .arg("run")
         .arg(script("whoami.rhai"))
         .run()
-        .expect_code(2)
+        .expect_code(64)
         .expect_stderr(&["OKCTL_AWS_CREDENTIALS_TYPE"]);
 }
 
@@ -269,7 +269,7 @@ fn a_malformed_cluster_declaration_names_the_field() {
     dir.cmd()
         .args(["run", "empty.rhai", "-c", "cluster.yaml"])
         .run()
-        .expect_code(2)
+        .expect_code(64)
         .expect_stderr(&["metadata.accountID"]);
 }
 

@@ -93,7 +93,7 @@ fn limits_that_are_not_positive_numbers_are_usage_errors() {
     ] {
         let out = dir.cmd().args(["run", &s]).args(&flags).run();
         let flag = flags[0].split('=').next().unwrap_or_default();
-        assert_eq!(out.code, 2, "{flags:?}:\n{out}");
+        assert_eq!(out.code, 64, "{flags:?}:\n{out}");
         assert!(out.stderr.contains(flag), "{flags:?}:\n{out}");
     }
 }

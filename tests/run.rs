@@ -72,6 +72,7 @@ fn dry_run_against_a_missing_file_creates_nothing() {
     let dir = TestDir::new();
     dir.cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target("aws-auth.yaml")
         .set("arn", DEV_ROLE)
         .arg("--dry-run")
@@ -89,6 +90,7 @@ fn detailed_exitcode_is_2_when_changes_are_pending_and_0_when_there_are_none() {
     let plan = |arn: &str| {
         dir.cmd()
             .script("grant-role.rhai")
+            .set("groups", "system:masters")
             .target(&file)
             .set("arn", arn)
             .args(["--dry-run", "--detailed-exitcode"])
@@ -110,6 +112,7 @@ fn detailed_exitcode_still_reports_a_failure_as_1() {
     let file = dir.fixture("broken-tabs");
     dir.cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(&file)
         .set("arn", DEV_ROLE)
         .args(["--dry-run", "--detailed-exitcode"])
@@ -123,6 +126,7 @@ fn detailed_exitcode_without_dry_run_writes_and_exits_0() {
     let file = dir.fixture("eks-nodes-only");
     dir.cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(&file)
         .set("arn", DEV_ROLE)
         .arg("--detailed-exitcode")
@@ -228,8 +232,11 @@ fn a_shipped_script_missing_its_arn_names_the_flag() {
         .script("grant-role.rhai")
         .target(&file)
         .run()
-        .expect_code(1)
-        .expect_stderr(&["[ROOT]/scripts/grant-role.rhai:", "--set arn=VALUE"]);
+        .expect_code(64)
+        .expect_stderr(&[
+            "[ROOT]/scripts/grant-role.rhai needs `--set arn=...`",
+            "--set arn=VALUE",
+        ]);
 }
 
 #[test]
@@ -262,6 +269,7 @@ fn output_json_is_one_document_with_ok_summary_diff_and_output() {
     let out = dir
         .cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(&file)
         .set("arn", DEV_ROLE)
         .args(["--output", "json"])
@@ -296,10 +304,12 @@ fn output_json_reports_a_failure_with_ok_false_and_the_hint() {
     let out = dir
         .cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(&file)
         .args(["--output", "json"])
         .run();
-    out.expect_code(1);
+    // A missing required input is a usage error, refused before the script runs.
+    out.expect_code(64);
     let doc = json(&out.stdout);
     assert_eq!(doc["ok"], false, "{doc:#}");
     assert!(
@@ -318,6 +328,7 @@ fn a_missing_target_is_created_as_a_fresh_aws_auth_manifest_with_a_warning() {
     let out = dir
         .cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target("aws-auth.yaml")
         .set("arn", DEV_ROLE)
         .run();
@@ -349,6 +360,7 @@ fn a_write_keeps_the_file_mode() {
     dir.set_mode(&file, 0o640);
     dir.cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(&file)
         .set("arn", DEV_ROLE)
         .run()
@@ -365,6 +377,7 @@ fn a_symlinked_target_is_written_through_the_link() {
     std::os::unix::fs::symlink(&file, dir.join("link.yaml")).expect("symlink");
     dir.cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target("link.yaml")
         .set("arn", DEV_ROLE)
         .run()
@@ -393,7 +406,7 @@ fn revoking_a_node_role_is_refused_without_force_and_passes_with_it() {
         .set("arn", NODE_ROLE)
         .run()
         .expect_code(1)
-        .expect_stderr(&["node", "hint:", "#{force: true}"]);
+        .expect_stderr(&["node", "hint:", "`--set force=true`"]);
     assert_eq!(dir.read(&file), crate::util::fixture_text("eks-nodes-only"));
     assert_eq!(dir.mtime(&file), aged);
 
@@ -428,7 +441,7 @@ fn revoking_the_only_system_masters_mapping_is_refused_without_force_and_passes_
         }
         cmd.run()
             .expect_code(1)
-            .expect_stderr(&["system:masters", "hint:", "#{force: true}"]);
+            .expect_stderr(&["system:masters", "hint:", "`--set force=true`"]);
     }
     assert_eq!(dir.read(&file), ONE_ADMIN);
     assert_eq!(dir.mtime(&file), aged);
@@ -499,7 +512,7 @@ fn env_reads_ordinary_variables_and_the_harness_is_hermetic() {
 // ---- the command line ----------------------------------------------------------------------
 
 #[test]
-fn usage_errors_exit_2_and_touch_nothing() {
+fn usage_errors_exit_64_and_touch_nothing() {
     let dir = TestDir::new();
     let list = script("list.rhai");
     for args in [
@@ -511,7 +524,7 @@ fn usage_errors_exit_2_and_touch_nothing() {
         vec!["frobnicate"],
     ] {
         let out = dir.cmd().args(&args).run();
-        assert_eq!(out.code, 2, "{args:?}:\n{out}");
+        assert_eq!(out.code, 64, "{args:?}:\n{out}");
         assert!(out.stderr.contains("error:"), "{args:?}:\n{out}");
         assert!(out.stdout.is_empty(), "{args:?}:\n{out}");
     }
@@ -525,10 +538,10 @@ fn help_lists_the_exit_codes() {
         let out = dir.cmd().args(&args).run();
         out.expect_code(0).expect_stdout(&[
             "Exit codes:",
-            "  0  success",
-            "  1  the script failed",
-            "  2  usage error",
-            "--detailed-exitcode",
+            "  0   success",
+            "  1   the script failed",
+            "  2   with --detailed-exitcode after a successful --dry-run: changes pending",
+            "  64  usage error",
         ]);
     }
 }

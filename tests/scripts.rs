@@ -236,6 +236,7 @@ fn grant_user_with_the_runbook_example_changes_nothing_where_it_is_mapped() {
     let aged = dir.age(&file);
     dir.cmd()
         .script("grant-user.rhai")
+        .set("groups", "system:masters")
         .target(&file)
         .set("arn", RUNBOOK_USER)
         .run()
@@ -388,6 +389,7 @@ fn demo_in_an_empty_folder_maps_the_sso_admin_and_is_idempotent() {
 fn add_user_to_map_users(dir: &TestDir, file: &str, arn: &str, username: &str) {
     dir.cmd()
         .script("grant-user.rhai")
+        .set("groups", "system:masters")
         .target(file)
         .set("arn", arn)
         .set("username", username)
@@ -399,6 +401,7 @@ fn add_user_to_map_users(dir: &TestDir, file: &str, arn: &str, username: &str) {
 fn add_role_to_map_roles(dir: &TestDir, file: &str, arn: &str) {
     dir.cmd()
         .script("grant-role.rhai")
+        .set("groups", "system:masters")
         .target(file)
         .set("arn", arn)
         .set("username", "admin:{{SessionName}}")

@@ -78,7 +78,7 @@ fn it_writes_the_aws_cli_v2_sso_profile_with_mode_0600() {
     out.expect_code(0).expect_stdout(&[
         "[TMP]/.aws/config: added [profile myprofile] and added [sso-session myprofile]",
         "export AWS_PROFILE=myprofile",
-        "okscript run scripts/whoami.rhai -a sso",
+        "okscript run whoami -a sso",
     ]);
     assert_eq!(dir.read(CONFIG), WRITTEN);
     assert_eq!(dir.mode(CONFIG), 0o600);

@@ -16,6 +16,7 @@ mod eks_fake;
 mod files;
 mod fixtures;
 mod identity;
+mod inputs;
 mod kube_fake;
 mod kubeconfig;
 mod limits;

@@ -3,6 +3,7 @@
 
 pub mod arn;
 pub mod entry;
+pub mod groups;
 pub mod intent;
 pub mod lint;
 pub mod manifest;

@@ -101,6 +101,12 @@ fn grant(
     let opts = opts.into();
     let arn = api::string("the ARN", arn)?;
     let groups = api::groups(groups)?;
+    for w in groups
+        .iter()
+        .filter_map(|g| crate::access::groups::near_miss_warning(g))
+    {
+        state.borrow_mut().printer.warn(&w);
+    }
     let username = username
         .map(|u| api::string("the username", u))
         .transpose()?;
@@ -502,6 +508,9 @@ pub fn register(api: &mut Api, state: &Shared) {
             let mut st = s.borrow_mut();
             st.check_not_blocked()?;
             super::aws_fns::check_principals(&mut st);
+            if let Some((message, hint)) = super::strict::gate(&mut st) {
+                return Err(error_with_hint(message, hint));
+            }
             let dry = st.dry_run;
             let changes = st.changes()?;
             if dry {

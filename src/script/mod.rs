@@ -7,13 +7,17 @@ pub mod api;
 pub mod aws_fns;
 pub mod check;
 pub mod cluster_fns;
+pub mod data_fns;
 pub mod errors;
+pub mod inputs;
 pub mod limits;
 pub mod memory;
 pub mod resolver;
+pub mod shipped;
 pub mod sso_fns;
 pub mod sso_login_fns;
 pub mod state;
+pub mod strict;
 pub mod util_fns;
 
 use std::cell::RefCell;
@@ -119,6 +123,8 @@ pub fn engine(
     sso_fns::register(&mut api, state);
     sso_login_fns::register(&mut api, state);
     util_fns::register(&mut api, state);
+    inputs::register(&mut api, state);
+    data_fns::register(&mut api, state);
     let docs = api.docs;
     (engine, docs)
 }
@@ -252,6 +258,12 @@ fn execute(engine: &Engine, script: &Script) -> Result<(), Box<EvalAltResult>> {
 fn finish(state: &Shared, dry_run: bool) -> Result<RunReport, ScriptError> {
     let mut st = state.borrow_mut();
     aws_fns::check_principals(&mut st);
+    if let Some((message, hint)) = strict::gate(&mut st) {
+        return Err(ScriptError {
+            message,
+            hint: Some(hint),
+        });
+    }
     let commits = std::mem::take(&mut st.commits);
     let Some(changes) = st.changes.as_mut() else {
         return Ok(RunReport::default());
