@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use crate::access::model::{AwsAuth, Protected, Refusal};
 use crate::access::{plan, transition};
 use crate::aws::{self, CredentialType, Session, TokenOptions};
-use crate::cli::{EXIT_OK, EXIT_USAGE};
+use crate::cli::{EXIT_CHANGES, EXIT_OK};
 use crate::kube::api::AWS_AUTH;
 use crate::kube::{self, ConnectSpec, Connection, KubeconfigEntry};
 use crate::output::Printer;
@@ -711,7 +711,7 @@ pub fn restore(
             plan::describe(done.summary, true)
         ));
         return Ok(if opts.detailed_exitcode {
-            EXIT_USAGE
+            EXIT_CHANGES
         } else {
             EXIT_OK
         });

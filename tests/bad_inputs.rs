@@ -692,7 +692,7 @@ rows! {
     restore_not_json: row().file("b.json", "apiVersion: v1\nkind: ConfigMap\n").args(&["restore", "b.json"]).cluster(healthy_cluster())
         .fails(1, &["b.json: is not a ConfigMap backup"]);
     restore_missing_file: row().args(&["restore", "nosuch.json"]).cluster(healthy_cluster())
-        .fails(2, &["cannot read nosuch.json", "--list"]);
+        .fails(64, &["cannot read nosuch.json", "--list"]);
 }
 
 /// `okscript restore b.json` of a backup holding `namespace/name` with `data`, into the

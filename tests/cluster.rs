@@ -592,7 +592,7 @@ fn r13_8_backups_are_private_and_the_newest_n_are_kept() {
     grant_in(&dir, "kept-6")
         .env("OKSCRIPT_KEEP_BACKUPS", "many")
         .run()
-        .expect_code(2)
+        .expect_code(64)
         .expect_stderr(&["OKSCRIPT_KEEP_BACKUPS", "many"]);
 }
 

@@ -212,7 +212,7 @@ fn memory_flags_that_are_not_positive_numbers_are_usage_errors() {
         ["--max-string-size", "0"],
     ] {
         let out = dir.cmd().args(["run", "ok.rhai"]).args(flags).run();
-        assert_eq!(out.code, 2, "{flags:?}:\n{out}");
+        assert_eq!(out.code, 64, "{flags:?}:\n{out}");
         assert!(out.stderr.contains(flags[0]), "{flags:?}:\n{out}");
     }
 }
@@ -422,13 +422,13 @@ fn a_bad_allow_env_name_is_a_usage_error() {
         .cmd()
         .args(["run", "ok.rhai", "--allow-env", "A B"])
         .run();
-    out.expect_code(2).expect_stderr(&["--allow-env", "`A B`"]);
+    out.expect_code(64).expect_stderr(&["--allow-env", "`A B`"]);
     let out = dir
         .cmd()
         .args(["run", "ok.rhai"])
         .env("OKSCRIPT_ALLOW_ENV", "OK,1BAD")
         .run();
-    out.expect_code(2)
+    out.expect_code(64)
         .expect_stderr(&["OKSCRIPT_ALLOW_ENV", "`1BAD`"]);
     assert!(out.stdout.is_empty(), "{out}");
 }
