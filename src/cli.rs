@@ -165,7 +165,8 @@ pub struct RunArgs {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AwsArgs {
     /// How to log in to AWS [default: OKSCRIPT_AWS_CREDENTIALS_TYPE, else
-    /// OKCTL_AWS_CREDENTIALS_TYPE, else aws-profile].
+    /// OKCTL_AWS_CREDENTIALS_TYPE, else the AWS SDK's default chain: keys in the environment,
+    /// the profile, web identity, container credentials, instance metadata].
     #[arg(short = 'a', long = "aws-credentials-type", value_name = "TYPE", value_parser = ["access-key", "aws-profile", "sso"])]
     pub aws_credentials_type: Option<String>,
     /// An okctl cluster declaration (cluster.yaml): the cluster's name, region and account.
@@ -175,6 +176,9 @@ pub struct AwsArgs {
     /// AWS region [default: AWS_REGION, else the cluster declaration's, else the profile's].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// The AWS profile to use, as with the AWS CLI [default: AWS_PROFILE, else default].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Print what okscript does on stderr (never secrets).
     #[arg(short, long)]
     pub verbose: bool,
@@ -247,8 +251,8 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Check { scripts } => check_scripts(&scripts),
         Command::Fns { json } => fns(json),
         Command::Demo { dir } => demo(&dir),
-        Command::Token { aws, cluster } => cluster_command(&aws, &cluster, |a, k, _, p| {
-            commands::token(a, k, p).map(|()| EXIT_OK)
+        Command::Token { aws, cluster } => cluster_command(&aws, &cluster, |a, k, env, p| {
+            commands::token(a, k, env, p).map(|()| EXIT_OK)
         }),
         Command::Kubeconfig {
             aws,
@@ -363,6 +367,9 @@ pub fn aws_settings(args: &AwsArgs, env: &BTreeMap<String, String>) -> Result<Aw
         }
     };
     let mut ctx = AwsContext::new(env.clone());
+    if let Some(p) = args.profile.as_ref().filter(|p| !p.trim().is_empty()) {
+        ctx = ctx.with_profile(p.trim());
+    }
     if let Some(r) = &args.region {
         ctx = ctx.with_region(r.clone());
     } else if let Some((_, c)) = &cluster {

@@ -17,6 +17,7 @@ mod identity;
 mod kube_fake;
 mod kubeconfig;
 mod limits;
+mod logins;
 mod onboarding;
 mod run;
 mod scripts;

@@ -44,6 +44,26 @@ pub enum AwsError {
         detail: String,
     },
 
+    /// An AWS config or credentials file does not parse; the line is 1-based.
+    #[error("{}:{line}: the AWS {kind} file cannot be read: {message}", .path.display())]
+    ProfileFileMalformed {
+        /// `config` or `credentials`.
+        kind: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The first line that cannot be read.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The default chain found no credentials anywhere it looks.
+    #[error("no AWS credentials found: {looked}")]
+    NoCredentials {
+        /// Where the chain looked, in order, and what each source said.
+        looked: String,
+    },
+
     /// The named profile is in neither the config nor the credentials file.
     #[error("{}", profile_not_found(.name, .available, .files))]
     ProfileNotFound {
@@ -394,6 +414,11 @@ impl AwsError {
             }
             NoHome => "set HOME, or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at your files".into(),
             ProfileFileUnreadable { .. } => "check the file's permissions".into(),
+            ProfileFileMalformed { path, line, .. } => format!(
+                "fix line {line} of {} (settings are `key = value` lines below a [profile NAME] header)",
+                path.display()
+            ),
+            NoCredentials { .. } => "log in with `okscript login` (SSO), set AWS_PROFILE or pass --profile NAME, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
             ProfileNotFound { .. } => {
                 "set AWS_PROFILE to one of the profiles listed, or create it with `aws configure --profile NAME` (or `aws configure sso`)".into()
             }
