@@ -108,6 +108,25 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// Log in to AWS SSO for a profile, like `aws sso login`, and cache the token where the
+    /// AWS CLI v2 keeps it (one login serves both tools).
+    #[command(
+        after_help = "The default login is the OAuth authorization code grant with PKCE: a browser opens on the SSO authorize page and comes back to a one-shot listener on 127.0.0.1. --use-device-code prints a URL and code to approve from any browser instead (also without a terminal, e.g. in CI logs). Without a terminal or a browser, a login that needs a person fails at once."
+    )]
+    Login {
+        /// AWS settings (--profile names the SSO profile [default: AWS_PROFILE, else default]).
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Use the device code grant: a URL and a code to approve from any browser.
+        #[arg(long)]
+        use_device_code: bool,
+    },
+    /// Remove the cached SSO login of a profile's SSO session (shared with the AWS CLI).
+    Logout {
+        /// AWS settings (--profile names the SSO profile [default: AWS_PROFILE, else default]).
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Show okscript at work on a local aws-auth manifest: no AWS account needed.
     Demo {
         /// Folder for the demo's aws-auth.yaml (created if missing).
@@ -251,6 +270,15 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Check { scripts } => check_scripts(&scripts),
         Command::Fns { json } => fns(json),
         Command::Demo { dir } => demo(&dir),
+        Command::Login {
+            aws,
+            use_device_code,
+        } => cluster_command(&aws, &ClusterArgs::default(), |a, _, _, p| {
+            commands::sso_login(a, use_device_code, p).map(|()| EXIT_OK)
+        }),
+        Command::Logout { aws } => cluster_command(&aws, &ClusterArgs::default(), |a, _, _, p| {
+            commands::sso_logout(a, p).map(|()| EXIT_OK)
+        }),
         Command::Token { aws, cluster } => cluster_command(&aws, &cluster, |a, k, env, p| {
             commands::token(a, k, env, p).map(|()| EXIT_OK)
         }),
@@ -385,6 +413,11 @@ pub fn aws_settings(args: &AwsArgs, env: &BTreeMap<String, String>) -> Result<Aw
         display: env.contains_key("DISPLAY")
             || env.contains_key("WAYLAND_DISPLAY")
             || env.contains_key("BROWSER"),
+        browser: env.get("BROWSER").filter(|b| !b.trim().is_empty()).cloned(),
+        terminal: {
+            use std::io::IsTerminal;
+            std::io::stdin().is_terminal() || std::io::stderr().is_terminal()
+        },
     })
 }
 

@@ -336,3 +336,149 @@ fn kubectl_works_through_okscript_token_with_keys_only_in_the_environment() {
     );
     assert!(stdout.contains("pod/web-1"), "{stdout}");
 }
+
+// Item 9: `okscript login` / `okscript logout`, the authorization code grant with PKCE.
+
+const SSO_CONFIG: &str = "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = AWSAdministratorAccess\nregion = eu-west-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
+
+/// A "browser" that fetches the URL it is given and follows the redirect, as a person's
+/// browser does after they approve.
+const BROWSER: &str = "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' \"$1\"\n";
+
+fn sso_cmd(dir: &TestDir, fake: &crate::support::fake_sso::FakeSso) -> Cmd {
+    dir.write(".aws/config", SSO_CONFIG);
+    dir.cmd()
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &fake.oidc_endpoint)
+        .env("AWS_ENDPOINT_URL_SSO", &fake.portal_endpoint)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+fn with_browser(dir: &TestDir, cmd: Cmd) -> Cmd {
+    dir.write("browser.sh", BROWSER);
+    dir.set_mode("browser.sh", 0o755);
+    cmd.env("BROWSER", &dir.join("browser.sh").display().to_string())
+}
+
+/// The SSO token cache files (not the client registrations) under the temp HOME.
+fn cached_tokens(dir: &TestDir) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join(".aws/sso/cache")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .filter(|t| t.contains("accessToken"))
+        .collect()
+}
+
+#[test]
+fn login_runs_the_authorization_code_flow_with_pkce_and_logout_removes_the_token() {
+    use crate::support::fake_sso::{FakeSso, CLIENT_SECRET};
+    let fake = FakeSso::start();
+    let dir = TestDir::new();
+    let out = with_browser(&dir, sso_cmd(&dir, &fake))
+        .args(["login", "--profile", "dev"])
+        .run();
+    out.expect_code(0)
+        .expect_stderr(&["logged in to AWS SSO for profile `dev`", "/authorize?"]);
+    // RegisterClient asked for the authorization code grant and a loopback redirect.
+    let register = &fake.requests_to("/client/register")[0].body;
+    assert_eq!(
+        register["grantTypes"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(register["issuerUrl"], "https://corp.awsapps.com/start");
+    assert!(register["redirectUris"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1"));
+    // The browser went to the authorize page; CreateToken sent the code and its verifier
+    // (the fake checks that the verifier hashes to the challenge).
+    let authorize = &fake.requests_to("/authorize")[0].query;
+    assert_eq!(authorize["code_challenge_method"], "S256");
+    assert_eq!(authorize["scopes"], "sso:account:access");
+    let token = &fake.requests_to("/token")[0].body;
+    assert_eq!(token["grantType"], "authorization_code");
+    assert!(!token["codeVerifier"].as_str().unwrap().is_empty());
+    // The same cache file the device flow and the AWS CLI v2 write.
+    let tokens = cached_tokens(&dir);
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert!(tokens[0].contains("\"startUrl\": \"https://corp.awsapps.com/start\""));
+    assert_eq!(
+        dir.mode(&format!(
+            ".aws/sso/cache/{}",
+            std::fs::read_dir(dir.join(".aws/sso/cache"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .find(|n| dir
+                    .read(&format!(".aws/sso/cache/{n}"))
+                    .contains("accessToken"))
+                .unwrap()
+        )),
+        0o600
+    );
+    for secret in fake
+        .issued_tokens()
+        .iter()
+        .map(String::as_str)
+        .chain([CLIENT_SECRET])
+    {
+        assert!(!out.stderr.contains(secret) && !out.stdout.contains(secret));
+    }
+    sso_cmd(&dir, &fake)
+        .args(["logout", "--profile", "dev"])
+        .run()
+        .expect_code(0)
+        .expect_stderr(&["logged out", "removed"]);
+    assert!(cached_tokens(&dir).is_empty());
+}
+
+#[test]
+fn a_redirect_with_another_state_is_refused_and_nothing_is_cached() {
+    use crate::support::fake_sso::FakeSso;
+    let fake = FakeSso::start();
+    fake.forge_state();
+    let dir = TestDir::new();
+    let out = with_browser(&dir, sso_cmd(&dir, &fake))
+        .args(["login", "--profile", "dev"])
+        .run();
+    out.expect_code(1)
+        .expect_stderr(&["state this login did not send", "hint:"]);
+    assert!(
+        fake.requests_to("/token").is_empty(),
+        "no code was redeemed"
+    );
+    assert!(cached_tokens(&dir).is_empty());
+}
+
+#[test]
+fn a_login_without_a_terminal_or_browser_fails_at_once_with_the_command_to_run() {
+    use crate::support::fake_sso::FakeSso;
+    let fake = FakeSso::start();
+    let dir = TestDir::new();
+    let started = std::time::Instant::now();
+    let out = sso_cmd(&dir, &fake)
+        .args(["login", "--profile", "dev"])
+        .run();
+    let took = started.elapsed();
+    out.expect_code(1).expect_stderr(&[
+        "needs a person",
+        "okscript login --profile dev",
+        "--use-device-code",
+    ]);
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+    assert!(fake.requests().is_empty(), "nothing was asked of SSO");
+}
+
+#[test]
+fn use_device_code_logs_in_headless_printing_the_url_and_code() {
+    use crate::support::fake_sso::{FakeSso, USER_CODE};
+    let fake = FakeSso::start();
+    let dir = TestDir::new();
+    sso_cmd(&dir, &fake)
+        .args(["login", "--profile", "dev", "--use-device-code"])
+        .run()
+        .expect_code(0)
+        .expect_stderr(&[USER_CODE, "logged in to AWS SSO for profile `dev`"]);
+    assert!(fake.requests_to("/authorize").is_empty());
+    assert_eq!(cached_tokens(&dir).len(), 1);
+}

@@ -27,6 +27,10 @@ pub struct AwsSettings {
     pub no_browser: bool,
     /// Whether a browser could be opened at all (a display or $BROWSER is set).
     pub display: bool,
+    /// `$BROWSER`: the command that opens a URL.
+    pub browser: Option<String>,
+    /// Whether stdin or stderr is a terminal (a person may be there to approve a login).
+    pub terminal: bool,
 }
 
 /// The AWS side of a run: its runtime (created on first use) and the current session.
