@@ -482,3 +482,36 @@ fn use_device_code_logs_in_headless_printing_the_url_and_code() {
     assert!(fake.requests_to("/authorize").is_empty());
     assert_eq!(cached_tokens(&dir).len(), 1);
 }
+
+#[test]
+fn an_expired_sso_token_that_cannot_be_refreshed_is_reported_as_exactly_that() {
+    use crate::support::fake_sso::{FakeSso, CLIENT_SECRET};
+    let fake = FakeSso::start();
+    fake.refresh_ok(false);
+    let dir = TestDir::new();
+    let cmd = sso_cmd(&dir, &fake);
+    let key = okscript::aws::sso_cache_file_name("corp");
+    let in_a_day = crate::support::rfc3339_from_now(24 * 3600);
+    dir.write(
+        &format!(".aws/sso/cache/{key}"),
+        serde_json::json!({
+            "startUrl": "https://corp.awsapps.com/start",
+            "region": "eu-west-1",
+            "accessToken": "fake-access-token-expired-0000",
+            "expiresAt": crate::support::rfc3339_from_now(-3600),
+            "refreshToken": "fake-refresh-token-revoked-0000",
+            "clientId": "fake-client-id-okscript",
+            "clientSecret": CLIENT_SECRET,
+            "registrationExpiresAt": in_a_day,
+        })
+        .to_string(),
+    );
+    let out = cmd
+        .env("AWS_PROFILE", "dev")
+        .args(["token", "--cluster", CLUSTER, "-a", "sso"])
+        .run();
+    out.expect_code(1)
+        .expect_stderr(&["expired", "okscript login --profile dev"]);
+    assert!(!out.stderr.contains("could not reach"), "{}", out.stderr);
+    assert!(!out.stderr.contains(CLIENT_SECRET));
+}
