@@ -329,6 +329,16 @@ where
             return Ok(done(token, TokenSource::Cached));
         }
     }
+    // Fail before any client is built when only a person could help: a headless run
+    // learns at once what to do instead of after the SDK's start-up.
+    let refreshable = cached
+        .as_ref()
+        .is_some_and(|c| c.refresh_token.is_some() && c.registration(now).is_some());
+    if opts.authorization_code && !opts.person && (opts.force || !refreshable) {
+        return Err(AwsError::SsoLoginNeedsPerson {
+            profile: t.profile.clone(),
+        });
+    }
     let oidc = oidc_client(ctx, &t.sso.region);
     let mut redactor = Redactor::default();
     if let Some(token) = &cached {
