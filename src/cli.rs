@@ -148,6 +148,25 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// Log in to AWS SSO for a profile, like `aws sso login`, and cache the token where the
+    /// AWS CLI v2 keeps it (one login serves both tools).
+    #[command(
+        after_help = "The default login is the OAuth authorization code grant with PKCE: a browser opens on the SSO authorize page and comes back to a one-shot listener on 127.0.0.1. --use-device-code prints a URL and code to approve from any browser instead (also without a terminal, e.g. in CI logs). Without a terminal or a browser, a login that needs a person fails at once."
+    )]
+    Login {
+        /// AWS settings (--profile names the SSO profile [default: AWS_PROFILE, else default]).
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Use the device code grant: a URL and a code to approve from any browser.
+        #[arg(long)]
+        use_device_code: bool,
+    },
+    /// Remove the cached SSO login of a profile's SSO session (shared with the AWS CLI).
+    Logout {
+        /// AWS settings (--profile names the SSO profile [default: AWS_PROFILE, else default]).
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Show okscript at work on a local aws-auth manifest: no AWS account needed.
     Demo {
         /// Folder for the demo's aws-auth.yaml (created if missing).
@@ -227,7 +246,8 @@ const MIB: u64 = 1024 * 1024;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct AwsArgs {
     /// How to log in to AWS [default: OKSCRIPT_AWS_CREDENTIALS_TYPE, else
-    /// OKCTL_AWS_CREDENTIALS_TYPE, else aws-profile].
+    /// OKCTL_AWS_CREDENTIALS_TYPE, else the AWS SDK's default chain: keys in the environment,
+    /// the profile, web identity, container credentials, instance metadata].
     #[arg(short = 'a', long = "aws-credentials-type", value_name = "TYPE", value_parser = ["access-key", "aws-profile", "sso"])]
     pub aws_credentials_type: Option<String>,
     /// An okctl cluster declaration (cluster.yaml): the cluster's name, region and account.
@@ -237,6 +257,9 @@ pub struct AwsArgs {
     /// AWS region [default: AWS_REGION, else the cluster declaration's, else the profile's].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// The AWS profile to use, as with the AWS CLI [default: AWS_PROFILE, else default].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Print what okscript does on stderr (never secrets).
     #[arg(short, long)]
     pub verbose: bool,
@@ -354,8 +377,17 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Man => man_page(),
         Command::New { name } => new_script(&name),
         Command::Demo { dir } => demo(&dir),
-        Command::Token { aws, cluster } => cluster_command(&aws, &cluster, |a, k, _, p| {
-            commands::token(a, k, p).map(|()| EXIT_OK)
+        Command::Login {
+            aws,
+            use_device_code,
+        } => cluster_command(&aws, &ClusterArgs::default(), |a, _, _, p| {
+            commands::sso_login(a, use_device_code, p).map(|()| EXIT_OK)
+        }),
+        Command::Logout { aws } => cluster_command(&aws, &ClusterArgs::default(), |a, _, _, p| {
+            commands::sso_logout(a, p).map(|()| EXIT_OK)
+        }),
+        Command::Token { aws, cluster } => cluster_command(&aws, &cluster, |a, k, env, p| {
+            commands::token(a, k, env, p).map(|()| EXIT_OK)
         }),
         Command::Kubeconfig {
             aws,
@@ -494,6 +526,9 @@ pub fn aws_settings(args: &AwsArgs, env: &BTreeMap<String, String>) -> Result<Aw
         }
     };
     let mut ctx = AwsContext::new(env.clone());
+    if let Some(p) = args.profile.as_ref().filter(|p| !p.trim().is_empty()) {
+        ctx = ctx.with_profile(p.trim());
+    }
     if let Some(r) = &args.region {
         ctx = ctx.with_region(r.clone());
     } else if let Some((_, c)) = &cluster {
@@ -509,6 +544,11 @@ pub fn aws_settings(args: &AwsArgs, env: &BTreeMap<String, String>) -> Result<Aw
         display: env.contains_key("DISPLAY")
             || env.contains_key("WAYLAND_DISPLAY")
             || env.contains_key("BROWSER"),
+        browser: env.get("BROWSER").filter(|b| !b.trim().is_empty()).cloned(),
+        terminal: {
+            use std::io::IsTerminal;
+            std::io::stdin().is_terminal() || std::io::stderr().is_terminal()
+        },
     })
 }
 

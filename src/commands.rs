@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 
 use crate::access::model::{AwsAuth, Protected, Refusal};
 use crate::access::{plan, transition};
-use crate::aws::{self, CredentialType, Session, TokenOptions};
+use crate::aws::{self, Session, TokenOptions};
 use crate::cli::{EXIT_CHANGES, EXIT_OK};
 use crate::kube::api::AWS_AUTH;
 use crate::kube::{self, ConnectSpec, Connection, KubeconfigEntry};
@@ -73,8 +73,10 @@ fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Failure> {
 }
 
 fn login(rt: &tokio::runtime::Runtime, aws: &AwsSettings) -> Result<Session, Failure> {
-    let t = aws.default_type.unwrap_or(CredentialType::AwsProfile);
-    let session = rt.block_on(aws::login(&aws.ctx, t))?;
+    let session = match aws.default_type {
+        Some(t) => rt.block_on(aws::login(&aws.ctx, t))?,
+        None => rt.block_on(aws::login_default(&aws.ctx))?,
+    };
     if let Some((file, c)) = &aws.cluster {
         if c.account_id != session.account() {
             return Err(Failure {
@@ -127,8 +129,78 @@ fn region(aws: &AwsSettings) -> Option<String> {
     aws.ctx.region.clone().or_else(|| aws.ctx.explicit_region())
 }
 
-/// `okscript token`: prints an ExecCredential for the cluster.
-pub fn token(aws: &AwsSettings, kube: &KubeSettings, printer: &mut Printer) -> Result<(), Failure> {
+/// The ExecCredential versions kubectl may ask for in `KUBERNETES_EXEC_INFO`.
+const EXEC_VERSIONS: &[&str] = &[
+    "client.authentication.k8s.io/v1",
+    "client.authentication.k8s.io/v1beta1",
+];
+/// The version answered when kubectl does not say (kubectl before 1.20), as the AWS CLI does.
+const EXEC_VERSION_DEFAULT: &str = "client.authentication.k8s.io/v1beta1";
+/// The version the AWS CLI still answers, with a deprecation warning.
+const EXEC_VERSION_ALPHA: &str = "client.authentication.k8s.io/v1alpha1";
+
+/// The ExecCredential `apiVersion` to answer, read from `KUBERNETES_EXEC_INFO` the way
+/// `aws eks get-token` reads it, and a warning for stderr when it is not a version to use.
+pub fn exec_credential_version(exec_info: Option<&str>) -> (&'static str, Option<String>) {
+    let Some(raw) = exec_info.filter(|r| !r.trim().is_empty()) else {
+        return (EXEC_VERSION_DEFAULT, None);
+    };
+    let asked = match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(v) => v
+            .get("apiVersion")
+            .and_then(|a| a.as_str())
+            .map(str::to_string),
+        Err(e) => {
+            return (
+                EXEC_VERSION_DEFAULT,
+                Some(format!(
+                    "KUBERNETES_EXEC_INFO is not JSON ({e}): answering {EXEC_VERSION_DEFAULT}"
+                )),
+            )
+        }
+    };
+    match asked.as_deref() {
+        Some(v) => {
+            if let Some(known) = EXEC_VERSIONS.iter().find(|k| **k == v) {
+                (known, None)
+            } else if v == EXEC_VERSION_ALPHA {
+                (
+                    EXEC_VERSION_ALPHA,
+                    Some(format!(
+                        "{EXEC_VERSION_ALPHA} is deprecated: set the kubeconfig's exec apiVersion to client.authentication.k8s.io/v1"
+                    )),
+                )
+            } else {
+                (
+                    EXEC_VERSION_DEFAULT,
+                    Some(format!(
+                        "KUBERNETES_EXEC_INFO asks for {v}, which okscript does not know: answering {EXEC_VERSION_DEFAULT}"
+                    )),
+                )
+            }
+        }
+        None => (
+            EXEC_VERSION_DEFAULT,
+            Some(format!(
+                "KUBERNETES_EXEC_INFO names no apiVersion: answering {EXEC_VERSION_DEFAULT}"
+            )),
+        ),
+    }
+}
+
+/// `okscript token`: prints an ExecCredential for the cluster, in the version kubectl asks
+/// for in `KUBERNETES_EXEC_INFO`.
+pub fn token(
+    aws: &AwsSettings,
+    kube: &KubeSettings,
+    env: &BTreeMap<String, String>,
+    printer: &mut Printer,
+) -> Result<(), Failure> {
+    let (version, warning) =
+        exec_credential_version(env.get("KUBERNETES_EXEC_INFO").map(String::as_str));
+    if let Some(w) = warning {
+        printer.warn(&w);
+    }
     let Eks {
         cluster, role_arn, ..
     } = eks_cluster(kube)?;
@@ -140,7 +212,14 @@ pub fn token(aws: &AwsSettings, kube: &KubeSettings, printer: &mut Printer) -> R
         session_name: None,
     };
     let token = rt.block_on(aws::eks_token(&session, &cluster, &options))?;
-    printer.raw(&format!("{}\n", token.exec_credential_json()));
+    let mut credential = token.exec_credential();
+    credential["apiVersion"] = version.into();
+    let text = serde_json::to_string_pretty(&credential).map_err(|e| Failure {
+        message: format!("cannot print the ExecCredential: {e}"),
+        hint: None,
+        usage: false,
+    })?;
+    printer.raw(&format!("{text}\n"));
     Ok(())
 }
 
@@ -219,6 +298,11 @@ pub fn write_kubeconfig_entry(
     }
     if let Some(p) = session.profile() {
         entry = entry.with_profile(p);
+    }
+    if let Some(t) = session.chosen_type() {
+        // A type chosen here (perhaps through OKSCRIPT_AWS_CREDENTIALS_TYPE, which a fresh
+        // shell may not have) must be chosen again there; the default chain needs nothing.
+        entry = entry.with_credentials_type(t.as_str());
     }
     let path = match file {
         Some(f) => f.to_path_buf(),
@@ -722,4 +806,87 @@ pub fn restore(
         plan::describe(done.summary, false)
     ));
     Ok(EXIT_OK)
+}
+
+/// `okscript login`: a new SSO login for the profile (`--profile`, `AWS_PROFILE`, else
+/// `default`), written to the AWS CLI v2's token cache; the authorization code grant with
+/// PKCE unless `device_code`.
+pub fn sso_login(
+    aws: &AwsSettings,
+    device_code: bool,
+    printer: &mut Printer,
+) -> Result<(), Failure> {
+    let profile = aws.ctx.profile_name();
+    let opts = aws::SsoLoginOptions {
+        open_browser: !aws.no_browser && aws.display,
+        force: true,
+        sleeper: None,
+        authorization_code: !device_code,
+        person: aws.terminal || (!aws.no_browser && aws.display),
+        browser: aws.browser.clone(),
+    };
+    let rt = runtime()?;
+    let mut show = |line: &str| printer.note(line);
+    let cancel = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let done = rt.block_on(aws::sso_login(&aws.ctx, &profile, &opts, &mut show, cancel))?;
+    printer.note(&format!(
+        "logged in to AWS SSO for profile `{}` ({}) until {}; the token is cached in {}",
+        done.profile,
+        done.start_url,
+        done.expires_at,
+        done.cache_file.display()
+    ));
+    Ok(())
+}
+
+/// `okscript logout`: removes the cached SSO login of the profile's SSO session.
+pub fn sso_logout(aws: &AwsSettings, printer: &mut Printer) -> Result<(), Failure> {
+    let profile = aws.ctx.profile_name();
+    match aws::sso_logout(&aws.ctx, &profile)? {
+        Some(file) => printer.note(&format!(
+            "logged out of AWS SSO for profile `{profile}`: removed {}",
+            file.display()
+        )),
+        None => printer.note(&format!(
+            "no cached SSO login for profile `{profile}`: nothing to remove"
+        )),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exec_credential_version;
+
+    #[test]
+    fn exec_credential_version_follows_kubernetes_exec_info() {
+        let info = |v: &str| format!(r#"{{"kind":"ExecCredential","apiVersion":"{v}"}}"#);
+        let v1 = info("client.authentication.k8s.io/v1");
+        assert_eq!(
+            exec_credential_version(Some(&v1)),
+            ("client.authentication.k8s.io/v1", None)
+        );
+        let beta = info("client.authentication.k8s.io/v1beta1");
+        assert_eq!(
+            exec_credential_version(Some(&beta)).0,
+            "client.authentication.k8s.io/v1beta1"
+        );
+        assert_eq!(
+            exec_credential_version(None),
+            ("client.authentication.k8s.io/v1beta1", None)
+        );
+        let (v, warning) =
+            exec_credential_version(Some(&info("client.authentication.k8s.io/v1alpha1")));
+        assert_eq!(v, "client.authentication.k8s.io/v1alpha1");
+        assert!(warning.unwrap().contains("deprecated"));
+        for bad in ["{", r#"{"kind":"ExecCredential"}"#, &info("example.com/v9")] {
+            let (v, warning) = exec_credential_version(Some(bad));
+            assert_eq!(v, "client.authentication.k8s.io/v1beta1", "{bad}");
+            assert!(warning.is_some(), "{bad}");
+        }
+    }
 }

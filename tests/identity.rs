@@ -153,7 +153,9 @@ fn an_sso_profile_without_a_cached_login_says_to_log_in() {
         .arg(script("whoami.rhai"))
         .args(["-a", "sso"])
         .run();
-    out.expect_code(1).expect_stderr(&["sso login"]);
+    // Deliberately changed (issue 10 item 9): the hint names okscript's own login command.
+    out.expect_code(1)
+        .expect_stderr(&["okscript login --profile sso-admin"]);
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod inputs;
 mod kube_fake;
 mod kubeconfig;
 mod limits;
+mod logins;
 mod membership;
 mod onboarding;
 mod run;

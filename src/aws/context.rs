@@ -21,10 +21,39 @@ pub const RELEVANT_ENV_VARS: &[&str] = &[
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+];
+
+/// The variables only the default chain's later sources read (web identity, container
+/// credentials, instance metadata): handed to aws-config for that chain alone.
+const CHAIN_ENV_VARS: &[&str] = &[
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
 ];
 
 /// Variables whose values are secrets: never printed, cut out of every error text.
-const SECRET_VARS: &[&str] = &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
+const SECRET_VARS: &[&str] = &[
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+];
 
 /// Region used for STS and IAM when none is configured anywhere. Both are global services,
 /// so this only decides where requests are signed; EKS calls must name their region.
@@ -42,6 +71,8 @@ pub struct AwsContext {
     pub region: Option<String>,
     /// Endpoint override for every AWS service; wins over `AWS_ENDPOINT_URL*`.
     pub endpoint_url: Option<String>,
+    /// `--profile`: wins over `AWS_PROFILE`, and (as in the AWS CLI) over keys in the environment.
+    pub profile: Option<String>,
 }
 
 impl fmt::Debug for AwsContext {
@@ -62,6 +93,7 @@ impl fmt::Debug for AwsContext {
             .field("env", &env)
             .field("region", &self.region)
             .field("endpoint_url", &self.endpoint_url)
+            .field("profile", &self.profile)
             .finish()
     }
 }
@@ -76,7 +108,14 @@ impl AwsContext {
                 .collect(),
             region: None,
             endpoint_url: None,
+            profile: None,
         }
+    }
+
+    /// Sets the profile override (`--profile`).
+    pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
     }
 
     /// Sets the region override.
@@ -137,9 +176,18 @@ impl AwsContext {
             .map(str::to_string)
     }
 
-    /// The profile `AWS_PROFILE` names, or `default`.
+    /// The profile `--profile` or `AWS_PROFILE` names, or `default`.
     pub fn profile_name(&self) -> String {
-        self.var("AWS_PROFILE").unwrap_or("default").to_string()
+        self.chosen_profile().unwrap_or("default").to_string()
+    }
+
+    /// The profile a person chose (`--profile`, else `AWS_PROFILE`), if any: what a
+    /// kubeconfig must carry to log in the same way in another shell.
+    pub fn chosen_profile(&self) -> Option<&str> {
+        self.profile
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .or_else(|| self.var("AWS_PROFILE"))
     }
 
     fn expand(&self, path: &str) -> PathBuf {
@@ -209,6 +257,20 @@ impl AwsContext {
             env.insert("AWS_REGION".into(), r.to_string());
         }
         env.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
+        env
+    }
+
+    /// The environment for the default chain's later sources: [`Self::sdk_env`] plus web
+    /// identity, container and instance-metadata variables; instance metadata stays on
+    /// unless `AWS_EC2_METADATA_DISABLED` says otherwise, as in every AWS SDK.
+    pub(crate) fn sdk_env_chain(&self, region: Option<&str>) -> HashMap<String, String> {
+        let mut env = self.sdk_env(region);
+        env.remove("AWS_EC2_METADATA_DISABLED");
+        for k in CHAIN_ENV_VARS {
+            if let Some(v) = self.var(k) {
+                env.insert((*k).to_string(), v.to_string());
+            }
+        }
         env
     }
 }
@@ -319,9 +381,22 @@ impl ProfileFilesView {
     }
 }
 
+/// Reads a profile file, `None` when it does not exist. A file the AWS CLI would refuse is
+/// an error naming its line, so that every login reports it the same way.
 fn read_optional(path: &PathBuf, kind: &'static str) -> Result<Option<String>, AwsError> {
     match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if let Err(e) = super::config_file::ConfigFile::parse(&text) {
+                return Err(AwsError::ProfileFileMalformed {
+                    kind,
+                    path: path.clone(),
+                    line: e.line,
+                    message: e.message,
+                });
+            }
+            Ok(Some(text))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(AwsError::ProfileFileUnreadable {
             kind,

@@ -44,6 +44,26 @@ pub enum AwsError {
         detail: String,
     },
 
+    /// An AWS config or credentials file does not parse; the line is 1-based.
+    #[error("{}:{line}: the AWS {kind} file cannot be read: {message}", .path.display())]
+    ProfileFileMalformed {
+        /// `config` or `credentials`.
+        kind: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The first line that cannot be read.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The default chain found no credentials anywhere it looks.
+    #[error("no AWS credentials found: {looked}")]
+    NoCredentials {
+        /// Where the chain looked, in order, and what each source said.
+        looked: String,
+    },
+
     /// The named profile is in neither the config nor the credentials file.
     #[error("{}", profile_not_found(.name, .available, .files))]
     ProfileNotFound {
@@ -297,6 +317,20 @@ pub enum AwsError {
         profile: String,
     },
 
+    /// The authorization code login needs a person at a browser, and there is no terminal or browser here.
+    #[error("the SSO login for profile `{profile}` needs a person to approve it in a browser, and there is no terminal or browser here")]
+    SsoLoginNeedsPerson {
+        /// The profile.
+        profile: String,
+    },
+
+    /// The browser came back to the login listener with a `state` this login did not send.
+    #[error("the SSO login for profile `{profile}` was refused: the browser came back with a state this login did not send (a login started elsewhere, or a forged redirect); no token was cached")]
+    SsoLoginStateMismatch {
+        /// The profile.
+        profile: String,
+    },
+
     /// The SSO device login was cancelled (Ctrl-C) before it was approved; nothing was cached.
     #[error("the SSO login for profile `{profile}` was cancelled; no token was cached")]
     SsoLoginCancelled {
@@ -394,6 +428,11 @@ impl AwsError {
             }
             NoHome => "set HOME, or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at your files".into(),
             ProfileFileUnreadable { .. } => "check the file's permissions".into(),
+            ProfileFileMalformed { path, line, .. } => format!(
+                "fix line {line} of {} (settings are `key = value` lines below a [profile NAME] header)",
+                path.display()
+            ),
+            NoCredentials { .. } => "log in with `okscript login` (SSO), set AWS_PROFILE or pass --profile NAME, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
             ProfileNotFound { .. } => {
                 "set AWS_PROFILE to one of the profiles listed, or create it with `aws configure --profile NAME` (or `aws configure sso`)".into()
             }
@@ -401,7 +440,7 @@ impl AwsError {
                 "use `-a aws-profile` for profile `{name}`, or create an SSO profile with `aws configure sso`"
             ),
             InvalidProfile { .. } => "fix the profile in your AWS config file; `aws configure list` shows what the AWS CLI sees".into(),
-            SsoLoginRequired { profile, .. } => format!("log in first: `aws sso login --profile {profile}`"),
+            SsoLoginRequired { profile, .. } => format!("log in first: `okscript login --profile {profile}` (the same cached login as `aws sso login`)"),
             CredentialsUnavailable { profile: Some(p), .. } => format!(
                 "check profile `{p}` with `aws sts get-caller-identity --profile {p}`"
             ),
@@ -472,8 +511,14 @@ impl AwsError {
                 "run it again and choose Allow; if you did not start this login, tell your administrator (profile `{profile}`)"
             ),
             SsoLoginCancelled { .. } => "run it again when you can approve the login in the browser".into(),
+            SsoLoginNeedsPerson { profile } => format!(
+                "run `okscript login --profile {profile}` in a terminal first, or `okscript login --profile {profile} --use-device-code` to get a URL and code to approve from any browser"
+            ),
+            SsoLoginStateMismatch { profile } => format!(
+                "run `okscript login --profile {profile}` again and use only the browser tab it opens"
+            ),
             SsoLoginFailed { profile, .. } => format!(
-                "check sso_start_url and sso_region of profile `{profile}` (or its [sso-session]), or log in with `aws sso login --profile {profile}`: okscript uses the same cached login"
+                "check sso_start_url and sso_region of profile `{profile}` (or its [sso-session]), then run `okscript login --profile {profile}` again"
             ),
             SsoCacheWrite { .. } => "check the permissions of ~/.aws/sso/cache (it should be yours, mode 0700)".into(),
             ClusterField { field, .. } => match *field {

@@ -16,10 +16,16 @@ pub enum CredentialType {
     AwsProfile,
     /// An IAM Identity Center (SSO) profile with a cached login.
     Sso,
+    /// The default chain's web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`), as
+    /// CI on Kubernetes (IRSA) and GitHub OIDC provide it; never asked for with `-a`.
+    WebIdentity,
+    /// The default chain's last sources (ECS/EKS container credentials, EC2 instance
+    /// metadata); never asked for with `-a`.
+    DefaultChain,
 }
 
 impl CredentialType {
-    /// Every type, in the order okctl lists them.
+    /// Every type `-a` accepts, in the order okctl lists them.
     pub const ALL: [CredentialType; 3] = [
         CredentialType::AccessKey,
         CredentialType::AwsProfile,
@@ -32,6 +38,8 @@ impl CredentialType {
             CredentialType::AccessKey => "access-key",
             CredentialType::AwsProfile => "aws-profile",
             CredentialType::Sso => "sso",
+            CredentialType::WebIdentity => "web-identity",
+            CredentialType::DefaultChain => "default-chain",
         }
     }
 }

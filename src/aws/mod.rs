@@ -41,7 +41,10 @@ pub use iam::{
     strip_role_path, RoleInfo, UserInfo, SSO_ROLE_NAME_PREFIX, SSO_ROLE_PATH_PREFIX,
 };
 pub use identity::{default_session_name, principal_arn, CredentialType, Identity};
-pub use session::{assume_profile, assume_role, login, whoami, Session};
+pub use session::{
+    assume_profile, assume_role, default_source, login, login_default, whoami, DefaultSource,
+    Session,
+};
 pub use sso_login::{
     is_sso_profile, sso_accounts, sso_login, sso_logout, sso_roles, Sleeper, SsoAccount, SsoLogin,
     SsoLoginOptions, TokenSource, DEFAULT_POLL_INTERVAL, EXPIRY_MARGIN, SLOW_DOWN_STEP,

@@ -34,6 +34,9 @@ pub struct Session {
     endpoint_iam: Option<String>,
     endpoint_eks: Option<String>,
     redactor: Redactor,
+    /// The credentials type asked for (`-a`, an environment choice, `login(TYPE)`); `None`
+    /// for the default chain and profile switches.
+    chosen_type: Option<CredentialType>,
 }
 
 impl fmt::Debug for Session {
@@ -68,6 +71,12 @@ impl Session {
     /// How the credentials were obtained.
     pub fn credential_type(&self) -> CredentialType {
         self.identity.credential_type
+    }
+
+    /// The credentials type that was asked for, `None` when the default chain chose: what
+    /// a kubeconfig passes as `-a` to log in the same way again.
+    pub fn chosen_type(&self) -> Option<CredentialType> {
+        self.chosen_type
     }
 
     /// The profile in use, if any.
@@ -128,7 +137,7 @@ impl Session {
 /// A missing variable or profile, no cached SSO login, a failing credential provider,
 /// credentials AWS rejects, or an unreachable endpoint: see [`AwsError`].
 pub async fn login(ctx: &AwsContext, credential_type: CredentialType) -> Result<Session, AwsError> {
-    match credential_type {
+    let session = match credential_type {
         CredentialType::AccessKey => login_access_key(ctx).await,
         CredentialType::AwsProfile => {
             login_profile(ctx, &ctx.profile_name(), Some(CredentialType::AwsProfile)).await
@@ -136,7 +145,130 @@ pub async fn login(ctx: &AwsContext, credential_type: CredentialType) -> Result<
         CredentialType::Sso => {
             login_profile(ctx, &ctx.profile_name(), Some(CredentialType::Sso)).await
         }
+        CredentialType::WebIdentity => login_chain(ctx, CredentialType::WebIdentity).await,
+        CredentialType::DefaultChain => login_chain(ctx, CredentialType::DefaultChain).await,
+    }?;
+    Ok(Session {
+        chosen_type: Some(credential_type),
+        ..session
+    })
+}
+
+/// Where the default chain will find credentials, decided the way the AWS SDKs decide it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultSource {
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set (and no `--profile` was given).
+    EnvironmentKeys,
+    /// A profile: the one `--profile` or `AWS_PROFILE` names, or a `default` profile that
+    /// holds credentials.
+    Profile(String),
+    /// Web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`).
+    WebIdentity,
+    /// What is left of the chain: container credentials, then EC2 instance metadata.
+    Platform,
+}
+
+/// Picks the default chain's source without calling AWS: environment keys, then the chosen
+/// profile (or a `default` profile with credentials), then web identity, then the container
+/// and instance metadata. `--profile` skips environment keys, as in the AWS CLI.
+///
+/// # Errors
+/// A profile file that cannot be read or parsed (named with its line).
+pub fn default_source(ctx: &AwsContext) -> Result<DefaultSource, AwsError> {
+    if ctx.profile.is_none()
+        && ctx.var("AWS_ACCESS_KEY_ID").is_some()
+        && ctx.var("AWS_SECRET_ACCESS_KEY").is_some()
+    {
+        return Ok(DefaultSource::EnvironmentKeys);
     }
+    if let Some(p) = ctx.chosen_profile() {
+        return Ok(DefaultSource::Profile(p.to_string()));
+    }
+    let view = match ProfileFilesView::load(ctx) {
+        Ok(v) => Some(v),
+        Err(AwsError::NoHome) => None,
+        Err(e) => return Err(e),
+    };
+    if view
+        .as_ref()
+        .is_some_and(|v| v.has_profile("default") && v.has_credential_source("default"))
+    {
+        return Ok(DefaultSource::Profile("default".into()));
+    }
+    if ctx.var("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() || ctx.var("AWS_ROLE_ARN").is_some() {
+        return Ok(DefaultSource::WebIdentity);
+    }
+    Ok(DefaultSource::Platform)
+}
+
+/// Logs in the way every AWS SDK does when nothing is chosen (the default credential chain,
+/// see [`default_source`]) and verifies the result with STS GetCallerIdentity. The
+/// session's type says which source answered.
+///
+/// # Errors
+/// As for [`login`]; [`AwsError::NoCredentials`] when no source has credentials.
+pub async fn login_default(ctx: &AwsContext) -> Result<Session, AwsError> {
+    match default_source(ctx)? {
+        DefaultSource::EnvironmentKeys => login_access_key(ctx).await,
+        DefaultSource::Profile(name) => login_profile(ctx, &name, None).await,
+        DefaultSource::WebIdentity => {
+            for (var, other) in [
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"),
+                ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"),
+            ] {
+                if ctx.var(var).is_none() {
+                    return Err(AwsError::NoCredentials {
+                        looked: format!(
+                            "{other} is set but {var} is not, and web identity needs both"
+                        ),
+                    });
+                }
+            }
+            login_chain(ctx, CredentialType::WebIdentity).await
+        }
+        DefaultSource::Platform => login_chain(ctx, CredentialType::DefaultChain).await,
+    }
+}
+
+/// The rest of the SDK's default chain (web identity, container, instance metadata), with
+/// the environment snapshot standing in for the process environment and no profile files
+/// (okscript looked at the profiles already, and the chain must not find them again).
+#[allow(deprecated)] // ProfileFiles/ProfileFileKind are aliases of aws-runtime types
+async fn login_chain(
+    ctx: &AwsContext,
+    credential_type: CredentialType,
+) -> Result<Session, AwsError> {
+    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+
+    let region = ctx
+        .explicit_region()
+        .unwrap_or_else(|| FALLBACK_REGION.to_string());
+    let files = ProfileFiles::builder()
+        .include_default_config_file(false)
+        .include_default_credentials_file(false)
+        .with_contents(ProfileFileKind::Config, "")
+        .with_contents(ProfileFileKind::Credentials, "")
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .env(Env::from(ctx.sdk_env_chain(Some(&region))))
+        .profile_files(files)
+        .region(Region::new(region.clone()));
+    if let Some(e) = ctx.endpoint_url.as_deref().filter(|e| !e.is_empty()) {
+        loader = loader.endpoint_url(e);
+    }
+    let sdk_config = loader.load().await;
+    finish(ctx, sdk_config, region, credential_type, None)
+        .await
+        .map_err(|e| match e {
+            AwsError::CredentialsUnavailable { detail, .. } => AwsError::NoCredentials {
+                looked: if credential_type == CredentialType::WebIdentity {
+                    format!("the web identity login (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN) failed: {detail}")
+                } else {
+                    format!("no keys in the environment, no AWS_PROFILE, no `default` profile with credentials, no web identity, and neither container credentials nor instance metadata answered: {detail}")
+                },
+            },
+            other => other,
+        })
 }
 
 /// Switches to the named profile (whatever `AWS_PROFILE` says) and verifies it.
@@ -245,6 +377,7 @@ pub async fn assume_role(
         endpoint_iam: session.endpoint_iam.clone(),
         endpoint_eks: session.endpoint_eks.clone(),
         redactor,
+        chosen_type: session.chosen_type,
     })
 }
 
@@ -357,9 +490,22 @@ async fn load_sdk_config(
     profile: Option<&str>,
     credentials: Option<SharedCredentialsProvider>,
 ) -> SdkConfig {
+    let env = ctx.sdk_env(Some(region));
+    load_sdk_config_with(ctx, region, profile, credentials, env).await
+}
+
+/// [`load_sdk_config`] with the environment aws-config sees given.
+#[allow(deprecated)] // ProfileFiles/ProfileFileKind are aliases of aws-runtime types
+async fn load_sdk_config_with(
+    ctx: &AwsContext,
+    region: &str,
+    profile: Option<&str>,
+    credentials: Option<SharedCredentialsProvider>,
+    env: std::collections::HashMap<String, String>,
+) -> SdkConfig {
     use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 
-    let env = Env::from(ctx.sdk_env(Some(region)));
+    let env = Env::from(env);
     let mut files = ProfileFiles::builder()
         .include_default_config_file(false)
         .include_default_credentials_file(false);
@@ -438,6 +584,7 @@ async fn finish(
         endpoint_iam: ctx.endpoint_for("IAM"),
         endpoint_eks: ctx.endpoint_for("EKS"),
         redactor,
+        chosen_type: None,
     })
 }
 
@@ -566,5 +713,54 @@ mod tests {
         );
         assert_eq!(xml_element(body, "Message").as_deref(), Some("bad"));
         assert_eq!(xml_element("<html>", "Code"), None);
+    }
+}
+
+#[cfg(test)]
+mod default_chain_tests {
+    use super::{default_source, DefaultSource};
+    use crate::aws::AwsContext;
+
+    fn ctx(vars: &[(&str, &str)]) -> AwsContext {
+        let mut env: Vec<(String, String)> = vec![("HOME".into(), "/nonexistent-okscript".into())];
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        AwsContext::new(env)
+    }
+
+    #[test]
+    fn the_chain_picks_keys_then_profile_then_web_identity_then_the_platform() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIA1"),
+            ("AWS_SECRET_ACCESS_KEY", "s3cr3t-value"),
+        ];
+        assert_eq!(
+            default_source(&ctx(&keys)).unwrap(),
+            DefaultSource::EnvironmentKeys
+        );
+        let mut with_profile = keys.to_vec();
+        with_profile.push(("AWS_PROFILE", "dev"));
+        // Keys win over AWS_PROFILE, as in every AWS SDK; --profile wins over keys.
+        assert_eq!(
+            default_source(&ctx(&with_profile)).unwrap(),
+            DefaultSource::EnvironmentKeys
+        );
+        assert_eq!(
+            default_source(&ctx(&keys).with_profile("ops")).unwrap(),
+            DefaultSource::Profile("ops".into())
+        );
+        assert_eq!(
+            default_source(&ctx(&[("AWS_PROFILE", "dev")])).unwrap(),
+            DefaultSource::Profile("dev".into())
+        );
+        // Half a key pair is no key pair.
+        assert_eq!(
+            default_source(&ctx(&[
+                ("AWS_ACCESS_KEY_ID", "AKIA1"),
+                ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r")
+            ]))
+            .unwrap(),
+            DefaultSource::WebIdentity
+        );
+        assert_eq!(default_source(&ctx(&[])).unwrap(), DefaultSource::Platform);
     }
 }

@@ -60,6 +60,15 @@ pub struct SsoLoginOptions {
     pub force: bool,
     /// Replaces `tokio::time::sleep` between polls (tests record the waits).
     pub sleeper: Option<Sleeper>,
+    /// Log in with the authorization code grant and PKCE (the AWS CLI v2's default since
+    /// late 2024) instead of the device code grant.
+    pub authorization_code: bool,
+    /// Whether a person can take part: a terminal, or a browser to open. The authorization
+    /// code grant fails at once without one (the device code grant can be approved from
+    /// anywhere, so it may run headless).
+    pub person: bool,
+    /// The browser command (`$BROWSER`), else `xdg-open`/`open`.
+    pub browser: Option<String>,
 }
 
 impl fmt::Debug for SsoLoginOptions {
@@ -68,6 +77,9 @@ impl fmt::Debug for SsoLoginOptions {
             .field("open_browser", &self.open_browser)
             .field("force", &self.force)
             .field("sleeper", &self.sleeper.as_ref().map(|_| "custom"))
+            .field("authorization_code", &self.authorization_code)
+            .field("person", &self.person)
+            .field("browser", &self.browser)
             .finish()
     }
 }
@@ -81,15 +93,18 @@ pub enum TokenSource {
     Refreshed,
     /// The device authorization flow ran and the person approved it.
     DeviceFlow,
+    /// The authorization code flow (PKCE) ran and the person approved it.
+    AuthorizationCode,
 }
 
 impl TokenSource {
-    /// `cached`, `refreshed` or `device`.
+    /// `cached`, `refreshed`, `device` or `authorization-code`.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenSource::Cached => "cached",
             TokenSource::Refreshed => "refreshed",
             TokenSource::DeviceFlow => "device",
+            TokenSource::AuthorizationCode => "authorization-code",
         }
     }
 }
@@ -314,6 +329,16 @@ where
             return Ok(done(token, TokenSource::Cached));
         }
     }
+    // Fail before any client is built when only a person could help: a headless run
+    // learns at once what to do instead of after the SDK's start-up.
+    let refreshable = cached
+        .as_ref()
+        .is_some_and(|c| c.refresh_token.is_some() && c.registration(now).is_some());
+    if opts.authorization_code && !opts.person && (opts.force || !refreshable) {
+        return Err(AwsError::SsoLoginNeedsPerson {
+            profile: t.profile.clone(),
+        });
+    }
     let oidc = oidc_client(ctx, &t.sso.region);
     let mut redactor = Redactor::default();
     if let Some(token) = &cached {
@@ -338,6 +363,16 @@ where
                 }
             }
         }
+    }
+    if opts.authorization_code {
+        if !opts.person {
+            return Err(AwsError::SsoLoginNeedsPerson {
+                profile: t.profile.clone(),
+            });
+        }
+        let new = authorization_code_flow(ctx, &t, &oidc, opts, show, cancel, redactor).await?;
+        write_token(&t.cache_file, &new)?;
+        return Ok(done(&new, TokenSource::AuthorizationCode));
     }
     let new = device_flow(
         ctx,
@@ -650,7 +685,7 @@ async fn device_flow<C: Future<Output = ()>>(
         t.profile
     ));
     if opts.open_browser && !url.is_empty() {
-        if open_browser(&url) {
+        if open_browser(opts.browser.as_deref(), &url) {
             show("a browser was opened at that URL; waiting for the login to be approved (Ctrl-C cancels)");
         } else {
             show("could not open a browser: open the URL yourself; waiting (Ctrl-C cancels)");
@@ -729,6 +764,351 @@ async fn device_flow<C: Future<Output = ()>>(
     }
 }
 
+/// The grant types of a registration for the authorization code flow.
+const AUTH_CODE_GRANTS: [&str; 2] = ["authorization_code", "refresh_token"];
+/// The redirect URI registered; the port is chosen per login (RFC 8252 loopback redirects).
+const REDIRECT_REGISTERED: &str = "http://127.0.0.1/oauth/callback";
+/// How long the authorization code flow waits for the browser to come back.
+const CALLBACK_WAIT: Duration = Duration::from_secs(10 * 60);
+
+/// The OAuth authorization code grant with PKCE, as the AWS CLI v2 runs it: RegisterClient
+/// with `authorization_code` and a loopback redirect URI, the browser opened on the
+/// authorize URL, a one-shot callback listener on 127.0.0.1 that checks `state`, then
+/// CreateToken with the code verifier. Unlike the device code grant, the code only ever
+/// reaches the machine that started the login, which is what defeats device-code phishing.
+async fn authorization_code_flow<C: Future<Output = ()>>(
+    ctx: &AwsContext,
+    t: &Target,
+    oidc: &aws_sdk_ssooidc::Client,
+    opts: &SsoLoginOptions,
+    show: &mut dyn FnMut(&str),
+    cancel: C,
+    mut redactor: Redactor,
+) -> Result<CachedToken, AwsError> {
+    let endpoint = service_endpoint(ctx, "SSO_OIDC");
+    let failed = |operation: &'static str, detail: String| AwsError::SsoLoginFailed {
+        profile: t.profile.clone(),
+        operation,
+        endpoint: endpoint.clone(),
+        detail,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| failed("the login callback listener on 127.0.0.1", e.to_string()))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| failed("the login callback listener on 127.0.0.1", e.to_string()))?
+        .port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
+    let reg = auth_code_registration(ctx, t, oidc, &redactor)
+        .await
+        .map_err(|d| failed("sso-oidc:RegisterClient", d))?;
+    redactor.add(&reg.client_secret);
+    let verifier = random_url_safe(64);
+    redactor.add(&verifier);
+    let challenge = base64_url(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref(),
+    );
+    let state = random_url_safe(32);
+    let base = endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://oidc.{}.amazonaws.com", t.sso.region));
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&state={}&code_challenge_method=S256&scopes={}&code_challenge={}",
+        base.trim_end_matches('/'),
+        percent(&reg.client_id),
+        percent(&redirect_uri),
+        percent(&state),
+        percent(&t.scopes.join(" ")),
+        percent(&challenge),
+    );
+    let session = t
+        .sso
+        .session_name
+        .as_deref()
+        .map_or_else(|| t.sso.start_url.clone(), |s| format!("session `{s}`"));
+    show(&format!(
+        "to log in to AWS SSO ({session}) for profile `{}`, approve the login in your browser; if none opens, open this URL on this machine:\n\n    {url}\n",
+        t.profile
+    ));
+    if opts.open_browser {
+        if open_browser(opts.browser.as_deref(), &url) {
+            show("a browser was opened at that URL; waiting for it to come back (Ctrl-C cancels)");
+        } else {
+            show("could not open a browser: open the URL yourself; waiting (Ctrl-C cancels)");
+        }
+    } else {
+        show("waiting for the browser to come back (Ctrl-C cancels)");
+    }
+    let mut cancel = std::pin::pin!(cancel);
+    let callback = tokio::time::timeout(CALLBACK_WAIT, wait_for_callback(&listener, &state));
+    let code = tokio::select! {
+        r = callback => match r {
+            Err(_) => return Err(AwsError::SsoDeviceCodeExpired {
+                profile: t.profile.clone(),
+                minutes: CALLBACK_WAIT.as_secs() / 60,
+            }),
+            Ok(r) => r,
+        },
+        _ = &mut cancel => return Err(AwsError::SsoLoginCancelled { profile: t.profile.clone() }),
+    };
+    let code = match code {
+        Callback::Code(c) => c,
+        Callback::Denied(why) if why == "access_denied" => {
+            return Err(AwsError::SsoLoginDeclined {
+                profile: t.profile.clone(),
+            })
+        }
+        Callback::Denied(why) => return Err(failed("the authorize step", why)),
+        Callback::WrongState => {
+            return Err(AwsError::SsoLoginStateMismatch {
+                profile: t.profile.clone(),
+            })
+        }
+    };
+    redactor.add(&code);
+    let out = oidc
+        .create_token()
+        .client_id(&reg.client_id)
+        .client_secret(&reg.client_secret)
+        .grant_type("authorization_code")
+        .code(&code)
+        .code_verifier(&verifier)
+        .redirect_uri(&redirect_uri)
+        .send()
+        .await
+        .map_err(|e| failed("sso-oidc:CreateToken", sdk_text(&e, &redactor)))?;
+    let access_token = out
+        .access_token()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            failed(
+                "sso-oidc:CreateToken",
+                "the answer held no access token".into(),
+            )
+        })?
+        .to_string();
+    let token_out = TokenOut {
+        access_token,
+        expires_in: out.expires_in(),
+        refresh_token: out.refresh_token().map(str::to_string),
+    };
+    Ok(token_from(t, &reg, token_out, None))
+}
+
+/// What came back to the loopback listener.
+enum Callback {
+    /// The authorization code, `state` matching.
+    Code(String),
+    /// The authorize step answered `error=...`.
+    Denied(String),
+    /// A `state` that is not the one this login sent: someone else's redirect, refused.
+    WrongState,
+}
+
+/// Serves the loopback redirect once: other paths get 404 and the wait goes on; the
+/// callback gets a short page and ends it.
+async fn wait_for_callback(listener: &tokio::net::TcpListener, state: &str) -> Callback {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let head = read_head(&stream).await;
+        let text = String::from_utf8_lossy(&head);
+        let target = text
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or_default()
+            .to_string();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let reply = |status: &str, body: &str| {
+            format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        if path != "/oauth/callback" {
+            write_all(&stream, reply("404 Not Found", "not found").as_bytes()).await;
+            continue;
+        }
+        let params = parse_query(query);
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let (status, body, outcome) = if get("state").as_deref() != Some(state) {
+            (
+                "400 Bad Request",
+                "<p>This login did not come from okscript: it was refused. You can close this window.</p>",
+                Callback::WrongState,
+            )
+        } else if let Some(e) = get("error") {
+            (
+                "200 OK",
+                "<p>The login was not approved. You can close this window.</p>",
+                Callback::Denied(e),
+            )
+        } else if let Some(c) = get("code").filter(|c| !c.is_empty()) {
+            (
+                "200 OK",
+                "<p>okscript is logged in. You can close this window.</p>",
+                Callback::Code(c),
+            )
+        } else {
+            (
+                "400 Bad Request",
+                "<p>The login came back without a code.</p>",
+                Callback::Denied("the redirect held no code".into()),
+            )
+        };
+        write_all(&stream, reply(status, body).as_bytes()).await;
+        return outcome;
+    }
+}
+
+/// The request line and headers of one HTTP request (at most 16 KiB, 5 s).
+async fn read_head(stream: &tokio::net::TcpStream) -> Vec<u8> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left, stream.readable()).await.is_err() {
+            break;
+        }
+        match stream.try_read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+    }
+    head
+}
+
+/// Writes all of `bytes` (a small reply; errors only mean the browser went away).
+async fn write_all(stream: &tokio::net::TcpStream, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        if stream.writable().await.is_err() {
+            return;
+        }
+        match stream.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// A registration for the authorization code grant: cached like the device one, under a
+/// key that names the grant types, so the two never replace each other.
+async fn auth_code_registration(
+    ctx: &AwsContext,
+    t: &Target,
+    oidc: &aws_sdk_ssooidc::Client,
+    redactor: &Redactor,
+) -> Result<Registration, String> {
+    let path = registration_file_for(ctx, t, Some(&AUTH_CODE_GRANTS));
+    if let Some(reg) = path.as_deref().and_then(read_registration) {
+        if reg.valid(SystemTime::now()) {
+            return Ok(reg);
+        }
+    }
+    let out = oidc
+        .register_client()
+        .client_name(SSO_CLIENT_NAME)
+        .client_type(SSO_CLIENT_TYPE)
+        .set_scopes(Some(t.scopes.clone()))
+        .set_grant_types(Some(
+            AUTH_CODE_GRANTS.iter().map(|g| g.to_string()).collect(),
+        ))
+        .redirect_uris(REDIRECT_REGISTERED)
+        .issuer_url(&t.sso.start_url)
+        .send()
+        .await
+        .map_err(|e| sdk_text(&e, redactor))?;
+    let reg = Registration {
+        client_id: out.client_id().unwrap_or_default().to_string(),
+        client_secret: out.client_secret().unwrap_or_default().to_string(),
+        expires_at: DateTime::from_secs(out.client_secret_expires_at())
+            .fmt(DateTimeFormat::DateTime)
+            .unwrap_or_default(),
+    };
+    if reg.client_id.is_empty() || reg.client_secret.is_empty() {
+        return Err("the answer held no client ID or secret".into());
+    }
+    if let Some(p) = path {
+        let mut m = serde_json::Map::new();
+        m.insert("clientId".into(), reg.client_id.clone().into());
+        m.insert("clientSecret".into(), reg.client_secret.clone().into());
+        m.insert("expiresAt".into(), reg.expires_at.clone().into());
+        m.insert("scopes".into(), t.scopes.clone().into());
+        m.insert("grantTypes".into(), AUTH_CODE_GRANTS.to_vec().into());
+        // A registration that cannot be cached is only registered again next time.
+        let _ = write_private(&p, &python_json(&serde_json::Value::Object(m)));
+    }
+    Ok(reg)
+}
+
+/// `n` random bytes as unpadded base64url (PKCE verifiers, `state`).
+fn random_url_safe(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    // The system's random source failing is not something a login can work around.
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
+    base64_url(&bytes)
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn percent(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `a=1&b=x%20y` as pairs, percent- and `+`-decoded.
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let bytes = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => {
+                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                        Some(v) => {
+                            out.push(v);
+                            i += 2;
+                        }
+                        None => out.push(b'%'),
+                    }
+                }
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
 /// A live client registration: okscript's cached one, else the one cached beside the
 /// token, else a new one (RegisterClient), cached until it expires.
 async fn registration(
@@ -782,7 +1162,15 @@ async fn registration(
 /// the sorted JSON of start URL, region, scopes and session name) but with its own tool name,
 /// so each tool keeps the registration whose name it shows on the approval page.
 fn registration_file(ctx: &AwsContext, t: &Target) -> Option<PathBuf> {
+    registration_file_for(ctx, t, None)
+}
+
+/// [`registration_file`], with the grant types in the key when they are not the device one's.
+fn registration_file_for(ctx: &AwsContext, t: &Target, grants: Option<&[&str]>) -> Option<PathBuf> {
     let mut m = serde_json::Map::new();
+    if let Some(g) = grants {
+        m.insert("grantTypes".into(), g.to_vec().into());
+    }
     m.insert("region".into(), t.sso.region.clone().into());
     m.insert("scopes".into(), t.scopes.clone().into());
     m.insert(
@@ -846,15 +1234,28 @@ fn write_private(path: &Path, text: &str) -> Result<(), crate::fsio::FsError> {
     crate::fsio::write(path, text.as_bytes(), crate::fsio::NewFile::PRIVATE).map(|_| ())
 }
 
-/// Tries `xdg-open` (or `open` on macOS) on `url`; whether it started.
-fn open_browser(url: &str) -> bool {
-    let program = if cfg!(target_os = "macos") {
+/// Tries `$BROWSER` (its first command; `%s` stands for the URL), else `xdg-open` (or
+/// `open` on macOS), on `url`; whether it started.
+fn open_browser(browser: Option<&str>, url: &str) -> bool {
+    let default = if cfg!(target_os = "macos") {
         "open"
     } else {
         "xdg-open"
     };
-    std::process::Command::new(program)
-        .arg(url)
+    let command = browser
+        .and_then(|b| b.split(':').map(str::trim).find(|c| !c.is_empty()))
+        .unwrap_or(default);
+    let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    if words.is_empty() {
+        return false;
+    }
+    if words.iter().any(|w| w.contains("%s")) {
+        words = words.into_iter().map(|w| w.replace("%s", url)).collect();
+    } else {
+        words.push(url.to_string());
+    }
+    std::process::Command::new(&words[0])
+        .args(&words[1..])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

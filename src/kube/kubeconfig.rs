@@ -173,6 +173,8 @@ pub struct KubeconfigEntry {
     pub role_arn: Option<String>,
     /// `AWS_PROFILE` for the token command's environment.
     pub profile: Option<String>,
+    /// `-a` for the token command: the credentials type the login was made with, if chosen.
+    pub credentials_type: Option<String>,
     /// The command to run, [`DEFAULT_COMMAND`] unless set.
     pub command: String,
 }
@@ -194,6 +196,7 @@ impl KubeconfigEntry {
             region: Some(info.region.clone()),
             role_arn: None,
             profile: None,
+            credentials_type: None,
             command: DEFAULT_COMMAND.to_string(),
         }
     }
@@ -209,6 +212,13 @@ impl KubeconfigEntry {
     #[must_use]
     pub fn with_role_arn(mut self, role_arn: impl Into<String>) -> Self {
         self.role_arn = Some(role_arn.into());
+        self
+    }
+
+    /// Adds `-a TYPE` to the token command, so that it logs in as the entry's maker did.
+    #[must_use]
+    pub fn with_credentials_type(mut self, credentials_type: impl Into<String>) -> Self {
+        self.credentials_type = Some(credentials_type.into());
         self
     }
 
@@ -256,6 +266,7 @@ impl KubeconfigEntry {
             ("region", &self.region),
             ("role_arn", &self.role_arn),
             ("profile", &self.profile),
+            ("credentials_type", &self.credentials_type),
         ] {
             if value
                 .as_deref()
@@ -268,7 +279,7 @@ impl KubeconfigEntry {
     }
 }
 
-/// The exec plugin's arguments: `token --cluster NAME [--region R] [--role-arn ARN]`.
+/// The exec plugin's arguments: `token --cluster NAME [--region R] [--role-arn ARN] [-a TYPE]`.
 pub fn exec_args(entry: &KubeconfigEntry) -> Vec<String> {
     let mut args = vec![
         "token".to_string(),
@@ -280,6 +291,9 @@ pub fn exec_args(entry: &KubeconfigEntry) -> Vec<String> {
     }
     if let Some(r) = &entry.role_arn {
         args.extend(["--role-arn".to_string(), r.clone()]);
+    }
+    if let Some(t) = &entry.credentials_type {
+        args.extend(["-a".to_string(), t.clone()]);
     }
     args
 }
@@ -929,6 +943,7 @@ mod tests {
             region: Some("eu-north-1".into()),
             role_arn: None,
             profile: None,
+            credentials_type: None,
             command: DEFAULT_COMMAND.into(),
         }
     }

@@ -18,8 +18,8 @@ use crate::aws::{
 pub struct AwsSettings {
     /// The environment snapshot and region the AWS layer uses.
     pub ctx: AwsContext,
-    /// `-a`, else `OKSCRIPT_AWS_CREDENTIALS_TYPE`, else `OKCTL_AWS_CREDENTIALS_TYPE`, else
-    /// `aws-profile`.
+    /// `-a`, else `OKSCRIPT_AWS_CREDENTIALS_TYPE`, else `OKCTL_AWS_CREDENTIALS_TYPE`; `None`
+    /// is the AWS SDK's default chain.
     pub default_type: Option<CredentialType>,
     /// `-c`: the okctl cluster declaration, and the file it came from.
     pub cluster: Option<(String, ClusterDeclaration)>,
@@ -27,6 +27,10 @@ pub struct AwsSettings {
     pub no_browser: bool,
     /// Whether a browser could be opened at all (a display or $BROWSER is set).
     pub display: bool,
+    /// `$BROWSER`: the command that opens a URL.
+    pub browser: Option<String>,
+    /// Whether stdin or stderr is a terminal (a person may be there to approve a login).
+    pub terminal: bool,
 }
 
 /// The AWS side of a run: its runtime (created on first use) and the current session.
@@ -256,12 +260,12 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "login",
             params: "",
             returns: "map",
-            doc: "Log in to AWS with the default credential type (-a, else OKSCRIPT_AWS_CREDENTIALS_TYPE, else OKCTL_AWS_CREDENTIALS_TYPE, else aws-profile) and verify it with STS; returns #{account, arn, user_id, principal_arn, type, profile}.",
+            doc: "Log in to AWS with -a, else OKSCRIPT_AWS_CREDENTIALS_TYPE, else OKCTL_AWS_CREDENTIALS_TYPE, else the AWS SDK's default chain (keys in the environment, --profile/AWS_PROFILE or a default profile, web identity, container, instance metadata) and verify it with STS; returns #{account, arn, user_id, principal_arn, type, profile}.",
             example: r#"let me = login(); print(me.principal_arn);"#,
         },
         move || -> FnResult<Dynamic> {
             let mut st = s.borrow_mut();
-            let t = st.aws.settings.default_type.unwrap_or(CredentialType::AwsProfile);
+            let t = st.aws.settings.default_type;
             login_with(&mut st, t)
         },
     );
@@ -276,7 +280,7 @@ pub fn register(api: &mut Api, state: &Shared) {
         },
         move |t: &str| -> FnResult<Dynamic> {
             let t = parse_type(t)?;
-            login_with(&mut s.borrow_mut(), t)
+            login_with(&mut s.borrow_mut(), Some(t))
         },
     );
     let s = state.clone();
@@ -411,36 +415,50 @@ pub fn implicit_login(st: &mut State) -> FnResult<Session> {
     if let Some(s) = st.aws.session() {
         return Ok(s.clone());
     }
-    let t = st
-        .aws
-        .settings
-        .default_type
-        .unwrap_or(CredentialType::AwsProfile);
+    let t = st.aws.settings.default_type;
     st.printer.note(&format!(
         "logging in to AWS with {} to reach the cluster (call login() yourself to choose)",
-        t.as_str()
+        t.map_or("the default credential chain", |t| t.as_str())
     ));
     let _ = login_with(st, t)?;
     st.aws.ensure_session()
 }
 
-fn login_with(st: &mut State, t: CredentialType) -> FnResult<Dynamic> {
+/// Logs in with `t`, or with the default chain when `None`; an SSO profile without a usable
+/// cached token logs in first.
+fn login_with(st: &mut State, t: Option<CredentialType>) -> FnResult<Dynamic> {
     let ctx = st.aws.settings.ctx.clone();
+    // The SSO profile the login will use, if any.
+    let profile = match t {
+        Some(CredentialType::AccessKey) => None,
+        Some(_) => Some(ctx.profile_name()),
+        None => match aws::default_source(&ctx).map_err(aws_error)? {
+            aws::DefaultSource::Profile(p) => Some(p),
+            _ => None,
+        },
+    };
     st.printer.verbose(&format!(
-        "logging in with {} (profile {})",
-        t.as_str(),
-        ctx.profile_name()
+        "logging in with {}{}",
+        t.map_or("the default credential chain", |t| t.as_str()),
+        profile
+            .as_deref()
+            .map(|p| format!(" (profile {p})"))
+            .unwrap_or_default()
     ));
-    let sso_login = t != CredentialType::AccessKey;
-    if sso_login {
-        // An SSO profile without a usable cached token logs in first (device flow).
-        super::sso_login_fns::prepare_login(st, &ctx.profile_name())?;
+    if let Some(p) = &profile {
+        super::sso_login_fns::prepare_login(st, p)?;
     }
-    let session = match st.aws.block_on(aws::login(&ctx, t))? {
-        Err(e) if sso_login && super::sso_login_fns::needs_new_login(&e) => {
+    let once = |st: &mut State| -> FnResult<Result<Session, AwsError>> {
+        match t {
+            Some(t) => st.aws.block_on(aws::login(&ctx, t)),
+            None => st.aws.block_on(aws::login_default(&ctx)),
+        }
+    };
+    let session = match once(st)? {
+        Err(e) if profile.is_some() && super::sso_login_fns::needs_new_login(&e) => {
             // The portal refused the cached token (revoked): log in again, then retry once.
-            super::sso_login_fns::ensure_login(st, &ctx.profile_name(), true)?;
-            st.aws.block_on(aws::login(&ctx, t))?
+            super::sso_login_fns::ensure_login(st, profile.as_deref().unwrap_or_default(), true)?;
+            once(st)?
         }
         other => other,
     }

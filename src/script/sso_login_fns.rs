@@ -25,6 +25,10 @@ pub fn ensure_login(st: &mut State, profile: &str, force: bool) -> FnResult<SsoL
         open_browser: !settings.no_browser && settings.display,
         force,
         sleeper: None,
+        browser: settings.browser.clone(),
+        person: settings.terminal || settings.display,
+        // Scripts keep the device code grant; `okscript login` runs the PKCE one.
+        authorization_code: false,
     };
     let rt = st.aws.runtime()?;
     let printer = &mut st.printer;

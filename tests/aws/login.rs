@@ -339,7 +339,8 @@ async fn sso_without_cached_token_says_to_log_in() {
         assert!(err.to_string().contains("no cached token"), "{err}");
         assert_eq!(
             err.hint().unwrap(),
-            format!("log in first: `aws sso login --profile {profile}`")
+            // Deliberately changed (issue 10 item 9): hints send people to okscript login.
+            format!("log in first: `okscript login --profile {profile}` (the same cached login as `aws sso login`)")
         );
         // aws-profile on an SSO profile checks the same
         let err = login(&ctx, CredentialType::AwsProfile).await.unwrap_err();
@@ -477,7 +478,7 @@ async fn sso_token_refused_by_the_portal_says_to_log_in() {
     );
     assert_eq!(
         err.hint().unwrap(),
-        "log in first: `aws sso login --profile sso-admin`"
+        "log in first: `okscript login --profile sso-admin` (the same cached login as `aws sso login`)"
     );
 }
 

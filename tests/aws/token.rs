@@ -307,6 +307,7 @@ async fn kubectl_runs_the_exec_plugin_and_sends_the_token() {
         region: Some("eu-west-1".into()),
         role_arn: None,
         profile: Some("dev".into()),
+        credentials_type: None,
         command: plugin.display().to_string(),
     };
     let kubeconfig = home.path().join("kubeconfig");

@@ -76,7 +76,14 @@ struct Inner {
     role_credentials: Option<(String, String, String)>,
     page_size: usize,
     seen: Vec<Seen>,
+    /// The `code_challenge` and `redirect_uri` of the last authorize request.
+    authorize: Option<(String, String)>,
+    /// Send a `state` other than the one received (a forged redirect).
+    forge_state: bool,
 }
+
+/// The authorization code the fake's authorize page hands out.
+pub const AUTH_CODE: &str = "FAKE-AUTH-CODE-5e6f7a8b9c0d";
 
 /// The two fake services and their shared state.
 #[derive(Clone)]
@@ -107,6 +114,12 @@ impl FakeSso {
             portal_endpoint,
             inner,
         }
+    }
+
+    /// Makes the authorize page redirect with a `state` that is not the one it was given.
+    pub fn forge_state(&self) -> &Self {
+        self.inner.lock().unwrap().forge_state = true;
+        self
     }
 
     /// The CreateToken answers before the final success.
@@ -252,6 +265,16 @@ fn answer(stream: TcpStream, inner: &Mutex<Inner>, handler: Handler) -> std::io:
     };
     inner.lock().unwrap().seen.push(seen.clone());
     let (status, error_type, json) = handler(inner, &seen);
+    if status == 302 {
+        // The authorize page: send the browser back to the loopback redirect.
+        let location = json["location"].as_str().unwrap_or_default();
+        let mut s = stream;
+        write!(
+            s,
+            "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )?;
+        return s.flush();
+    }
     let text = json.to_string();
     let reason = match status {
         200 => "OK",
@@ -293,6 +316,30 @@ fn handle_oidc(inner: &Mutex<Inner>, req: &Seen) -> (u16, Option<&'static str>, 
                 "clientSecretExpiresAt": now_secs() + 90 * 24 * 3600,
             }),
         ),
+        ("GET", "/authorize") => {
+            let q = |k: &str| req.query.get(k).cloned().unwrap_or_default();
+            let ok = q("response_type") == "code"
+                && q("client_id") == "fake-client-id-okscript"
+                && q("code_challenge_method") == "S256"
+                && !q("code_challenge").is_empty()
+                && q("redirect_uri").starts_with("http://127.0.0.1:")
+                && !q("state").is_empty();
+            if !ok {
+                return (400, None, serde_json::json!({"error": "invalid_request"}));
+            }
+            i.authorize = Some((q("code_challenge"), q("redirect_uri")));
+            let state = if i.forge_state {
+                "forged-state".to_string()
+            } else {
+                q("state")
+            };
+            let location = format!(
+                "{}?code={AUTH_CODE}&state={}",
+                q("redirect_uri"),
+                crate::support::fake_sso::url_encode(&state)
+            );
+            (302, None, serde_json::json!({ "location": location }))
+        }
         ("POST", "/device_authorization") => {
             if field("clientSecret") != CLIENT_SECRET {
                 return oidc_error("InvalidClientException", "invalid_client");
@@ -320,6 +367,25 @@ fn handle_oidc(inner: &Mutex<Inner>, req: &Seen) -> (u16, Option<&'static str>, 
                         .map(refresh_token)
                         .any(|t| t == field("refreshToken"));
                     if !(i.refresh_ok && known) {
+                        return oidc_error("InvalidGrantException", "invalid_grant");
+                    }
+                    Step::Success
+                }
+                "authorization_code" => {
+                    let Some((challenge, redirect)) = i.authorize.clone() else {
+                        return oidc_error("InvalidGrantException", "invalid_grant");
+                    };
+                    let digest = aws_lc_rs::digest::digest(
+                        &aws_lc_rs::digest::SHA256,
+                        field("codeVerifier").as_bytes(),
+                    );
+                    use base64::Engine;
+                    let computed =
+                        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+                    if field("code") != AUTH_CODE
+                        || computed != challenge
+                        || field("redirectUri") != redirect
+                    {
                         return oidc_error("InvalidGrantException", "invalid_grant");
                     }
                     Step::Success
@@ -437,4 +503,17 @@ fn handle_portal(
             serde_json::json!({"message": "no such operation"}),
         ),
     }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
