@@ -364,10 +364,25 @@ pub fn restore(
         })?;
     let rt = runtime()?;
     let session = match &spec {
-        ConnectSpec::Eks { .. } => Some(login(&rt, aws)?),
+        ConnectSpec::Eks { .. }
+        | ConnectSpec::Kubeconfig {
+            eks_cluster: Some(_),
+            ..
+        } => Some(login(&rt, aws)?),
         ConnectSpec::Kubeconfig { .. } => None,
     };
     let conn = rt.block_on(Connection::open(&spec, session.as_ref(), region(aws)))?;
+    // A restore EKS would ignore is no restore.
+    if conn.auth_mode() == Some(crate::aws::AuthMode::Api) {
+        let e = crate::targets::TargetError::IgnoredByEks {
+            cluster: spec.name(),
+        };
+        return Err(Failure {
+            hint: e.hint(),
+            message: e.to_string(),
+            usage: false,
+        });
+    }
     let mut target = ClusterTarget::new(rt, Rc::new(std::cell::RefCell::new(conn)), folder);
     let (diff, written) = target
         .restore(saved.data.unwrap_or_default())
