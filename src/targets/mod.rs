@@ -350,3 +350,83 @@ pub fn choose(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_specs_parse_and_print_back() {
+        for text in ["cluster", "aws-auth", "access-entries", "file:a/b.yaml"] {
+            assert_eq!(TargetSpec::parse(text).unwrap().to_string(), text);
+        }
+        for bad in ["", "file:", "clusters", "aws_auth", "cluster:x"] {
+            let e = TargetSpec::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("access-entries"), "{bad}: {e}");
+        }
+        assert!(!TargetSpec::File("x".into()).is_cluster());
+        assert!(TargetSpec::AwsAuth.is_cluster());
+    }
+
+    #[test]
+    fn the_cluster_mode_chooses_the_mechanism() {
+        use AuthMode::*;
+        let ok = |spec, mode| choose(&spec, mode, "prod");
+        assert!(matches!(
+            ok(TargetSpec::Cluster, Some(ConfigMap)),
+            Ok(Mechanism::AwsAuth { warning: None })
+        ));
+        assert!(matches!(
+            ok(TargetSpec::AwsAuth, Some(ConfigMap)),
+            Ok(Mechanism::AwsAuth { warning: None })
+        ));
+        for mode in [Api, ApiAndConfigMap] {
+            let e = ok(TargetSpec::Cluster, Some(mode)).unwrap_err();
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "cluster prod authenticates through EKS access entries (authenticationMode {mode}); okscript cannot write access entries yet"
+                )),
+                "{e}"
+            );
+            assert!(e.hint().is_some());
+        }
+        let both = ok(TargetSpec::Cluster, Some(ApiAndConfigMap)).unwrap_err();
+        assert!(both.hint().unwrap().contains("--target aws-auth"));
+        let e = ok(TargetSpec::AwsAuth, Some(Api)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("EKS ignores aws-auth on this cluster (authenticationMode API)"),
+            "{e}"
+        );
+        let Ok(Mechanism::AwsAuth { warning: Some(w) }) =
+            ok(TargetSpec::AwsAuth, Some(ApiAndConfigMap))
+        else {
+            panic!("aws-auth is allowed on API_AND_CONFIG_MAP, with a warning");
+        };
+        assert!(w.contains("ignores its aws-auth row"), "{w}");
+        let Ok(Mechanism::AwsAuth { warning: Some(w) }) = ok(TargetSpec::Cluster, None) else {
+            panic!("an unknown mode writes aws-auth with a note");
+        };
+        assert!(w.contains("unknown"), "{w}");
+        for mode in [None, Some(ConfigMap), Some(ApiAndConfigMap), Some(Api)] {
+            assert!(matches!(
+                ok(TargetSpec::AccessEntries, mode),
+                Err(TargetError::AccessEntriesNotYet { .. })
+            ));
+            assert!(matches!(
+                ok(TargetSpec::File("a.yaml".into()), mode),
+                Ok(Mechanism::AwsAuth { warning: None })
+            ));
+        }
+    }
+
+    #[test]
+    fn an_entry_with_a_role_path_shadows_the_path_less_row() {
+        let entry = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef";
+        let row = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef";
+        assert_eq!(
+            crate::access::arn::match_key(entry),
+            crate::access::arn::match_key(row)
+        );
+    }
+}
