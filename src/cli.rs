@@ -516,6 +516,7 @@ fn run(args: RunArgs) -> u8 {
                     "ok": true,
                     "script": script.name,
                     "target": report.target,
+                    "mechanism": report.mechanism,
                     "dry_run": dry_run,
                     "changed": !report.summary.is_empty(),
                     "written": report.written,

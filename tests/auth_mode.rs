@@ -307,7 +307,7 @@ fn a_kubeconfig_context_without_cluster_writes_aws_auth_with_a_note_that_the_mod
         .set("arn", ROLE)
         .run();
     out.expect_code(0)
-        .expect_stderr(&["the authentication mode of kube-fake is unknown"])
+        .expect_stderr(&["note: the authentication mode of kube-fake is unknown"])
         .expect_stdout(&["(authenticationMode unknown): 1 added"]);
 }
 

@@ -126,15 +126,19 @@ impl State {
         };
         let warning = match targets::choose(spec, mode, &name).map_err(target_error)? {
             targets::Mechanism::AwsAuth { warning } => warning,
-            targets::Mechanism::AccessEntries => {
+            // Not written yet: fail before anything is read, staged or written.
+            targets::Mechanism::AccessEntries { mode } => {
                 return Err(target_error(targets::TargetError::AccessEntriesNotYet {
                     cluster: name,
                     mode,
                 }))
             }
         };
-        if let Some(w) = warning {
-            self.printer.warn(&w);
+        match (warning, mode) {
+            // An unknown mode is no danger seen, only a check not made.
+            (Some(w), None) => self.printer.note(&w),
+            (Some(w), Some(_)) => self.printer.warn(&w),
+            (None, _) => {}
         }
         // Where entries win over aws-auth, find out whose rows they shadow.
         let mut entries = Vec::new();

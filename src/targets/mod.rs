@@ -303,35 +303,36 @@ impl fmt::Display for TargetSpec {
 /// The access mechanism a cluster target writes, once the cluster's mode is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mechanism {
-    /// The aws-auth ConfigMap; `warning` when EKS may let an access entry override a row.
+    /// The aws-auth ConfigMap; `warning` when EKS may let an access entry override a row,
+    /// or when the mode could not be checked.
     AwsAuth {
-        /// Something the user should know before writing (a shadowing mode, an unknown mode).
+        /// Something the user should know before writing.
         warning: Option<String>,
     },
-    /// EKS access entries.
-    AccessEntries,
+    /// EKS access entries (`mode`: the cluster's, when known).
+    AccessEntries {
+        /// The cluster's authenticationMode.
+        mode: Option<AuthMode>,
+    },
 }
 
 /// Chooses the mechanism a cluster target writes: the one place where `--target` meets the
 /// cluster's `authenticationMode` (`None`: unknown, a kubeconfig context). Pure.
 ///
 /// # Errors
-/// [`TargetError::IgnoredByEks`] for aws-auth on an API cluster, and
-/// [`TargetError::AccessEntriesNotYet`] wherever access entries are chosen, since okscript
-/// cannot write them yet; both before anything is read or written.
+/// [`TargetError::IgnoredByEks`] for aws-auth on an API cluster, before anything is read
+/// or written.
 pub fn choose(
     spec: &TargetSpec,
     mode: Option<AuthMode>,
     cluster: &str,
 ) -> Result<Mechanism, TargetError> {
-    let entries = || TargetError::AccessEntriesNotYet {
-        cluster: cluster.to_string(),
-        mode,
-    };
     match (spec, mode) {
         (TargetSpec::File(_), _) => Ok(Mechanism::AwsAuth { warning: None }),
-        (TargetSpec::AccessEntries, _) => Err(entries()),
-        (TargetSpec::Cluster, Some(AuthMode::Api | AuthMode::ApiAndConfigMap)) => Err(entries()),
+        (TargetSpec::AccessEntries, _)
+        | (TargetSpec::Cluster, Some(AuthMode::Api | AuthMode::ApiAndConfigMap)) => {
+            Ok(Mechanism::AccessEntries { mode })
+        }
         (TargetSpec::AwsAuth, Some(AuthMode::Api)) => Err(TargetError::IgnoredByEks {
             cluster: cluster.to_string(),
         }),
@@ -381,7 +382,14 @@ mod tests {
             Ok(Mechanism::AwsAuth { warning: None })
         ));
         for mode in [Api, ApiAndConfigMap] {
-            let e = ok(TargetSpec::Cluster, Some(mode)).unwrap_err();
+            assert_eq!(
+                ok(TargetSpec::Cluster, Some(mode)).unwrap(),
+                Mechanism::AccessEntries { mode: Some(mode) }
+            );
+            let e = TargetError::AccessEntriesNotYet {
+                cluster: "prod".into(),
+                mode: Some(mode),
+            };
             assert!(
                 e.to_string().starts_with(&format!(
                     "cluster prod authenticates through EKS access entries (authenticationMode {mode}); okscript cannot write access entries yet"
@@ -390,7 +398,10 @@ mod tests {
             );
             assert!(e.hint().is_some());
         }
-        let both = ok(TargetSpec::Cluster, Some(ApiAndConfigMap)).unwrap_err();
+        let both = TargetError::AccessEntriesNotYet {
+            cluster: "prod".into(),
+            mode: Some(ApiAndConfigMap),
+        };
         assert!(both.hint().unwrap().contains("--target aws-auth"));
         let e = ok(TargetSpec::AwsAuth, Some(Api)).unwrap_err();
         assert!(
@@ -409,10 +420,10 @@ mod tests {
         };
         assert!(w.contains("unknown"), "{w}");
         for mode in [None, Some(ConfigMap), Some(ApiAndConfigMap), Some(Api)] {
-            assert!(matches!(
-                ok(TargetSpec::AccessEntries, mode),
-                Err(TargetError::AccessEntriesNotYet { .. })
-            ));
+            assert_eq!(
+                ok(TargetSpec::AccessEntries, mode).unwrap(),
+                Mechanism::AccessEntries { mode }
+            );
             assert!(matches!(
                 ok(TargetSpec::File("a.yaml".into()), mode),
                 Ok(Mechanism::AwsAuth { warning: None })
