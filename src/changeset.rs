@@ -90,9 +90,28 @@ impl ChangeSet {
         Ok(applied)
     }
 
-    /// The staged mappings.
+    /// The staged mappings, each marked when an access entry shadows it.
     pub fn mappings(&mut self) -> Vec<MappingView> {
-        self.staged_mut().mappings()
+        let mut views = self.staged_mut().mappings();
+        for v in &mut views {
+            v.shadowed = !v.arn.is_empty() && self.target.shadowed(&v.arn);
+        }
+        views
+    }
+
+    /// A warning for a grant whose aws-auth row EKS will ignore because an access entry wins.
+    pub fn shadow_warning(&self, intent: &Intent) -> Option<String> {
+        match intent {
+            Intent::Grant { arn, .. } if self.target.shadowed(arn) => Some(format!(
+                "shadowed: EKS uses the access entry for {arn}, not this aws-auth row"
+            )),
+            _ => None,
+        }
+    }
+
+    /// What is written, for the run's summary line.
+    pub fn mechanism(&self) -> String {
+        self.target.mechanism()
     }
 
     /// The staged state.

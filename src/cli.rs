@@ -17,6 +17,7 @@ use crate::output::{Format, Printer};
 use crate::script::aws_fns::AwsSettings;
 use crate::script::state::KubeSettings;
 use crate::script::{self, check, inputs, limits::Limits, RunOptions, Script};
+use crate::targets::TargetSpec;
 
 /// Exit code: success (and, with `--detailed-exitcode`, nothing to change).
 pub const EXIT_OK: u8 = 0;
@@ -197,10 +198,11 @@ pub struct RunArgs {
     /// A value for one of the script's inputs; repeat for more. An unknown KEY is refused.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
-    /// Where aws-auth lives: file:PATH (a ConfigMap manifest, created if missing) or cluster
-    /// [default: cluster when --cluster, -c or --context is given].
-    #[arg(long, env = "OKSCRIPT_TARGET", value_name = "file:PATH|cluster", value_parser = parse_target)]
-    pub target: Option<String>,
+    /// Where access lives: file:PATH (an aws-auth manifest, created if missing), cluster (the
+    /// mechanism the cluster's authenticationMode uses), aws-auth or access-entries (that one
+    /// explicitly) [default: cluster when --cluster, -c or --context is given].
+    #[arg(long, env = "OKSCRIPT_TARGET", value_name = "file:PATH|cluster|aws-auth|access-entries", value_parser = parse_target)]
+    pub target: Option<TargetSpec>,
     /// Print the diff and a summary of what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -341,10 +343,8 @@ fn allow_env(
     Ok(names)
 }
 
-fn parse_target(text: &str) -> Result<String, String> {
-    crate::targets::TargetSpec::parse(text)
-        .map(|_| text.to_string())
-        .map_err(|e| e.to_string())
+fn parse_target(text: &str) -> Result<TargetSpec, String> {
+    TargetSpec::parse(text).map_err(|e| e.to_string())
 }
 
 /// Parses the command line, runs it, and returns the process exit code.
@@ -601,6 +601,11 @@ pub fn kube_settings(
         Some(ConnectSpec::Kubeconfig {
             paths,
             context: args.context.clone(),
+            // Only a cluster named on the command line: the context may point elsewhere.
+            eks_cluster: args
+                .cluster
+                .clone()
+                .or_else(|| aws.cluster.as_ref().map(|(_, c)| c.name.clone())),
         })
     } else {
         args.cluster
@@ -784,11 +789,11 @@ fn run(args: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    // A cluster given without --target means its aws-auth.
+    // A cluster given without --target means whatever mechanism its mode uses.
     let target = args
         .target
         .clone()
-        .or_else(|| kube.connect.as_ref().map(|_| "cluster".to_string()));
+        .or_else(|| kube.connect.as_ref().map(|_| TargetSpec::Cluster));
     let opts = RunOptions {
         aws,
         kube,
@@ -810,6 +815,7 @@ fn run(args: RunArgs) -> u8 {
     match result {
         Ok(report) => {
             let target = report.target.clone().unwrap_or_default();
+            let mechanism = report.mechanism.clone().unwrap_or_else(|| target.clone());
             let line = if !report.touched {
                 None
             } else if report.summary.is_empty() && report.diff.is_empty() {
@@ -818,12 +824,12 @@ fn run(args: RunArgs) -> u8 {
                 ))
             } else if dry_run {
                 Some(format!(
-                    "dry run: {} in {target}; nothing was written",
+                    "dry run: {} in {mechanism}; nothing was written",
                     plan::describe(report.summary, true)
                 ))
             } else {
                 Some(format!(
-                    "{target}: {}",
+                    "{mechanism}: {}",
                     plan::describe(report.summary, false)
                 ))
             };
@@ -832,6 +838,7 @@ fn run(args: RunArgs) -> u8 {
                     "ok": true,
                     "script": script.name,
                     "target": report.target,
+                    "mechanism": report.mechanism,
                     "dry_run": dry_run,
                     "changed": !report.summary.is_empty(),
                     "written": report.written,
@@ -1037,7 +1044,7 @@ fn demo(dir: &Path) -> u8 {
             if dry_run { " --dry-run" } else { "" }
         ));
         let opts = RunOptions {
-            target: Some(target.clone()),
+            target: Some(TargetSpec::File(manifest.clone())),
             dry_run,
             ..RunOptions::default()
         };

@@ -719,10 +719,21 @@ pub fn restore(
     let connect = || -> Result<(ClusterTarget, Protected), Failure> {
         let rt = runtime()?;
         let session = match &spec {
-            ConnectSpec::Eks { .. } => Some(login(&rt, aws)?),
+            ConnectSpec::Eks { .. }
+            | ConnectSpec::Kubeconfig {
+                eks_cluster: Some(_),
+                ..
+            } => Some(login(&rt, aws)?),
             ConnectSpec::Kubeconfig { .. } => None,
         };
         let conn = rt.block_on(Connection::open(&spec, session.as_ref(), region(aws)))?;
+        // A restore EKS would ignore is no restore.
+        if conn.auth_mode() == Some(crate::aws::AuthMode::Api) {
+            return Err(TargetError::IgnoredByEks {
+                cluster: spec.name(),
+            }
+            .into());
+        }
         let target = ClusterTarget::new(rt, Rc::new(std::cell::RefCell::new(conn)), folder.clone())
             .keep_backups(kube.keep_backups);
         Ok((target, protected(session.as_ref())))

@@ -119,7 +119,8 @@ fn a_grant_lands_in_the_live_aws_auth_through_an_eks_token_with_a_backup() {
         .set("arn", "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef")
         .run();
     out.expect_code(0)
-        .expect_stdout(&["cluster:my-cluster/kube-system/aws-auth: 1 added, 0 changed, 0 removed"]);
+        // The summary names the mechanism and the mode (issue 11; moto reports no mode: CONFIG_MAP).
+        .expect_stdout(&["aws-auth ConfigMap kube-system/aws-auth in cluster my-cluster (authenticationMode CONFIG_MAP): 1 added, 0 changed, 0 removed"]);
     let roles = w.section("mapRoles");
     assert!(roles.contains("rolearn: arn:aws:iam::123456789012:role/AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef"), "{roles}");
     assert!(

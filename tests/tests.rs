@@ -7,6 +7,7 @@
 mod support;
 mod util;
 
+mod auth_mode;
 mod aws;
 mod bad_inputs;
 mod check_fns;

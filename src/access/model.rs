@@ -93,6 +93,9 @@ pub struct MappingView {
     pub groups: Vec<String>,
     /// The account: the mapped account, or the ARN's account.
     pub account: String,
+    /// True when EKS ignores this row because an access entry for the principal wins
+    /// (API_AND_CONFIG_MAP); false when there is none or okscript could not tell.
+    pub shadowed: bool,
 }
 
 impl AwsAuth {
@@ -175,6 +178,7 @@ impl AwsAuth {
                         username: String::new(),
                         groups: Vec::new(),
                         account: a.clone(),
+                        shadowed: false,
                     },
                 });
             }
@@ -681,6 +685,7 @@ fn view(m: &Mapping) -> MappingView {
         account: arn::parse_principal(&m.arn)
             .map(|p| p.account)
             .unwrap_or_default(),
+        shadowed: false,
     }
 }
 

@@ -34,6 +34,92 @@ pub struct ClusterInfo {
     pub version: Option<String>,
 }
 
+/// `accessConfig.authenticationMode`: which mechanism EKS authenticates through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AuthMode {
+    /// Only the aws-auth ConfigMap (also what a cluster that reports no mode uses).
+    ConfigMap,
+    /// Access entries first; aws-auth for principals that have no entry.
+    ApiAndConfigMap,
+    /// Only access entries: EKS ignores aws-auth.
+    Api,
+}
+
+impl AuthMode {
+    /// The name EKS uses, e.g. `API_AND_CONFIG_MAP`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::ConfigMap => "CONFIG_MAP",
+            AuthMode::ApiAndConfigMap => "API_AND_CONFIG_MAP",
+            AuthMode::Api => "API",
+        }
+    }
+
+    /// The mode named by EKS's string; `None` for a name okscript does not know.
+    pub fn parse(text: &str) -> Option<AuthMode> {
+        [
+            AuthMode::ConfigMap,
+            AuthMode::ApiAndConfigMap,
+            AuthMode::Api,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == text)
+    }
+
+    /// Whether EKS reads aws-auth at all in this mode.
+    pub fn reads_aws_auth(self) -> bool {
+        self != AuthMode::Api
+    }
+}
+
+impl std::fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ClusterInfo {
+    /// The mode EKS authenticates through. A cluster that reports no `accessConfig` predates
+    /// access entries (and moto reports none): it reads aws-auth only, so CONFIG_MAP. A mode
+    /// okscript does not know is treated as API, the safe side: aws-auth writes are refused.
+    pub fn auth_mode(&self) -> AuthMode {
+        match self.authentication_mode.as_deref() {
+            None => AuthMode::ConfigMap,
+            Some(m) => AuthMode::parse(m).unwrap_or(AuthMode::Api),
+        }
+    }
+}
+
+/// The principal ARNs that have an access entry on `cluster` (EKS ListAccessEntries, all
+/// pages).
+///
+/// # Errors
+/// An AWS error (e.g. AccessDenied for eks:ListAccessEntries).
+pub async fn list_access_entries(
+    session: &Session,
+    cluster: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut pages = session
+        .eks_client()
+        .list_access_entries()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
+    let mut arns = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            sdk_error(
+                e,
+                "eks:ListAccessEntries",
+                session.endpoint_eks(),
+                session.redactor(),
+            )
+        })?;
+        arns.extend(page.access_entries().iter().cloned());
+    }
+    Ok(arns)
+}
+
 /// The statuses in which a cluster's API server answers. `UPDATING` is one: a version
 /// upgrade or a config change keeps the endpoint up (the AWS CLI's `update-kubeconfig`
 /// accepts it too).
@@ -238,7 +324,34 @@ mod tests {
         );
         assert_eq!(info.version.as_deref(), Some("1.31"));
         assert_eq!(info.status, "ACTIVE");
+        assert_eq!(info.auth_mode(), AuthMode::ApiAndConfigMap);
         assert!(cluster_info(&cluster(ClusterStatus::Updating), "prod", "x").is_ok());
+    }
+
+    #[test]
+    fn auth_modes() {
+        let mut c = cluster(ClusterStatus::Active);
+        c.access_config = None;
+        let info = cluster_info(&c, "prod", "x").unwrap();
+        assert_eq!(
+            info.auth_mode(),
+            AuthMode::ConfigMap,
+            "no accessConfig: aws-auth only"
+        );
+        for m in ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"] {
+            assert_eq!(AuthMode::parse(m).unwrap().as_str(), m);
+        }
+        let unknown = ClusterInfo {
+            authentication_mode: Some("SOMETHING_NEW".into()),
+            ..info
+        };
+        assert_eq!(
+            unknown.auth_mode(),
+            AuthMode::Api,
+            "unknown modes refuse aws-auth"
+        );
+        assert!(!AuthMode::Api.reads_aws_auth());
+        assert!(AuthMode::ApiAndConfigMap.reads_aws_auth());
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum ConnectSpec {
         paths: Vec<PathBuf>,
         /// `--context`.
         context: Option<String>,
+        /// `--cluster`/`-c` given too: the EKS cluster behind the context, described only
+        /// for its authentication mode.
+        eks_cluster: Option<String>,
     },
 }
 
@@ -54,8 +57,17 @@ pub struct Connection {
     client: kube::Client,
     made: Instant,
     eks: Option<EksParts>,
+    access: Option<EksAccess>,
     /// `URL` the client talks to.
     pub url: String,
+}
+
+/// What DescribeCluster said about how EKS authenticates, and the session to ask EKS more.
+#[derive(Clone)]
+struct EksAccess {
+    cluster: String,
+    mode: aws::AuthMode,
+    session: Session,
 }
 
 /// What an EKS connection needs to make a new token.
@@ -162,15 +174,25 @@ impl Connection {
                     options,
                 };
                 let client = parts.client(cluster).await?;
+                let access = described.map(|d| EksAccess {
+                    cluster: cluster.clone(),
+                    mode: d.auth_mode(),
+                    session: parts.session.clone(),
+                });
                 Ok(Connection {
                     spec: spec.clone(),
                     client,
                     made: Instant::now(),
                     eks: Some(parts),
+                    access,
                     url: url_text,
                 })
             }
-            ConnectSpec::Kubeconfig { paths, context } => {
+            ConnectSpec::Kubeconfig {
+                paths,
+                context,
+                eks_cluster,
+            } => {
                 let mut merged: Option<Kubeconfig> = None;
                 for p in paths {
                     let k = Kubeconfig::read_from(p)
@@ -198,11 +220,25 @@ impl Connection {
                 let url = config.cluster_url.to_string();
                 let client =
                     kube::Client::try_from(config).map_err(|e| KubeError::Client(e.to_string()))?;
+                // The context says nothing about EKS; a named cluster is described for its mode.
+                let access = match eks_cluster {
+                    Some(name) => {
+                        let session = session.ok_or(KubeError::NoSession)?.clone();
+                        let d = aws::describe_cluster(&session, name).await?;
+                        Some(EksAccess {
+                            cluster: name.clone(),
+                            mode: d.auth_mode(),
+                            session,
+                        })
+                    }
+                    None => None,
+                };
                 Ok(Connection {
                     spec: spec.clone(),
                     client,
                     made: Instant::now(),
                     eks: None,
+                    access,
                     url,
                 })
             }
@@ -212,6 +248,19 @@ impl Connection {
     /// The spec this connection was made from.
     pub fn spec(&self) -> &ConnectSpec {
         &self.spec
+    }
+
+    /// The cluster's `accessConfig.authenticationMode`; `None` when unknown (a kubeconfig
+    /// context without `--cluster`).
+    pub fn auth_mode(&self) -> Option<aws::AuthMode> {
+        self.access.as_ref().map(|a| a.mode)
+    }
+
+    /// The EKS cluster name and an AWS session for EKS calls about it, when known.
+    pub fn eks_cluster(&self) -> Option<(&str, &Session)> {
+        self.access
+            .as_ref()
+            .map(|a| (a.cluster.as_str(), &a.session))
     }
 
     /// True when the connection authenticates with an EKS token (through aws-auth).

@@ -18,12 +18,16 @@ fn stage(state: &Shared, intent: Intent, note: Option<String>) -> FnResult<bool>
     if let Some(n) = note {
         st.printer.note(&n);
     }
+    let shadowed = st.changes()?.shadow_warning(&intent);
     let applied = st
         .changes()?
         .stage(intent)
         .map_err(|r| error_with_hint(&r.message, &r.hint))?;
     for n in &applied.notes {
         st.printer.note(n);
+    }
+    if let Some(w) = shadowed {
+        st.printer.warn(&w);
     }
     Ok(applied.changed)
 }
@@ -457,7 +461,7 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "mappings",
             params: "",
             returns: "array",
-            doc: "Every mapping as staged (including this script's changes): #{kind: \"role\"|\"user\"|\"account\", arn, username, groups, account}.",
+            doc: "Every mapping as staged (including this script's changes): #{kind: \"role\"|\"user\"|\"account\", arn, username, groups, account, shadowed} (shadowed: an access entry for the principal wins, so EKS ignores the row).",
             example: r#"for m in mappings() { print(`${m.kind} ${m.arn}`); }"#,
         },
         move || -> FnResult<Array> {

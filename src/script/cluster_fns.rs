@@ -140,6 +140,17 @@ fn write_kubeconfig(state: &Shared, options: &rhai::Map) -> FnResult<Dynamic> {
     Ok(m.into())
 }
 
+fn access_mode(state: &Shared) -> FnResult<String> {
+    let mut st = state.borrow_mut();
+    let file_target = matches!(st.target_spec, Some(crate::targets::TargetSpec::File(_)));
+    if file_target || st.kube.connect.is_none() {
+        return Ok("unknown".into());
+    }
+    let conn = st.connection()?;
+    let mode = conn.borrow().auth_mode();
+    Ok(mode.map_or("unknown", crate::aws::AuthMode::as_str).into())
+}
+
 /// Registers the cluster functions.
 pub fn register(api: &mut Api, state: &Shared) {
     let s = state.clone();
@@ -223,6 +234,17 @@ pub fn register(api: &mut Api, state: &Shared) {
                 .map(|c| c.name())
                 .unwrap_or_default()
         },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "access_mode",
+            params: "",
+            returns: "string",
+            doc: "How EKS authenticates to the cluster (DescribeCluster's accessConfig.authenticationMode): \"CONFIG_MAP\", \"API_AND_CONFIG_MAP\" or \"API\"; \"unknown\" for a file target and a kubeconfig context without --cluster.",
+            example: r#"if access_mode() == "API" { print("this cluster ignores aws-auth"); }"#,
+        },
+        move || -> FnResult<String> { access_mode(&s) },
     );
     let s = state.clone();
     api.def(

@@ -70,8 +70,8 @@ pub struct RunOptions {
     pub env: BTreeMap<String, String>,
     /// Names `env()` may read beyond its allow-list (`--allow-env`).
     pub allow_env: BTreeSet<String>,
-    /// `--target`.
-    pub target: Option<String>,
+    /// `--target`, parsed once by the command line.
+    pub target: Option<crate::targets::TargetSpec>,
     /// `--dry-run`.
     pub dry_run: bool,
     /// Resource limits.
@@ -87,6 +87,8 @@ pub struct RunOptions {
 pub struct RunReport {
     /// The target's description, when the script used one.
     pub target: Option<String>,
+    /// What the target writes, for the summary line (a cluster names mechanism and mode).
+    pub mechanism: Option<String>,
     /// Whether the script asked for any change to aws-auth (reads alone do not count).
     pub touched: bool,
     /// The diff of what was written, or would be under `--dry-run`.
@@ -270,6 +272,7 @@ fn finish(state: &Shared, dry_run: bool) -> Result<RunReport, ScriptError> {
     };
     let mut report = RunReport {
         target: Some(changes.describe()),
+        mechanism: Some(changes.mechanism()),
         touched: changes.asked,
         ..RunReport::default()
     };

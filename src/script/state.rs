@@ -19,8 +19,8 @@ use super::aws_fns::AwsState;
 /// State shared by one run's script functions.
 #[derive(Debug)]
 pub struct State {
-    /// The target spec from `--target`, opened on first use.
-    pub target_spec: Option<String>,
+    /// The target from `--target` (parsed once by the command line), opened on first use.
+    pub target_spec: Option<targets::TargetSpec>,
     /// The change set, once a function needed the target.
     pub changes: Option<ChangeSet>,
     /// `--set KEY=VALUE` values.
@@ -91,7 +91,11 @@ impl State {
             ));
         };
         let session = match &spec {
-            ConnectSpec::Eks { .. } => Some(super::aws_fns::implicit_login(self)?),
+            ConnectSpec::Eks { .. }
+            | ConnectSpec::Kubeconfig {
+                eks_cluster: Some(_),
+                ..
+            } => Some(super::aws_fns::implicit_login(self)?),
             ConnectSpec::Kubeconfig { .. } => None,
         };
         let region = self.aws.settings().ctx.region.clone();
@@ -109,6 +113,61 @@ impl State {
         let conn = Rc::new(RefCell::new(opened));
         self.connection = Some(conn.clone());
         Ok(conn)
+    }
+
+    /// Opens a cluster target: the cluster's mode and `spec` choose the mechanism
+    /// ([`targets::choose`]); a mechanism okscript cannot or must not write fails here,
+    /// before anything is read or written.
+    fn cluster_target(&mut self, spec: &targets::TargetSpec) -> FnResult<Box<dyn targets::Target>> {
+        let conn = self.connection()?;
+        let (name, mode) = {
+            let c = conn.borrow();
+            (c.spec().name(), c.auth_mode())
+        };
+        let target_error = |e: targets::TargetError| match e.hint() {
+            Some(h) => error_with_hint(&e, h),
+            None => e.to_string().into(),
+        };
+        let warning = match targets::choose(spec, mode, &name).map_err(target_error)? {
+            targets::Mechanism::AwsAuth { warning } => warning,
+            // Not written yet: fail before anything is read, staged or written.
+            targets::Mechanism::AccessEntries { mode } => {
+                return Err(target_error(targets::TargetError::AccessEntriesNotYet {
+                    cluster: name,
+                    mode,
+                }))
+            }
+        };
+        match (warning, mode) {
+            // An unknown mode is no danger seen, only a check not made.
+            (Some(w), None) => self.printer.note(&w),
+            (Some(w), Some(_)) => self.printer.warn(&w),
+            (None, _) => {}
+        }
+        // Where entries win over aws-auth, find out whose rows they shadow.
+        let mut entries = Vec::new();
+        if mode == Some(crate::aws::AuthMode::ApiAndConfigMap) {
+            let listed = {
+                let c = conn.borrow();
+                c.eks_cluster()
+                    .map(|(cluster, session)| crate::aws::list_access_entries(session, cluster))
+                    .map(|f| self.aws.block_on(f))
+            };
+            match listed {
+                Some(Ok(Ok(arns))) => entries = arns,
+                Some(Ok(Err(e))) => self.printer.warn(&format!(
+                    "could not list the access entries of {name} ({e}): rows they shadow are not marked"
+                )),
+                _ => {}
+            }
+        }
+        let rt = self.aws.runtime()?;
+        let backups = self.kube.backups_for(&name);
+        Ok(Box::new(
+            targets::cluster::ClusterTarget::new(rt, conn, backups)
+                .keep_backups(self.kube.keep_backups)
+                .with_access_entries(&entries),
+        ))
     }
 
     /// Protects the mapping of an identity the script logged in as.
@@ -142,19 +201,9 @@ impl State {
                     "pass `--target file:PATH` for an aws-auth manifest file (or set OKSCRIPT_TARGET)",
                 ));
             };
-            let target: Box<dyn targets::Target> = match targets::TargetSpec::parse(&spec)
-                .map_err(|e| e.to_string())?
-            {
+            let target: Box<dyn targets::Target> = match spec {
                 targets::TargetSpec::File(path) => Box::new(targets::file::FileTarget::new(path)),
-                targets::TargetSpec::Cluster => {
-                    let conn = self.connection()?;
-                    let rt = self.aws.runtime()?;
-                    let backups = self.kube.backups_for(&conn.borrow().spec().name());
-                    Box::new(
-                        targets::cluster::ClusterTarget::new(rt, conn, backups)
-                            .keep_backups(self.kube.keep_backups),
-                    )
-                }
+                spec => self.cluster_target(&spec)?,
             };
             let mut changes = ChangeSet::new(target);
             changes.protected.keys = self.protected.clone();

@@ -232,9 +232,9 @@ pub fn register(api: &mut Api, state: &Shared) {
             if let Some(c) = &st.changes {
                 return c.describe();
             }
-            match (st.target_spec.as_deref(), &st.kube.connect) {
-                (Some("cluster"), Some(spec)) => format!("cluster:{}/kube-system/aws-auth", spec.name()),
-                (spec, _) => spec.unwrap_or_default().to_string(),
+            match (&st.target_spec, &st.kube.connect) {
+                (Some(t), Some(spec)) if t.is_cluster() => format!("cluster:{}/kube-system/aws-auth", spec.name()),
+                (spec, _) => spec.as_ref().map(ToString::to_string).unwrap_or_default(),
             }
         },
     );

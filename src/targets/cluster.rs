@@ -6,7 +6,7 @@
 //! okscript checks with a fresh token that it can still read aws-auth.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -22,6 +22,7 @@ use crate::access::model::{AwsAuth, Protected};
 use crate::access::plan;
 use crate::access::section::SectionName;
 use crate::access::transition;
+use crate::aws::AuthMode;
 use crate::kube::api::{self, AWS_AUTH};
 use crate::kube::{Connection, KubeError};
 
@@ -79,6 +80,10 @@ pub struct ClusterTarget {
     keep: usize,
     /// The ConfigMap as last read (`None`: it does not exist).
     last: Option<ConfigMap>,
+    /// The cluster's authenticationMode (`None`: unknown) and the match keys of the
+    /// principals that have an access entry, whose aws-auth rows EKS ignores.
+    mode: Option<AuthMode>,
+    entries: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for ClusterTarget {
@@ -116,12 +121,36 @@ impl ClusterTarget {
         conn: Rc<RefCell<Connection>>,
         backups: Option<PathBuf>,
     ) -> ClusterTarget {
+        let mode = conn.borrow().auth_mode();
         ClusterTarget {
             rt,
             conn,
             backups,
             keep: DEFAULT_KEEP_BACKUPS,
             last: None,
+            mode,
+            entries: BTreeSet::new(),
+        }
+    }
+
+    /// Records the principals that have an access entry (ListAccessEntries), so that their
+    /// rows can be reported as shadowed.
+    pub fn with_access_entries(mut self, principal_arns: &[String]) -> ClusterTarget {
+        self.entries = principal_arns
+            .iter()
+            .map(|a| crate::access::arn::match_key(a))
+            .collect();
+        self
+    }
+
+    /// Refuses a write EKS would ignore: aws-auth on an API cluster (also guards the
+    /// lockout check's rollback, which writes through the same commit).
+    fn check_mode(&self) -> Result<(), TargetError> {
+        match self.mode {
+            Some(AuthMode::Api) => Err(TargetError::IgnoredByEks {
+                cluster: self.conn.borrow().spec().name(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -369,6 +398,19 @@ impl Target for ClusterTarget {
         )
     }
 
+    fn mechanism(&self) -> String {
+        let cluster = self.conn.borrow().spec().name();
+        let mode = self.mode.map_or("unknown", AuthMode::as_str);
+        format!(
+            "aws-auth ConfigMap {}/{} in cluster {cluster} (authenticationMode {mode})",
+            AWS_AUTH.0, AWS_AUTH.1
+        )
+    }
+
+    fn shadowed(&self, arn: &str) -> bool {
+        self.entries.contains(&crate::access::arn::match_key(arn))
+    }
+
     fn read(&mut self) -> Result<Snapshot, TargetError> {
         let cm = self.fetch()?;
         let auth = self.parse(&cm)?;
@@ -399,6 +441,7 @@ impl Target for ClusterTarget {
         intents: &[Intent],
         protected: &Protected,
     ) -> Result<Commit, TargetError> {
+        self.check_mode()?;
         let mut notes = Vec::new();
         let mut sent: Option<BTreeMap<String, String>> = None;
         let mut last_error = String::new();

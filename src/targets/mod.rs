@@ -12,6 +12,7 @@ use crate::access::lint::Finding;
 use crate::access::manifest::ManifestError;
 use crate::access::model::{AwsAuth, Protected, Refusal};
 use crate::access::plan::Summary;
+use crate::aws::AuthMode;
 
 /// A state of aws-auth as read from a target, with what the target needs to write over it.
 #[derive(Debug, Clone)]
@@ -135,8 +136,22 @@ pub enum TargetError {
         path: String,
     },
     /// A target spec that okscript does not understand.
-    #[error("unknown target `{0}`: use `file:PATH` (an aws-auth ConfigMap manifest) or `cluster` (aws-auth in the cluster of --cluster, -c or --context)")]
+    #[error("unknown target `{0}`: use `file:PATH` (an aws-auth ConfigMap manifest), `cluster` (the mechanism the cluster's authenticationMode uses), `aws-auth` or `access-entries` (in the cluster of --cluster, -c or --context)")]
     Spec(String),
+    /// aws-auth was asked for on a cluster whose mode makes EKS ignore it.
+    #[error("refusing to write aws-auth in cluster {cluster}: EKS ignores aws-auth on this cluster (authenticationMode API), so the change would never take effect; nothing was written")]
+    IgnoredByEks {
+        /// The cluster.
+        cluster: String,
+    },
+    /// The cluster's access lives in access entries, which okscript cannot write yet.
+    #[error("cluster {cluster} authenticates through EKS access entries (authenticationMode {}); okscript cannot write access entries yet; nothing was written", mode.map_or("unknown", AuthMode::as_str))]
+    AccessEntriesNotYet {
+        /// The cluster.
+        cluster: String,
+        /// Its mode, when known.
+        mode: Option<AuthMode>,
+    },
 }
 
 impl TargetError {
@@ -157,6 +172,15 @@ impl TargetError {
             ),
             TargetError::LockedOut { restored: true, .. } => Some(
                 "keep a mapping for the identity you run okscript as (check whoami() and mappings())".into(),
+            ),
+            TargetError::IgnoredByEks { cluster } => Some(format!(
+                "grant access with an EKS access entry instead (`aws eks create-access-entry --cluster-name {cluster} ...`); okscript cannot write access entries yet"
+            )),
+            TargetError::AccessEntriesNotYet { mode: Some(AuthMode::ApiAndConfigMap), .. } => Some(
+                "pass `--target aws-auth` to write aws-auth, which EKS still reads for principals that have no access entry; or create the access entry with `aws eks create-access-entry`".into(),
+            ),
+            TargetError::AccessEntriesNotYet { .. } => Some(
+                "create the access entry with `aws eks create-access-entry` and `aws eks associate-access-policy`".into(),
             ),
             TargetError::NoFolder { folder, .. } => Some(format!(
                 "create the folder first (`mkdir -p {folder}`), or fix the --target path"
@@ -194,6 +218,16 @@ pub trait Target {
         intents: &[Intent],
         protected: &Protected,
     ) -> Result<Commit, TargetError>;
+
+    /// What is written, for the run's summary line (a cluster names its mechanism and mode).
+    fn mechanism(&self) -> String {
+        self.describe()
+    }
+
+    /// Whether EKS ignores the aws-auth row of this principal because an access entry wins.
+    fn shadowed(&self, _arn: &str) -> bool {
+        false
+    }
 }
 
 impl fmt::Debug for dyn Target {
@@ -242,8 +276,12 @@ pub fn read_warnings(auth: &AwsAuth, place: impl Fn(&Finding) -> String) -> Vec<
 pub enum TargetSpec {
     /// `file:PATH`: a manifest file.
     File(std::path::PathBuf),
-    /// `cluster`: aws-auth in the cluster given with --cluster, -c or --context.
+    /// `cluster`: the mechanism the cluster's authenticationMode uses.
     Cluster,
+    /// `aws-auth`: the aws-auth ConfigMap of the cluster, whatever its mode says.
+    AwsAuth,
+    /// `access-entries`: the cluster's EKS access entries.
+    AccessEntries,
 }
 
 impl TargetSpec {
@@ -252,7 +290,167 @@ impl TargetSpec {
         match spec.split_once(':') {
             Some(("file", path)) if !path.is_empty() => Ok(TargetSpec::File(path.into())),
             None if spec == "cluster" => Ok(TargetSpec::Cluster),
+            None if spec == "aws-auth" => Ok(TargetSpec::AwsAuth),
+            None if spec == "access-entries" => Ok(TargetSpec::AccessEntries),
             _ => Err(TargetError::Spec(spec.to_string())),
         }
+    }
+
+    /// True for the targets that live in a cluster (everything but `file:`).
+    pub fn is_cluster(&self) -> bool {
+        !matches!(self, TargetSpec::File(_))
+    }
+}
+
+impl fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetSpec::File(p) => write!(f, "file:{}", p.display()),
+            TargetSpec::Cluster => f.write_str("cluster"),
+            TargetSpec::AwsAuth => f.write_str("aws-auth"),
+            TargetSpec::AccessEntries => f.write_str("access-entries"),
+        }
+    }
+}
+
+/// The access mechanism a cluster target writes, once the cluster's mode is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mechanism {
+    /// The aws-auth ConfigMap; `warning` when EKS may let an access entry override a row,
+    /// or when the mode could not be checked.
+    AwsAuth {
+        /// Something the user should know before writing.
+        warning: Option<String>,
+    },
+    /// EKS access entries (`mode`: the cluster's, when known).
+    AccessEntries {
+        /// The cluster's authenticationMode.
+        mode: Option<AuthMode>,
+    },
+}
+
+/// Chooses the mechanism a cluster target writes: the one place where `--target` meets the
+/// cluster's `authenticationMode` (`None`: unknown, a kubeconfig context). Pure.
+///
+/// # Errors
+/// [`TargetError::IgnoredByEks`] for aws-auth on an API cluster, before anything is read
+/// or written.
+pub fn choose(
+    spec: &TargetSpec,
+    mode: Option<AuthMode>,
+    cluster: &str,
+) -> Result<Mechanism, TargetError> {
+    match (spec, mode) {
+        (TargetSpec::File(_), _) => Ok(Mechanism::AwsAuth { warning: None }),
+        (TargetSpec::AccessEntries, _)
+        | (TargetSpec::Cluster, Some(AuthMode::Api | AuthMode::ApiAndConfigMap)) => {
+            Ok(Mechanism::AccessEntries { mode })
+        }
+        (TargetSpec::AwsAuth, Some(AuthMode::Api)) => Err(TargetError::IgnoredByEks {
+            cluster: cluster.to_string(),
+        }),
+        (TargetSpec::Cluster | TargetSpec::AwsAuth, Some(AuthMode::ConfigMap)) => {
+            Ok(Mechanism::AwsAuth { warning: None })
+        }
+        (TargetSpec::AwsAuth, Some(AuthMode::ApiAndConfigMap)) => Ok(Mechanism::AwsAuth {
+            warning: Some(format!(
+                "cluster {cluster} authenticates through access entries first (authenticationMode API_AND_CONFIG_MAP): for a principal that also has an access entry, EKS uses the entry and ignores its aws-auth row"
+            )),
+        }),
+        (TargetSpec::Cluster | TargetSpec::AwsAuth, None) => Ok(Mechanism::AwsAuth {
+            warning: Some(format!(
+                "the authentication mode of {cluster} is unknown (a kubeconfig context): if the cluster uses EKS access entries, EKS may ignore this aws-auth; add --cluster NAME so okscript can check"
+            )),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_specs_parse_and_print_back() {
+        for text in ["cluster", "aws-auth", "access-entries", "file:a/b.yaml"] {
+            assert_eq!(TargetSpec::parse(text).unwrap().to_string(), text);
+        }
+        for bad in ["", "file:", "clusters", "aws_auth", "cluster:x"] {
+            let e = TargetSpec::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("access-entries"), "{bad}: {e}");
+        }
+        assert!(!TargetSpec::File("x".into()).is_cluster());
+        assert!(TargetSpec::AwsAuth.is_cluster());
+    }
+
+    #[test]
+    fn the_cluster_mode_chooses_the_mechanism() {
+        use AuthMode::*;
+        let ok = |spec, mode| choose(&spec, mode, "prod");
+        assert!(matches!(
+            ok(TargetSpec::Cluster, Some(ConfigMap)),
+            Ok(Mechanism::AwsAuth { warning: None })
+        ));
+        assert!(matches!(
+            ok(TargetSpec::AwsAuth, Some(ConfigMap)),
+            Ok(Mechanism::AwsAuth { warning: None })
+        ));
+        for mode in [Api, ApiAndConfigMap] {
+            assert_eq!(
+                ok(TargetSpec::Cluster, Some(mode)).unwrap(),
+                Mechanism::AccessEntries { mode: Some(mode) }
+            );
+            let e = TargetError::AccessEntriesNotYet {
+                cluster: "prod".into(),
+                mode: Some(mode),
+            };
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "cluster prod authenticates through EKS access entries (authenticationMode {mode}); okscript cannot write access entries yet"
+                )),
+                "{e}"
+            );
+            assert!(e.hint().is_some());
+        }
+        let both = TargetError::AccessEntriesNotYet {
+            cluster: "prod".into(),
+            mode: Some(ApiAndConfigMap),
+        };
+        assert!(both.hint().unwrap().contains("--target aws-auth"));
+        let e = ok(TargetSpec::AwsAuth, Some(Api)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("EKS ignores aws-auth on this cluster (authenticationMode API)"),
+            "{e}"
+        );
+        let Ok(Mechanism::AwsAuth { warning: Some(w) }) =
+            ok(TargetSpec::AwsAuth, Some(ApiAndConfigMap))
+        else {
+            panic!("aws-auth is allowed on API_AND_CONFIG_MAP, with a warning");
+        };
+        assert!(w.contains("ignores its aws-auth row"), "{w}");
+        let Ok(Mechanism::AwsAuth { warning: Some(w) }) = ok(TargetSpec::Cluster, None) else {
+            panic!("an unknown mode writes aws-auth with a note");
+        };
+        assert!(w.contains("unknown"), "{w}");
+        for mode in [None, Some(ConfigMap), Some(ApiAndConfigMap), Some(Api)] {
+            assert_eq!(
+                ok(TargetSpec::AccessEntries, mode).unwrap(),
+                Mechanism::AccessEntries { mode }
+            );
+            assert!(matches!(
+                ok(TargetSpec::File("a.yaml".into()), mode),
+                Ok(Mechanism::AwsAuth { warning: None })
+            ));
+        }
+    }
+
+    #[test]
+    fn an_entry_with_a_role_path_shadows_the_path_less_row() {
+        let entry = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef";
+        let row = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef";
+        assert_eq!(
+            crate::access::arn::match_key(entry),
+            crate::access::arn::match_key(row)
+        );
     }
 }
