@@ -170,10 +170,14 @@ impl Manifest {
                 message: "a carriage return (\\r) without a line feed ends a line here; save the file with \\n (or \\r\\n) line ends".into(),
             });
         }
-        let docs = yaml::parse_documents(text).map_err(|e| ManifestError::Syntax {
-            line: e.line,
-            message: format!("column {}: {}", e.col, e.message),
-        })?;
+        // The usual shape is read line by line; anything else goes to the general parser.
+        let docs = match super::simple_doc::parse(text) {
+            Some(docs) => docs,
+            None => yaml::parse_documents(text).map_err(|e| ManifestError::Syntax {
+                line: e.line,
+                message: format!("column {}: {}", e.col, e.message),
+            })?,
+        };
         let non_empty: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
         let root = match non_empty.as_slice() {
             [] => {

@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod section;
+mod simple_doc;
 mod simple_list;
 pub mod yaml;
 

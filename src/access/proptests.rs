@@ -301,3 +301,22 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_simple_document_reader_agrees_with_the_general_parser(entries in prop::collection::vec(entry(), 0..12), indent in 0usize..3, comments: bool) {
+        let text = manifest(&entries, indent, comments);
+        if let Some(fast) = super::simple_doc::parse(&text) {
+            prop_assert_eq!(Ok(fast), super::yaml::parse_documents(&text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn the_simple_document_reader_agrees_on_arbitrary_text(text in "(a: |b:|  c: \\||  d: \\|-\n|  e: \\|\\+\n|    - x|    y|data:\n|  mapRoles: \\|\n|#c|  |    |[-a-z:#'\"\\[\\]{} ]{0,10}|\n){0,30}") {
+        if let Some(fast) = super::simple_doc::parse(&text) {
+            prop_assert_eq!(Ok(fast), super::yaml::parse_documents(&text), "{:?}", text);
+        }
+    }
+}

@@ -9,18 +9,37 @@ use super::yaml::{Node, Pos, Style, Value};
 
 /// One line of the text, without its line break.
 #[derive(Clone, Copy)]
-struct Line<'a> {
+pub(super) struct Line<'a> {
     /// Byte offset of its first character.
-    start: usize,
+    pub start: usize,
     /// 1-based line number.
-    no: usize,
-    text: &'a str,
+    pub no: usize,
+    /// The text, without the line break.
+    pub text: &'a str,
     /// Leading spaces.
-    indent: usize,
+    pub indent: usize,
+}
+
+/// Every line of `text`, with offsets and indents.
+pub(super) fn lines(text: &str) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, raw) in text.split('\n').enumerate() {
+        let indent = raw.len() - raw.trim_start_matches(' ').len();
+        out.push(Line {
+            start,
+            no: i + 1,
+            text: raw,
+            indent,
+        });
+        start += raw.len() + 1;
+    }
+    out
 }
 
 impl Line<'_> {
-    fn pos(&self, col: usize) -> Pos {
+    /// The position of a column of this line (ASCII text: columns are bytes).
+    pub fn pos(&self, col: usize) -> Pos {
         Pos {
             byte: self.start + col,
             line: self.no,
@@ -29,7 +48,7 @@ impl Line<'_> {
     }
 
     /// True for a line YAML skips: blank, or only a comment.
-    fn is_skipped(&self) -> bool {
+    pub fn is_skipped(&self) -> bool {
         let rest = &self.text[self.indent..];
         rest.is_empty() || rest.starts_with('#')
     }
@@ -49,21 +68,8 @@ pub fn parse(text: &str) -> Option<Node> {
     if !text.is_ascii() || text.contains(['\t', '\r']) {
         return None;
     }
-    let mut lines = Vec::new();
-    let mut start = 0;
-    for (i, raw) in text.split('\n').enumerate() {
-        let indent = raw.len() - raw.trim_start_matches(' ').len();
-        let line = Line {
-            start,
-            no: i + 1,
-            text: raw,
-            indent,
-        };
-        start += raw.len() + 1;
-        if !line.is_skipped() {
-            lines.push(line);
-        }
-    }
+    let mut lines = lines(text);
+    lines.retain(|l| !l.is_skipped());
     let first = lines.first()?;
     let root_col = first.indent;
     let root_start = first.pos(root_col);
@@ -236,14 +242,14 @@ fn flow_seq(line: &Line, col: usize) -> Option<Node> {
 }
 
 /// True when only spaces, or spaces and a comment, follow.
-fn ends_line(rest: &str) -> bool {
+pub(super) fn ends_line(rest: &str) -> bool {
     let t = rest.trim_start_matches(' ');
     t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
 }
 
 /// A one-line scalar starting at `col`: quoted without escapes, or plain. In a flow list
 /// (`in_flow`) it ends at `,` or `]`; otherwise only a comment may follow it.
-fn scalar(line: &Line, col: usize, in_flow: bool) -> Option<Node> {
+pub(super) fn scalar(line: &Line, col: usize, in_flow: bool) -> Option<Node> {
     let rest = &line.text[col..];
     let first = *rest.as_bytes().first()?;
     let (text, style, end) = if first == b'"' || first == b'\'' {

@@ -733,3 +733,42 @@ fn the_usual_section_shape_takes_the_line_by_line_reader() {
     let bench = "- rolearn: arn:aws:iam::123456789012:role/team-00001-developers\n  username: team-00001:{{SessionName}}\n  groups:\n  - team-00001\n  - viewers\n";
     assert!(super::simple_list::parse(bench).is_some());
 }
+
+#[test]
+fn the_simple_document_reader_agrees_with_the_general_parser() {
+    let manifest = |value: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n  labels:\n    app.kubernetes.io/name: x # c\ndata:\n  mapRoles: {value}\n  other: \"kept\"\n# end\n")
+    };
+    let mut texts: Vec<String> = [MESSY, SSO, NODES, TABS, SHAPE]
+        .map(str::to_string)
+        .to_vec();
+    for v in [
+        "|\n    - rolearn: a\n\n    # c\n      groups: []\n",
+        "|-\n    - a\n",
+        "|+\n    - a\n\n\n",
+        "|+\n    - a\n  \n",
+        "| # c\n      - a\n     - b\n",
+        "|2\n    - a\n",
+        ">\n    - a\n",
+        "|\n\n    - a\n",
+        "|\n",
+        "\"\"",
+        "",
+        "'- a'",
+    ] {
+        texts.push(manifest(v));
+    }
+    texts.push("a: |\n  x".into());
+    texts.push("a: |+\n  x\n\n".into());
+    texts.push("a:\n  b: c\n d: e\n".into());
+    texts.push("a:\n  - b\n".into());
+    let mut taken = 0;
+    for text in &texts {
+        if let Some(fast) = super::simple_doc::parse(text) {
+            taken += 1;
+            assert_eq!(Ok(fast), super::yaml::parse_documents(text), "{text:?}");
+        }
+    }
+    assert!(taken >= 8, "{taken}");
+    assert!(super::simple_doc::parse(NODES).is_some());
+}
