@@ -17,6 +17,8 @@ Cases (okscript vs its peer):
   empty          `okscript run` of an empty script vs `kubectl version --client` (start-up)
   grant-into-N   one grant_role into an aws-auth manifest file of N entries (N = 100, 1000,
                  5000): read, parse, stage, render, verify, write atomically (no peer)
+  mappings-5000  a script reading every mapping of a 5,000-entry manifest (no peer)
+  dry-run-5000   one grant into 5,000 entries under --dry-run: the diff is printed (no peer)
   whoami         scripts/whoami.rhai vs `aws sts get-caller-identity`, against moto
   verify         scripts/verify.rhai (AWS identity, cluster identity, can list pods, pods)
                  vs `aws sts get-caller-identity` + `kubectl get pods` through a kubeconfig
@@ -387,6 +389,25 @@ def file_grant_rows(binary, work, rounds, warmup):
                      "what": f"one grant into {n} entries ({len(text) // 1024} KiB)",
                      "median_ms": round(t * 1000, 3), "peak_mib": None if m is None else round(m, 2)})
         rows.append({"case": f"grant-into-{n}", "side": "peer", "what": "(no peer: okscript alone)", "rounds": rounds,
+                     "absent": "no peer for a file target"})
+    # Reading alone (every mapping through the script API) and a dry run (the diff) at 5,000.
+    read = os.path.join(work, "read.rhai")
+    with open(read, "w") as f:
+        f.write('let n = 0;\nfor m in mappings() { n += m.groups.len(); }\nprint(n);\n')
+    text = manifest(5000)
+    path = os.path.join(work, "aws-auth-5000.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    for case, what, cmd in [
+        ("mappings-5000", "`for m in mappings()` over 5000 entries",
+         [binary, "run", read, "--target", f"file:{path}"]),
+        ("dry-run-5000", "one grant into 5000 entries with --dry-run (diff printed)",
+         [binary, "run", grant, "--dry-run", "--target", f"file:{path}"]),
+    ]:
+        t, m = measure(cmd, rounds=rounds, warmup=warmup)
+        rows.append({"case": case, "side": "okscript", "rounds": rounds, "what": what,
+                     "median_ms": round(t * 1000, 3), "peak_mib": None if m is None else round(m, 2)})
+        rows.append({"case": case, "side": "peer", "what": "(no peer: okscript alone)", "rounds": rounds,
                      "absent": "no peer for a file target"})
     return rows
 

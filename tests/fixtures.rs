@@ -229,3 +229,45 @@ fn a_crlf_manifest_keeps_its_line_endings() {
         "mixed line endings:\n{after:?}"
     );
 }
+
+/// Issue 13 item 14: a section keeps the style it was written in when a script edits it:
+/// `|-` stays `|-`, `>` stays `>`, a flow list stays a flow list (its untouched item byte
+/// for byte), and an empty `""` becomes a `|` block only because it now holds entries.
+#[test]
+fn edited_sections_keep_their_yaml_style() {
+    let dir = TestDir::new();
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |-\n    - rolearn: arn:aws:iam::123456789012:role/node\n      username: system:node:{{EC2PrivateDNSName}}\n      groups:\n      - system:nodes\n  mapUsers: '[{userarn: arn:aws:iam::123456789012:user/alice, username: alice, groups: [devs]}]'\n  mapAccounts: \"\"\n";
+    let file = dir.write("aws-auth.yaml", text);
+    let script = dir.write(
+        "grant.rhai",
+        "grant_role(\"arn:aws:iam::123456789012:role/ops\", [\"ops\"]);\ngrant_user(\"arn:aws:iam::123456789012:user/bob\", \"bob\", [\"devs\"]);\ngrant_account(\"210987654321\");\n",
+    );
+    dir.cmd()
+        .args(["run", &script])
+        .target(&file)
+        .run()
+        .expect_code(0);
+    let after = dir.read("aws-auth.yaml");
+    assert!(
+        after.contains("  mapRoles: |-\n    - rolearn: arn:aws:iam::123456789012:role/node\n      username: system:node:{{EC2PrivateDNSName}}\n      groups:\n      - system:nodes\n    - rolearn: arn:aws:iam::123456789012:role/ops\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("  mapUsers: '[{userarn: arn:aws:iam::123456789012:user/alice, username: alice, groups: [devs]}, {userarn: \"arn:aws:iam::123456789012:user/bob\", username: \"bob\", groups: [\"devs\"]}]'\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("  mapAccounts: |\n    - \"210987654321\"\n"),
+        "{after}"
+    );
+    assert_eq!(
+        dir.mappings("aws-auth.yaml"),
+        [
+            "role arn:aws:iam::123456789012:role/node system:node:{{EC2PrivateDNSName}} system:nodes",
+            "role arn:aws:iam::123456789012:role/ops ops:{{SessionName}} ops",
+            "user arn:aws:iam::123456789012:user/alice alice devs",
+            "user arn:aws:iam::123456789012:user/bob bob devs",
+            "account 210987654321",
+        ]
+    );
+}

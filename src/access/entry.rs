@@ -166,11 +166,9 @@ impl Mapping {
             && arn::parse_folded(&self.arn).is_ok_and(|p| p.has_role_path())
     }
 
-    /// Renders the entry as a block sequence item whose dash stands at column `indent`.
-    pub fn render(&self, indent: usize) -> String {
-        let pad = " ".repeat(indent);
-        let mut out = String::new();
-        // Known keys the entry lacks go after their predecessor in ARN, username, groups order.
+    /// The fields in the order to write them: as read, with known keys the entry lacks
+    /// after their predecessor in ARN, username, groups order.
+    fn write_order(&self) -> Vec<Field> {
         let mut order = self.order.clone();
         let canonical = [Field::Arn, Field::Username, Field::Groups];
         for (i, key) in canonical.iter().enumerate() {
@@ -183,8 +181,48 @@ impl Mapping {
                 order.insert(at, *key);
             }
         }
+        order
+    }
+
+    /// Renders the entry as a flow mapping (`{rolearn: "...", groups: ["..."]}`) for a
+    /// section written as a flow sequence; values are double-quoted, as flow context needs.
+    pub fn render_flow(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for field in self.write_order() {
+            match field {
+                Field::Arn if self.arn.is_empty() => {}
+                Field::Arn => parts.push(format!(
+                    "{}: {}",
+                    arn_key(self.kind),
+                    yaml::double_quoted(&self.arn)
+                )),
+                Field::Username => {
+                    if let Some(u) = &self.username {
+                        parts.push(format!("username: {}", yaml::double_quoted(u)));
+                    }
+                }
+                Field::Groups if self.groups.is_empty() && !self.has_groups_key => {}
+                Field::Groups => {
+                    let groups: Vec<String> =
+                        self.groups.iter().map(|g| yaml::double_quoted(g)).collect();
+                    parts.push(format!("groups: [{}]", groups.join(", ")));
+                }
+                Field::Extra(i) => {
+                    if let Some((k, v)) = self.extra.get(i) {
+                        parts.push(format!("{}: {v}", yaml::double_quoted(k)));
+                    }
+                }
+            }
+        }
+        format!("{{{}}}", parts.join(", "))
+    }
+
+    /// Renders the entry as a block sequence item whose dash stands at column `indent`.
+    pub fn render(&self, indent: usize) -> String {
+        let pad = " ".repeat(indent);
+        let mut out = String::new();
         let mut first = true;
-        for field in order {
+        for field in self.write_order() {
             let line = match field {
                 Field::Arn if self.arn.is_empty() => continue,
                 Field::Arn => format!("{}: {}\n", arn_key(self.kind), yaml::scalar(&self.arn)),

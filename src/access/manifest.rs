@@ -96,6 +96,10 @@ struct SectionLoc {
     /// File line of the first content line (block scalars) or of the key.
     first_line: usize,
     block_content: bool,
+    /// Line breaks that ended the original value: a `|+` block keeps its own.
+    trailing_breaks: usize,
+    /// Whether the original value was empty (`""`, `''` or nothing).
+    was_empty: bool,
 }
 
 /// Where the `data` mapping stands, to add sections to it.
@@ -166,10 +170,14 @@ impl Manifest {
                 message: "a carriage return (\\r) without a line feed ends a line here; save the file with \\n (or \\r\\n) line ends".into(),
             });
         }
-        let docs = yaml::parse_documents(text).map_err(|e| ManifestError::Syntax {
-            line: e.line,
-            message: format!("column {}: {}", e.col, e.message),
-        })?;
+        // The usual shape is read line by line; anything else goes to the general parser.
+        let docs = match super::simple_doc::parse(text) {
+            Some(docs) => docs,
+            None => yaml::parse_documents(text).map_err(|e| ManifestError::Syntax {
+                line: e.line,
+                message: format!("column {}: {}", e.col, e.message),
+            })?,
+        };
         let non_empty: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
         let root = match non_empty.as_slice() {
             [] => {
@@ -254,6 +262,8 @@ impl Manifest {
                         content_col: block.then_some(dv.start.col),
                         first_line: if block { dv.start.line } else { dk.start.line },
                         block_content: block,
+                        trailing_breaks: value.len() - value.trim_end_matches('\n').len(),
+                        was_empty: dv.is_null() || value.is_empty(),
                     });
                     texts[index(name)] = Some(if dv.is_null() {
                         String::new()
@@ -390,19 +400,30 @@ impl Manifest {
         replace_end(&self.text, key_end, value_end, self.in_flow)
     }
 
-    /// `: value` for an existing key, in a style that suits where it stands.
+    /// `: value` for an existing key, in the style it was written in where that style can
+    /// hold the new text exactly: `|`, `|-`, `|+`, `>` and its chompings, `"..."`, `'...'`.
     fn value_text(&self, loc: &SectionLoc, value: &str) -> String {
-        if self.in_flow || loc.style == Style::DoubleQuoted {
-            return format!(": {}", yaml::double_quoted(value));
+        let quoted = || format!(": {}", yaml::double_quoted(value));
+        if self.in_flow {
+            return quoted();
         }
         let indent = loc
             .content_col
             .unwrap_or(loc.key_col + 2)
             .max(loc.key_col + 1);
-        match literal_block(value, indent) {
-            Some(block) => format!(": {block}"),
-            None => format!(": {}", yaml::double_quoted(value)),
-        }
+        let block = |folded: bool| {
+            block_scalar(value, indent, folded, loc.trailing_breaks).map(|b| format!(": {b}"))
+        };
+        let kept = match loc.style {
+            // An empty `""` (or `''`, or nothing) held no entries; once it holds some it is a
+            // `|` block, the only style that shows entries line by line as they are written.
+            _ if loc.was_empty => block(false),
+            Style::DoubleQuoted => Some(quoted()),
+            Style::SingleQuoted => single_quoted(value).map(|q| format!(": {q}")),
+            Style::Folded => block(true),
+            Style::Literal | Style::Plain => block(false),
+        };
+        kept.or_else(|| block(false)).unwrap_or_else(quoted)
     }
 
     /// The edit that adds new data keys.
@@ -415,8 +436,8 @@ impl Manifest {
         let block_pairs = |indent: usize| {
             keys.iter()
                 .map(|(n, v)| {
-                    let value =
-                        literal_block(v, indent + 2).unwrap_or_else(|| yaml::double_quoted(v));
+                    let value = block_scalar(v, indent + 2, false, 1)
+                        .unwrap_or_else(|| yaml::double_quoted(v));
                     format!("{}{}: {value}", " ".repeat(indent), n.key())
                 })
                 .collect::<Vec<_>>()
@@ -531,24 +552,66 @@ pub fn lone_cr_line(text: &str) -> Option<usize> {
     Some(text[..at].matches('\n').count() + 1)
 }
 
-/// `|` followed by the text indented by `indent`, when a literal block can hold it exactly.
-fn literal_block(value: &str, indent: usize) -> Option<String> {
-    let body = value.strip_suffix('\n')?;
-    let first = body.lines().find(|l| !l.is_empty())?;
-    let printable = value
+/// `'...'` when the value is one line a single-quoted scalar holds exactly.
+fn single_quoted(value: &str) -> Option<String> {
+    let printable = value.chars().all(|c| c == '\t' || !c.is_control());
+    if !printable
+        || value.is_empty()
+        || value.starts_with([' ', '\t'])
+        || value.ends_with([' ', '\t'])
+    {
+        return None;
+    }
+    Some(format!("'{}'", value.replace('\'', "''")))
+}
+
+/// A block scalar holding `value` exactly, content indented by `indent`: literal (`|`) or
+/// folded (`>`), with the chomping its final line breaks need. The breaks after a kept
+/// (`+`) block's content stay in the file after it, so `+` is chosen only when the value
+/// ends with as many breaks as the original did (`kept`).
+fn block_scalar(value: &str, indent: usize, folded: bool, kept: usize) -> Option<String> {
+    let content = value.trim_end_matches('\n');
+    let chomp = match value.len() - content.len() {
+        0 => "-",
+        1 => "",
+        n if n == kept => "+",
+        _ => return None,
+    };
+    let literal = literal_lines(content, indent)?;
+    if !folded {
+        return Some(format!("|{chomp}{literal}"));
+    }
+    let text = folded_lines(content, indent);
+    // Folding rules are subtle (spaced lines, blank lines around them): the candidate is
+    // read back, and a literal block is used when it does not give the text exactly.
+    let probe = format!("k: >-{text}\n");
+    let back = yaml::parse_documents(&probe).ok()?;
+    let same = back
+        .first()
+        .and_then(|d| d.get("k"))
+        .and_then(Node::as_scalar)
+        == Some(content);
+    same.then(|| format!(">{chomp}{text}"))
+}
+
+/// Each line of `content` on its own line, indented; `None` when a literal block cannot
+/// hold the text exactly (a first line starting with a space, a carriage return, control
+/// characters, leading empty lines).
+fn literal_lines(content: &str, indent: usize) -> Option<String> {
+    let first = content.lines().find(|l| !l.is_empty())?;
+    let printable = content
         .chars()
         .all(|c| c == '\n' || c == '\t' || !c.is_control());
-    if body.ends_with('\n')
-        || first.starts_with([' ', '\t'])
-        || value.contains('\r')
+    if first.starts_with([' ', '\t'])
+        || content.contains('\r')
         || !printable
-        || value.starts_with('\n')
+        || content.starts_with('\n')
     {
         return None;
     }
     let pad = " ".repeat(indent);
-    let mut out = String::from("|");
-    for line in body.split('\n') {
+    let mut out = String::with_capacity(content.len() + content.len() / 8);
+    for line in content.split('\n') {
         out.push('\n');
         if !line.is_empty() {
             out.push_str(&pad);
@@ -556,6 +619,34 @@ fn literal_block(value: &str, indent: usize) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// Like [`literal_lines`] for a folded block: a folded block joins two unindented lines
+/// with a space, so one more empty line goes between them to keep each line break.
+fn folded_lines(content: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::with_capacity(content.len() + content.len() / 4);
+    let mut prev_plain = false;
+    let mut empties = 0;
+    for line in content.split('\n') {
+        if line.is_empty() {
+            empties += 1;
+            continue;
+        }
+        let plain = !line.starts_with([' ', '\t']);
+        if !out.is_empty() {
+            let extra = usize::from(prev_plain && plain);
+            for _ in 0..empties + extra {
+                out.push('\n');
+            }
+        }
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(line);
+        prev_plain = plain;
+        empties = 0;
+    }
+    out
 }
 
 fn is_aws_auth(doc: &Node) -> bool {

@@ -11,6 +11,8 @@ pub mod model;
 pub mod plan;
 pub mod section;
 pub mod transition;
+mod simple_doc;
+mod simple_list;
 pub mod yaml;
 
 #[cfg(test)]

@@ -57,6 +57,9 @@ pub fn summarize(old: &AwsAuth, new: &AwsAuth) -> Summary {
     s
 }
 
+/// How long a section's diff may search for the shortest edit script.
+const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// A unified diff of the data sections that differ, labelled `data.mapRoles` and so on;
 /// empty when nothing differs.
 pub fn diff(old: &AwsAuth, new: &AwsAuth) -> String {
@@ -68,7 +71,14 @@ pub fn diff(old: &AwsAuth, new: &AwsAuth) -> String {
             continue;
         }
         let label = format!("data.{}", name.key());
-        let text = similar::TextDiff::from_lines(&a, &b)
+        // Myers costs lines × differences: a section rewritten wholesale would take
+        // quadratic time. Past the deadline similar settles for a diff that is correct but
+        // may be longer than the shortest; common leading and trailing lines (all but the
+        // changed entries, for a grant) are matched in linear time before Myers starts.
+        let text = similar::TextDiff::configure()
+            .algorithm(similar::Algorithm::Myers)
+            .timeout(DIFF_TIMEOUT)
+            .diff_lines(&a, &b)
             .unified_diff()
             .context_radius(3)
             .missing_newline_hint(false)

@@ -370,3 +370,55 @@ proptest! {
         let _ = Manifest::parse(&format!("kind: ConfigMap\ndata:\n  mapRoles: {}\n", super::yaml::double_quoted(&text)));
     }
 }
+
+/// The line-by-line reader of the usual section shape and the general parser agree: the
+/// same entries, lines and layout, or (when the text is not in that shape, or broken) the
+/// same error.
+fn readers_agree(name: super::section::SectionName, text: &str) -> Result<(), TestCaseError> {
+    use super::section::Section;
+    let fast = Section::parse_with(name, text, false);
+    let general = Section::parse_with(name, text, true);
+    prop_assert_eq!(fast, general, "{:?}", text);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_simple_reader_agrees_with_the_general_parser(entries in prop::collection::vec(entry(), 0..12), indent in 0usize..3, comments: bool) {
+        let text = manifest(&entries, indent, comments);
+        let m = Manifest::parse(&text).unwrap();
+        for name in super::section::SectionName::ALL {
+            if let Some(src) = m.auth.section(name).source.as_deref() {
+                readers_agree(name, src)?;
+            }
+        }
+    }
+
+    #[test]
+    fn the_simple_reader_agrees_on_arbitrary_text(text in "(- |  |    |rolearn: |groups:|username: |[-a-z:#,'\"\\[\\]{} ]{0,12}|\n){0,40}") {
+        for name in super::section::SectionName::ALL {
+            readers_agree(name, &text)?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_simple_document_reader_agrees_with_the_general_parser(entries in prop::collection::vec(entry(), 0..12), indent in 0usize..3, comments: bool) {
+        let text = manifest(&entries, indent, comments);
+        if let Some(fast) = super::simple_doc::parse(&text) {
+            prop_assert_eq!(Ok(fast), super::yaml::parse_documents(&text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn the_simple_document_reader_agrees_on_arbitrary_text(text in "(a: |b:|  c: \\||  d: \\|-\n|  e: \\|\\+\n|    - x|    y|data:\n|  mapRoles: \\|\n|#c|  |    |[-a-z:#'\"\\[\\]{} ]{0,10}|\n){0,30}") {
+        if let Some(fast) = super::simple_doc::parse(&text) {
+            prop_assert_eq!(Ok(fast), super::yaml::parse_documents(&text), "{:?}", text);
+        }
+    }
+}

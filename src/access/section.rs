@@ -4,6 +4,7 @@
 
 use super::arn::PrincipalKind;
 use super::entry::{arn_key, Field, Mapping};
+use super::simple_list;
 use super::yaml::{self, Node, Value};
 
 /// Which data key a section lives under.
@@ -131,8 +132,15 @@ impl Slot {
 enum Layout {
     /// No items (absent, empty, null or only comments).
     Empty,
-    /// A flow sequence (`[...]`): rewritten as a block when changed.
-    Flow,
+    /// A flow sequence (`[...]`): stays one when changed; untouched items keep their text.
+    Flow {
+        /// Just past the `[`.
+        open_end: usize,
+        /// Where the `]` stands.
+        close_start: usize,
+        /// Byte ranges of each item's text.
+        items: Vec<(usize, usize)>,
+    },
     /// A block sequence whose dashes stand at `indent`.
     Block {
         indent: usize,
@@ -182,6 +190,16 @@ impl Section {
 
     /// Parses a section's text, refusing anything the authenticator would not read.
     pub fn parse(name: SectionName, text: &str) -> Result<Section, SectionError> {
+        Section::parse_with(name, text, false)
+    }
+
+    /// [`Section::parse`], optionally skipping the line-by-line reader of the usual shape
+    /// (the tests compare both readers).
+    pub(crate) fn parse_with(
+        name: SectionName,
+        text: &str,
+        general_only: bool,
+    ) -> Result<Section, SectionError> {
         let err = |line: usize, message: String| SectionError {
             section: name.key(),
             line,
@@ -193,15 +211,29 @@ impl Section {
                 "a carriage return (\\r) without a line feed ends a line here; okscript keeps the text of entries exactly and cannot do that with such line ends: use \\n".into(),
             ));
         }
-        // Entries are converted as the parser completes them (see `yaml::parse_streaming`).
         let mut bodies: Vec<Body> = Vec::new();
-        let docs = yaml::parse_streaming(text, |item: &Node| {
+        let mut convert = |item: &Node| -> Result<(), SectionError> {
             bodies.push(match name.kind() {
                 Some(kind) => Body::Mapping(parse_mapping(name, kind, item)?),
                 None => Body::Account(parse_account(name, item)?),
             });
             Ok(())
-        })
+        };
+        // The usual shape is read line by line; anything else goes to the general parser.
+        let simple = if general_only {
+            None
+        } else {
+            simple_list::parse(text)
+        };
+        let docs = match simple {
+            Some(root) => {
+                if let Value::Seq(items) = &root.value {
+                    items.iter().try_for_each(&mut convert)?;
+                }
+                vec![root]
+            }
+            // Entries are converted as the parser completes them (see `yaml::parse_streaming`).
+            None => yaml::parse_streaming(text, convert)
         .map_err(|e| match e {
             yaml::StreamError::Item(e) => e,
             yaml::StreamError::Syntax(e) => err(
@@ -211,7 +243,8 @@ impl Section {
                     e.col, e.message
                 ),
             ),
-        })?;
+        })?,
+        };
         if docs.len() > 1 {
             return Err(err(
                 docs[1].start.line,
@@ -245,11 +278,12 @@ impl Section {
             ));
         }
         let (flow, col) = (root.flow, root.start.col);
+        let root_span = (root.start.byte, root.end.byte);
         let Value::Seq(items) = root.value else {
             unreachable!("checked above")
         };
         if flow {
-            section.layout = Layout::Flow;
+            section.layout = flow_layout(text, &root_span, &items);
         } else if !items.is_empty() {
             section.layout = block_layout(text, col, &items);
         }
@@ -296,6 +330,16 @@ impl Section {
             return self.source.as_deref().map(str::to_string);
         }
         let source = self.source.as_deref().unwrap_or("");
+        let mut out = self.render_changed(source);
+        // A section written without a final line break (`|-`, `"..."`) stays so: its
+        // manifest keeps the same scalar style only if the text keeps that shape.
+        if !source.is_empty() && !source.ends_with('\n') && out.ends_with('\n') {
+            out.pop();
+        }
+        Some(out)
+    }
+
+    fn render_changed(&self, source: &str) -> String {
         match &self.layout {
             Layout::Block {
                 indent,
@@ -304,19 +348,19 @@ impl Section {
                 prefix_end,
                 suffix_start,
             } => {
-                let mut out = source[..*prefix_end].to_string();
+                let mut out = String::with_capacity(source.len() + 256);
+                out.push_str(&source[..*prefix_end]);
                 for slot in &self.slots {
-                    let piece = match slot.origin {
+                    match slot.origin {
                         Some(i) if !slot.is_dirty() => {
-                            source[segments[i].0..segments[i].1].to_string()
+                            push_piece(&mut out, &source[segments[i].0..segments[i].1])
                         }
                         Some(i) => {
-                            let lead = &source[segments[i].0..dash_starts[i]];
-                            format!("{lead}{}", render_body(&slot.body, *indent))
+                            push_piece(&mut out, &source[segments[i].0..dash_starts[i]]);
+                            out.push_str(&render_body(&slot.body, *indent));
                         }
-                        None => render_body(&slot.body, *indent),
-                    };
-                    push_piece(&mut out, &piece);
+                        None => push_piece(&mut out, &render_body(&slot.body, *indent)),
+                    }
                 }
                 if self.slots.is_empty() {
                     push_piece(&mut out, &format!("{}[]\n", " ".repeat(*indent)));
@@ -325,17 +369,57 @@ impl Section {
                 if !suffix.is_empty() {
                     push_piece(&mut out, suffix);
                 }
-                Some(out)
+                out
             }
-            Layout::Empty | Layout::Flow => {
+            Layout::Flow {
+                open_end,
+                close_start,
+                items,
+            } => {
+                // What stood before the first item (a line break after `[`) when it is
+                // still first.
+                let head = match self.slots.first().and_then(|s| s.origin) {
+                    Some(0) => items[0].0,
+                    _ => *open_end,
+                };
+                let mut out = source[..head].to_string();
+                let mut prev: Option<Option<usize>> = None;
+                for slot in &self.slots {
+                    // Between two items that stood next to each other, their own separator
+                    // (line breaks and comments included); otherwise a plain `, `.
+                    match (prev, slot.origin) {
+                        (None, _) => {}
+                        (Some(Some(p)), Some(i)) if i == p + 1 => {
+                            out.push_str(&source[items[p].1..items[i].0])
+                        }
+                        _ => out.push_str(", "),
+                    }
+                    match slot.origin {
+                        Some(i) if !slot.is_dirty() => {
+                            out.push_str(&source[items[i].0..items[i].1])
+                        }
+                        _ => out.push_str(&render_flow_body(&slot.body)),
+                    }
+                    prev = Some(slot.origin);
+                }
+                // What followed the last item (`]`, or a line break and `]`) when it is
+                // still last; else just the closing bracket and what comes after it.
+                let tail = match self.slots.last().and_then(|s| s.origin) {
+                    Some(i) if i + 1 == items.len() => items[i].1,
+                    _ => *close_start,
+                };
+                out.push_str(&source[tail..]);
+                out
+            }
+            Layout::Empty => {
                 if self.slots.is_empty() {
-                    return Some("[]\n".to_string());
+                    return "[]\n".to_string();
                 }
                 let mut out = String::new();
                 for slot in &self.slots {
                     out.push_str(&render_body(&slot.body, 0));
                 }
-                Some(out)
+                out
             }
         }
     }
@@ -351,6 +435,29 @@ fn push_piece(out: &mut String, piece: &str) {
         out.push('\n');
     }
     out.push_str(piece);
+}
+
+/// An item inside a flow sequence: a flow mapping (or a quoted account id). Every value is
+/// double-quoted, since `{`, `}` and `,` in a plain scalar would end it inside `[...]`.
+fn render_flow_body(body: &Body) -> String {
+    match body {
+        Body::Mapping(m) => m.render_flow(),
+        Body::Account(a) => yaml::double_quoted(a),
+    }
+}
+
+/// The flow layout of a `[...]` section, or an empty layout (rewritten as a block) when its
+/// brackets are not where the parser says.
+fn flow_layout(text: &str, (start, end): &(usize, usize), items: &[Node]) -> Layout {
+    let bytes = text.as_bytes();
+    if bytes.get(*start) != Some(&b'[') || *end == 0 || bytes.get(end - 1) != Some(&b']') {
+        return Layout::Empty;
+    }
+    Layout::Flow {
+        open_end: start + 1,
+        close_start: end - 1,
+        items: items.iter().map(|i| (i.start.byte, i.end.byte)).collect(),
+    }
 }
 
 fn render_body(body: &Body, indent: usize) -> String {
@@ -673,9 +780,10 @@ mod tests {
         let mut s = Section::parse(SectionName::MapAccounts, text).unwrap();
         s.slots
             .push(Slot::new(Body::Account("222222222222".into())));
+        // Still without a final line break, so a `|-` or quoted section keeps its style.
         assert_eq!(
             s.render().unwrap(),
-            "- \"111111111111\"\n- \"222222222222\"\n"
+            "- \"111111111111\"\n- \"222222222222\""
         );
     }
 
@@ -694,7 +802,7 @@ mod tests {
     }
 
     #[test]
-    fn flow_sections_are_rewritten_as_blocks_when_changed() {
+    fn flow_sections_stay_flow_when_changed() {
         let text = "[{rolearn: \"arn:aws:iam::123456789012:role/a\", groups: [x]}]";
         let mut s = Section::parse(SectionName::MapRoles, text).unwrap();
         assert_eq!(s.render().as_deref(), Some(text));
@@ -706,8 +814,10 @@ mod tests {
         let out = s.render().unwrap();
         assert_eq!(
             out,
-            "- rolearn: arn:aws:iam::123456789012:role/a\n  username: u\n  groups:\n  - x\n"
+            "[{rolearn: \"arn:aws:iam::123456789012:role/a\", username: \"u\", groups: [\"x\"]}]"
         );
+        let back = Section::parse(SectionName::MapRoles, &out).unwrap();
+        assert_eq!(mapping(&back, 0).username.as_deref(), Some("u"));
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl Builder<'_> {
         let line_end = self.text[last..]
             .find('\n')
             .map_or(self.text.len(), |i| last + i);
-        self.pos_of_byte(line_end.trim_cr(self.text))
+        self.pos_after(start, line_end.trim_cr(self.text))
     }
 
     /// The byte after a quoted scalar's closing quote (saphyr's span may run past it).
@@ -150,7 +150,7 @@ impl Builder<'_> {
             match bytes[i] {
                 b'\\' if quote == b'"' => i += 2,
                 b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
-                c if c == quote => return self.pos_of_byte(i + 1),
+                c if c == quote => return self.pos_after(start, i + 1),
                 _ => i += 1,
             }
         }
@@ -165,18 +165,25 @@ impl Builder<'_> {
         if start.byte + len == span_end.byte {
             span_end
         } else {
-            self.pos_of_byte(start.byte + len)
+            self.pos_after(start, start.byte + len)
         }
     }
 
-    fn pos_of_byte(&self, byte: usize) -> Pos {
-        let before = &self.text[..byte];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Pos {
-            byte,
-            line,
-            col: before[line_start..].chars().count(),
+    /// The position of `byte`, counted from `from` (a known position at or before it): only
+    /// the text in between is scanned, so finding a node's end never rescans the document.
+    fn pos_after(&self, from: Pos, byte: usize) -> Pos {
+        let between = &self.text[from.byte..byte];
+        match between.rfind('\n') {
+            None => Pos {
+                byte,
+                line: from.line,
+                col: from.col + between.chars().count(),
+            },
+            Some(last) => Pos {
+                byte,
+                line: from.line + between.bytes().filter(|b| *b == b'\n').count(),
+                col: between[last + 1..].chars().count(),
+            },
         }
     }
 

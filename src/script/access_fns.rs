@@ -229,6 +229,19 @@ fn account(state: &Shared, id: &Dynamic, grant: bool, opts: Opts) -> FnResult<bo
     stage(state, intent, None)
 }
 
+/// One `mappings()` row, built directly: the same map serde would give, without its
+/// per-field detour, and moving the view's strings instead of copying them.
+fn row(v: MappingView) -> Dynamic {
+    let groups: Array = v.groups.into_iter().map(Dynamic::from).collect();
+    let mut map = Map::new();
+    map.insert("kind".into(), v.kind.into());
+    map.insert("arn".into(), v.arn.into());
+    map.insert("username".into(), v.username.into());
+    map.insert("groups".into(), groups.into());
+    map.insert("account".into(), v.account.into());
+    map.into()
+}
+
 fn summary_map(s: Summary) -> Dynamic {
     api::to_dynamic(&s)
 }
@@ -466,7 +479,7 @@ pub fn register(api: &mut Api, state: &Shared) {
         },
         move || -> FnResult<Array> {
             let views: Vec<MappingView> = s.borrow_mut().changes()?.mappings();
-            Ok(views.iter().map(api::to_dynamic).collect())
+            Ok(views.into_iter().map(row).collect())
         },
     );
     let s = state.clone();
