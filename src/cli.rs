@@ -228,6 +228,12 @@ pub struct RunArgs {
     /// Largest single string, in MiB, the script may build.
     #[arg(long, value_name = "MIB", default_value_t = (Limits::default().max_string_size as u64) / MIB, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub max_string_size: u64,
+    /// Most items in one array value (nested arrays counted too).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_array_size as u64, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_array_size: u64,
+    /// Most keys in one object map value (nested maps counted too).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_map_size as u64, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_map_size: u64,
     /// An environment variable the script may read with env() beyond the allow-list
     /// (`okscript fns` lists it under env); repeat or separate with commas. Also
     /// OKSCRIPT_ALLOW_ENV=A,B.
@@ -807,6 +813,8 @@ fn run(args: RunArgs) -> u8 {
             timeout: Duration::from_secs(args.timeout),
             max_memory: args.max_memory * MIB,
             max_string_size: usize::try_from(args.max_string_size * MIB).unwrap_or(usize::MAX),
+            max_array_size: usize::try_from(args.max_array_size).unwrap_or(usize::MAX),
+            max_map_size: usize::try_from(args.max_map_size).unwrap_or(usize::MAX),
             ..Limits::default()
         },
     };

@@ -72,6 +72,7 @@ impl World {
             .args(["--cluster", CLUSTER])
             .args(args)
             .set("arn", ROLE)
+            .set("groups", "devs")
             .run()
     }
 
@@ -271,6 +272,7 @@ fn access_mode_reports_the_mode_or_unknown() {
                     .args(["--kubeconfig", &kc, "--context", "kube-fake"])
                     .args(["--cluster", CLUSTER, "--target", "aws-auth"])
                     .set("arn", ROLE)
+                    .set("groups", "devs")
                     .run(),
             );
             assert_eq!(code, 1, "{err}");
@@ -305,6 +307,7 @@ fn a_kubeconfig_context_without_cluster_writes_aws_auth_with_a_note_that_the_mod
             "kube-fake",
         ])
         .set("arn", ROLE)
+        .set("groups", "devs")
         .run();
     out.expect_code(0)
         .expect_stderr(&["note: the authentication mode of kube-fake is unknown"])

@@ -782,6 +782,7 @@ fn restoring_a_backup_without_the_node_role_needs_force() {
 fn restore_dry_run_shows_the_real_diff_against_the_live_aws_auth_and_writes_nothing() {
     let w = World::new();
     w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+        .set("groups", "devs")
         .set("arn", "arn:aws:iam::123456789012:role/oops")
         .run()
         .expect_code(0);
@@ -819,6 +820,7 @@ fn restore_list_shows_each_backup_newest_first_with_what_it_would_change_now() {
     let w = World::new();
     for arn in ["oops1", "oops2"] {
         w.connect(w.okscript().arg("run").arg(script("grant-role.rhai")))
+            .set("groups", "devs")
             .set("arn", &format!("arn:aws:iam::123456789012:role/{arn}"))
             .run()
             .expect_code(0);

@@ -111,6 +111,8 @@ fn r13_6_a_temp_file_caught_mid_write_already_has_the_final_mode() {
             "file:aws-auth.yaml",
             "--set",
             &format!("arn={ROLE}"),
+            "--set",
+            "groups=devs",
         ])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -146,6 +148,7 @@ fn r13_6_a_temp_file_caught_mid_write_already_has_the_final_mode() {
         .script("grant-role.rhai")
         .target("aws-auth.yaml")
         .set("arn", ROLE)
+        .set("groups", "devs")
         .run()
         .expect_code(0);
     assert_eq!(dir.list(), ["aws-auth.yaml"], "temp files left behind");

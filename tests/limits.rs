@@ -97,3 +97,63 @@ fn limits_that_are_not_positive_numbers_are_usage_errors() {
         assert!(out.stderr.contains(flag), "{flags:?}:\n{out}");
     }
 }
+
+/// Issue 13 item 12: `mappings()` of a 4,000-entry aws-auth (about 700 KB, well under the 1 MiB
+/// ConfigMap limit) failed with "Size of object map grew past its limit (20000 keys)", naming
+/// no flag. Whatever a ConfigMap holds must be readable, and `list` must print it.
+#[test]
+fn r13_12_mappings_and_list_read_a_4000_entry_aws_auth() {
+    let dir = TestDir::new();
+    let mut roles = String::new();
+    for i in 0..4000 {
+        roles.push_str(&format!(
+            "    - rolearn: arn:aws:iam::123456789012:role/team-{i:05}-deployer-with-a-long-name\n      username: team-{i:05}:{{{{SessionName}}}}\n      groups:\n      - team-{i:05}-developers\n      - team-{i:05}-viewers\n"
+        ));
+    }
+    let manifest = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n{roles}"
+    );
+    assert!(
+        (600_000..1_048_576).contains(&manifest.len()),
+        "{}",
+        manifest.len()
+    );
+    let file = dir.write("aws-auth.yaml", &manifest);
+    let target = format!("file:{file}");
+    let count = dir.write(
+        "count.rhai",
+        "let n = 0;\nlet groups = 0;\nfor m in mappings() { n += 1; groups += m.groups.len(); }\nlet all = mappings();\nprint(`${n} ${groups} ${all.len()}`);\n",
+    );
+    dir.cmd()
+        .args(["run", &count, "--target", &target])
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["4000 8000 4000\n"]);
+    let out = dir
+        .cmd()
+        .args(["run", "list", "--target", &target, "--set", "format=json"])
+        .run();
+    out.expect_code(0)
+        .expect_stdout(&["team-03999-deployer-with-a-long-name"]);
+    assert_eq!(dir.read("aws-auth.yaml"), manifest, "list wrote the file");
+}
+
+/// The array and map limits are the user's to set, and their errors name the flags.
+#[test]
+fn array_and_map_limits_name_their_flags() {
+    let (arrays, _) = run_timed(
+        "a.rhai",
+        "let a = [];\nfor i in 0..101 { a.push(i); }\n",
+        &["--max-array-size", "100"],
+    );
+    arrays
+        .expect_code(1)
+        .expect_stderr(&["a.rhai:2:", "100 items", "--max-array-size N"]);
+    let (maps, _) = run_timed(
+        "m.rhai",
+        "let m = #{};\nfor i in 0..101 { m[`k${i}`] = i; }\nlet n = #{all: m};\n",
+        &["--max-map-size", "100"],
+    );
+    maps.expect_code(1)
+        .expect_stderr(&["m.rhai:", "100 keys", "--max-map-size N"]);
+}

@@ -730,38 +730,6 @@ fn case_variant_section_keys_are_flagged_and_not_written_beside() {
     .unwrap();
     assert!(
         out.contains("  maproles: |") && out.contains("  mapRoles: |"),
-
-/// The `data` of a manifest whose only section is `mapRoles` written as `value`.
-fn with_roles(value: &str) -> String {
-    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: {value}\n  other: kept\n")
-}
-
-const NEW_ROLE: &str = "arn:aws:iam::123456789012:role/new-team";
-
-/// Grants NEW_ROLE into `value`; checks that the re-parsed result holds the old entries
-/// and the new one, and returns the new manifest text.
-fn grant_into(value: &str) -> String {
-    let text = with_roles(value);
-    let before = roles(&text);
-    let (_, _, out) = apply(&text, &[grant_role(NEW_ROLE, &["new-team"], None, false)]).unwrap();
-    let after = roles(&out);
-    assert_eq!(&after[..before.len()], &before[..], "{out}");
-    assert_eq!(after.len(), before.len() + 1, "{out}");
-    assert_eq!(after.last().unwrap().0, NEW_ROLE, "{out}");
-    assert!(out.ends_with("  other: kept\n"), "{out}");
-    out
-}
-
-const A: &str =
-    "- rolearn: arn:aws:iam::123456789012:role/a\n      username: a\n      groups:\n      - devs";
-
-#[test]
-fn strip_chomped_sections_stay_strip_chomped() {
-    let out = grant_into(&format!("|-\n    {A}"));
-    assert!(
-        out.contains(&format!(
-            "mapRoles: |-\n    {A}\n    - rolearn: {NEW_ROLE}\n"
-        )),
         "{out}"
     );
 }
@@ -909,7 +877,44 @@ fn teams_add_listed_members_and_remove_the_rest() {
         .0;
     let e = applied(text, &masters).unwrap_err();
     assert!(e.contains("last `system:masters`"), "{e}");
+}
 
+/// The `data` of a manifest whose only section is `mapRoles` written as `value`.
+fn with_roles(value: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: {value}\n  other: kept\n")
+}
+
+const NEW_ROLE: &str = "arn:aws:iam::123456789012:role/new-team";
+
+/// Grants NEW_ROLE into `value`; checks that the re-parsed result holds the old entries
+/// and the new one, and returns the new manifest text.
+fn grant_into(value: &str) -> String {
+    let text = with_roles(value);
+    let before = roles(&text);
+    let (_, _, out) = apply(&text, &[grant_role(NEW_ROLE, &["new-team"], None, false)]).unwrap();
+    let after = roles(&out);
+    assert_eq!(&after[..before.len()], &before[..], "{out}");
+    assert_eq!(after.len(), before.len() + 1, "{out}");
+    assert_eq!(after.last().unwrap().0, NEW_ROLE, "{out}");
+    assert!(out.ends_with("  other: kept\n"), "{out}");
+    out
+}
+
+const A: &str =
+    "- rolearn: arn:aws:iam::123456789012:role/a\n      username: a\n      groups:\n      - devs";
+
+#[test]
+fn strip_chomped_sections_stay_strip_chomped() {
+    let out = grant_into(&format!("|-\n    {A}"));
+    assert!(
+        out.contains(&format!(
+            "mapRoles: |-\n    {A}\n    - rolearn: {NEW_ROLE}\n"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
 fn kept_sections_stay_kept_with_their_blank_lines() {
     let out = grant_into(&format!("|+\n    {A}\n"));
     assert!(
@@ -931,7 +936,7 @@ fn folded_sections_stay_folded() {
     // Two unindented lines in a row (accounts, flow entries) need a blank line between them
     // in a folded block, or they would be joined into one line.
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapAccounts: >-\n    - \"111111111111\"\n\n    - \"222222222222\"\n";
-    let (_, _, out) = apply(text, &[Intent::account("333333333333", true).unwrap()]).unwrap();
+    let (_, _, out) = apply(text, &[Intent::account("333333333333", true, false).unwrap()]).unwrap();
     assert!(out.contains("mapAccounts: >-\n"), "{out}");
     let back = Manifest::parse(&out).unwrap();
     let got: Vec<_> = back.auth.accounts.bodies().cloned().collect();

@@ -157,7 +157,11 @@ pub fn describe(err: EvalAltResult, cx: &Context) -> ScriptError {
                 "{what} grew past its limit (strings {} bytes, arrays {} items, maps {} keys)",
                 limits.max_string_size, limits.max_array_size, limits.max_map_size
             ),
-            what.contains("string").then(|| {
+            Some(if what.contains("array") {
+                "raise the limit with `--max-array-size N` if the script really builds arrays that big".to_string()
+            } else if what.contains("map") {
+                "raise the limit with `--max-map-size N` if the script really builds maps that big".to_string()
+            } else {
                 "raise the limit on one string with `--max-string-size MIB` if the script really builds strings that big".to_string()
             }),
         ),

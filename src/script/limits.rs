@@ -19,9 +19,9 @@ pub struct Limits {
     pub max_call_levels: usize,
     /// Largest string, in bytes (`--max-string-size`, in MiB).
     pub max_string_size: usize,
-    /// Largest array.
+    /// Most items in one array value, nested arrays included (`--max-array-size`).
     pub max_array_size: usize,
-    /// Largest object map.
+    /// Most keys in one object map value, nested maps included (`--max-map-size`).
     pub max_map_size: usize,
     /// Most heap bytes the script's values may hold together (`--max-memory`, in MiB).
     pub max_memory: u64,
@@ -34,10 +34,12 @@ impl Default for Limits {
             timeout: Duration::from_secs(300),
             max_call_levels: 64,
             max_string_size: 8 * 1024 * 1024,
-            // A 1 MiB aws-auth holds under 20,000 entries; Rhai re-measures a container
-            // each time it grows, so generous limits make runaway loops slow to stop.
-            max_array_size: 20_000,
-            max_map_size: 20_000,
+            // Rhai counts a value's nested items together, so `mappings()` of a full 1 MiB
+            // aws-auth (up to ~70,000 mapAccounts rows of 6 keys; ~26,000 role or user rows
+            // with their groups) must fit. Rhai re-measures a container each time it grows,
+            // so a runaway loop takes seconds to reach these; the flags lower them.
+            max_array_size: 200_000,
+            max_map_size: 500_000,
             // Sixty-four strings at the largest size; real scripts use a few MiB.
             max_memory: 512 * 1024 * 1024,
         }
