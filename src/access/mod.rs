@@ -10,9 +10,9 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod section;
-pub mod transition;
 mod simple_doc;
 mod simple_list;
+pub mod transition;
 pub mod yaml;
 
 #[cfg(test)]

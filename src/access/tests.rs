@@ -936,7 +936,11 @@ fn folded_sections_stay_folded() {
     // Two unindented lines in a row (accounts, flow entries) need a blank line between them
     // in a folded block, or they would be joined into one line.
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapAccounts: >-\n    - \"111111111111\"\n\n    - \"222222222222\"\n";
-    let (_, _, out) = apply(text, &[Intent::account("333333333333", true, false).unwrap()]).unwrap();
+    let (_, _, out) = apply(
+        text,
+        &[Intent::account("333333333333", true, false).unwrap()],
+    )
+    .unwrap();
     assert!(out.contains("mapAccounts: >-\n"), "{out}");
     let back = Manifest::parse(&out).unwrap();
     let got: Vec<_> = back.auth.accounts.bodies().cloned().collect();

@@ -239,6 +239,7 @@ fn row(v: MappingView) -> Dynamic {
     map.insert("username".into(), v.username.into());
     map.insert("groups".into(), groups.into());
     map.insert("account".into(), v.account.into());
+    map.insert("shadowed".into(), v.shadowed.into());
     map.into()
 }
 
@@ -546,4 +547,30 @@ pub fn register(api: &mut Api, state: &Shared) {
             Ok(summary_map(summary))
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-built row has exactly the fields serde would give the view, so the two
+    /// cannot drift apart when MappingView grows a field.
+    #[test]
+    fn rows_have_every_field_of_the_view() {
+        let view = MappingView {
+            kind: "role",
+            arn: "arn:aws:iam::123456789012:role/dev".into(),
+            username: "dev".into(),
+            groups: vec!["devs".into()],
+            account: "123456789012".into(),
+            shadowed: true,
+        };
+        let by_hand: Map = row(view.clone()).cast();
+        let by_serde: Map = api::to_dynamic(&view).cast();
+        assert_eq!(
+            by_hand.keys().collect::<Vec<_>>(),
+            by_serde.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(format!("{by_hand:?}"), format!("{by_serde:?}"));
+    }
 }

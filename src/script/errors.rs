@@ -140,10 +140,7 @@ pub fn describe(err: EvalAltResult, cx: &Context) -> ScriptError {
                 "the script's values took more than {} MiB of memory, the limit",
                 limits.max_memory / MIB
             ),
-            Some(
-                "raise the limit with `--max-memory MIB` if the script really needs more"
-                    .into(),
-            ),
+            Some("raise the limit with `--max-memory MIB` if the script really needs more".into()),
         ),
         EvalAltResult::ErrorStackOverflow(_) => (
             format!(
@@ -160,7 +157,8 @@ pub fn describe(err: EvalAltResult, cx: &Context) -> ScriptError {
             Some(if what.contains("array") {
                 "raise the limit with `--max-array-size N` if the script really builds arrays that big".to_string()
             } else if what.contains("map") {
-                "raise the limit with `--max-map-size N` if the script really builds maps that big".to_string()
+                "raise the limit with `--max-map-size N` if the script really builds maps that big"
+                    .to_string()
             } else {
                 "raise the limit on one string with `--max-string-size MIB` if the script really builds strings that big".to_string()
             }),
