@@ -535,13 +535,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     if e.code() == Some("UnauthorizedException") {
-        let cache_file = target(ctx, profile)
-            .map(|t| t.cache_file)
-            .unwrap_or_default();
-        return AwsError::SsoLoginRequired {
-            profile: profile.to_string(),
-            reason: "the SSO portal refused the cached token (it was revoked or expired)".into(),
-            cache_file,
+        return match target(ctx, profile) {
+            Ok(t) => sso::refused_token(ctx, profile, &t.sso),
+            Err(e) => e,
         };
     }
     super::session::sdk_error(e, operation, endpoint, redactor)

@@ -76,7 +76,10 @@ pub fn prepare_login(st: &mut State, profile: &str) -> FnResult<()> {
 
 /// Whether a login error means the cached SSO token was refused and a new login could help.
 pub fn needs_new_login(e: &AwsError) -> bool {
-    matches!(e, AwsError::SsoLoginRequired { .. })
+    matches!(
+        e,
+        AwsError::SsoLoginRequired { .. } | AwsError::SsoLoginExpired { .. }
+    )
 }
 
 fn login_map(l: &SsoLogin) -> Dynamic {
