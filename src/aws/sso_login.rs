@@ -288,6 +288,35 @@ fn target(ctx: &AwsContext, profile: &str) -> Result<Target, AwsError> {
     })
 }
 
+/// An sso-session to log in to before any profile in the config file uses it
+/// (`configure-sso` lists the accounts and roles to pick from before it writes the profile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSessionSpec {
+    /// The profile that will use the session (named in advice such as `okscript login`).
+    pub profile: String,
+    /// The sso-session name: the token cache is keyed by it, as the AWS CLI v2 does.
+    pub session: String,
+    /// The portal start URL.
+    pub start_url: String,
+    /// The Identity Center region.
+    pub region: String,
+}
+
+fn session_target(ctx: &AwsContext, spec: &SsoSessionSpec) -> Result<Target, AwsError> {
+    let sso = SsoProfile {
+        session_name: Some(spec.session.clone()),
+        start_url: spec.start_url.clone(),
+        region: spec.region.clone(),
+    };
+    let cache_file = sso::cache_file(ctx, &sso)?;
+    Ok(Target {
+        profile: spec.profile.clone(),
+        sso,
+        scopes: vec![SSO_DEFAULT_SCOPE.to_string()],
+        cache_file,
+    })
+}
+
 /// Whether `profile` exists and is an SSO profile okscript can log in for (used before a
 /// login, so that any other problem is left for the login itself to report).
 pub fn is_sso_profile(ctx: &AwsContext, profile: &str) -> bool {
@@ -312,7 +341,36 @@ pub async fn sso_login<C>(
 where
     C: Future<Output = ()>,
 {
-    let t = target(ctx, profile)?;
+    login_to(ctx, target(ctx, profile)?, opts, show, cancel).await
+}
+
+/// [`sso_login`] for an sso-session the config file may not hold yet.
+///
+/// # Errors
+/// As for [`sso_login`], but for the profile checks.
+pub async fn sso_login_session<C>(
+    ctx: &AwsContext,
+    spec: &SsoSessionSpec,
+    opts: &SsoLoginOptions,
+    show: &mut dyn FnMut(&str),
+    cancel: C,
+) -> Result<SsoLogin, AwsError>
+where
+    C: Future<Output = ()>,
+{
+    login_to(ctx, session_target(ctx, spec)?, opts, show, cancel).await
+}
+
+async fn login_to<C>(
+    ctx: &AwsContext,
+    t: Target,
+    opts: &SsoLoginOptions,
+    show: &mut dyn FnMut(&str),
+    cancel: C,
+) -> Result<SsoLogin, AwsError>
+where
+    C: Future<Output = ()>,
+{
     let now = SystemTime::now();
     let cached = read_token(&t.cache_file);
     let done = |token: &CachedToken, source| SsoLogin {
@@ -412,7 +470,22 @@ pub fn sso_logout(ctx: &AwsContext, profile: &str) -> Result<Option<PathBuf>, Aw
 /// # Errors
 /// No usable cached token ([`AwsError::SsoLoginRequired`]), or the portal's refusal.
 pub async fn sso_accounts(ctx: &AwsContext, profile: &str) -> Result<Vec<SsoAccount>, AwsError> {
-    let (client, token, redactor, endpoint) = portal(ctx, profile)?;
+    accounts_of(ctx, &target(ctx, profile)?).await
+}
+
+/// [`sso_accounts`] for an sso-session the config file may not hold yet.
+///
+/// # Errors
+/// As for [`sso_accounts`].
+pub async fn sso_session_accounts(
+    ctx: &AwsContext,
+    spec: &SsoSessionSpec,
+) -> Result<Vec<SsoAccount>, AwsError> {
+    accounts_of(ctx, &session_target(ctx, spec)?).await
+}
+
+async fn accounts_of(ctx: &AwsContext, t: &Target) -> Result<Vec<SsoAccount>, AwsError> {
+    let (client, token, redactor, endpoint) = portal(ctx, t)?;
     let mut out = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -423,14 +496,7 @@ pub async fn sso_accounts(ctx: &AwsContext, profile: &str) -> Result<Vec<SsoAcco
             .send()
             .await
             .map_err(|e| {
-                portal_error(
-                    e,
-                    "sso:ListAccounts",
-                    profile,
-                    ctx,
-                    endpoint.clone(),
-                    &redactor,
-                )
+                portal_error(e, "sso:ListAccounts", t, ctx, endpoint.clone(), &redactor)
             })?;
         for a in page.account_list() {
             out.push(SsoAccount {
@@ -456,7 +522,23 @@ pub async fn sso_roles(
     profile: &str,
     account_id: &str,
 ) -> Result<Vec<String>, AwsError> {
-    let (client, token, redactor, endpoint) = portal(ctx, profile)?;
+    roles_of(ctx, &target(ctx, profile)?, account_id).await
+}
+
+/// [`sso_roles`] for an sso-session the config file may not hold yet.
+///
+/// # Errors
+/// As for [`sso_accounts`].
+pub async fn sso_session_roles(
+    ctx: &AwsContext,
+    spec: &SsoSessionSpec,
+    account_id: &str,
+) -> Result<Vec<String>, AwsError> {
+    roles_of(ctx, &session_target(ctx, spec)?, account_id).await
+}
+
+async fn roles_of(ctx: &AwsContext, t: &Target, account_id: &str) -> Result<Vec<String>, AwsError> {
+    let (client, token, redactor, endpoint) = portal(ctx, t)?;
     let mut out = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -471,7 +553,7 @@ pub async fn sso_roles(
                 portal_error(
                     e,
                     "sso:ListAccountRoles",
-                    profile,
+                    t,
                     ctx,
                     endpoint.clone(),
                     &redactor,
@@ -491,10 +573,9 @@ pub async fn sso_roles(
 
 type Portal = (aws_sdk_sso::Client, String, Redactor, Option<String>);
 
-fn portal(ctx: &AwsContext, profile: &str) -> Result<Portal, AwsError> {
-    let t = target(ctx, profile)?;
+fn portal(ctx: &AwsContext, t: &Target) -> Result<Portal, AwsError> {
     let login = |reason: String| AwsError::SsoLoginRequired {
-        profile: profile.to_string(),
+        profile: t.profile.clone(),
         reason,
         cache_file: t.cache_file.clone(),
     };
@@ -526,7 +607,7 @@ fn portal(ctx: &AwsContext, profile: &str) -> Result<Portal, AwsError> {
 fn portal_error<E>(
     e: aws_sdk_sso::error::SdkError<E, aws_sdk_sso::config::http::HttpResponse>,
     operation: &'static str,
-    profile: &str,
+    t: &Target,
     ctx: &AwsContext,
     endpoint: Option<String>,
     redactor: &Redactor,
@@ -535,10 +616,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     if e.code() == Some("UnauthorizedException") {
-        return match target(ctx, profile) {
-            Ok(t) => sso::refused_token(ctx, profile, &t.sso),
-            Err(e) => e,
-        };
+        return sso::refused_token(ctx, &t.profile, &t.sso);
     }
     super::session::sdk_error(e, operation, endpoint, redactor)
 }
