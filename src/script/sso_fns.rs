@@ -878,4 +878,64 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("--set account_id=VALUE"), "{e}");
     }
+
+    #[test]
+    fn pick_numbers_the_items_asks_again_and_returns_the_value() {
+        let items = [
+            Choice {
+                value: "123456789012".into(),
+                label: "123456789012 prod".into(),
+            },
+            Choice {
+                value: "210987654321".into(),
+                label: "210987654321 dev".into(),
+            },
+        ];
+        let mut err = Vec::new();
+        let got = pick(
+            "AWS account",
+            &items,
+            "account_id",
+            &mut &b"0\nprod\n 2 \n"[..],
+            &mut err,
+        )
+        .unwrap();
+        assert_eq!(got, "210987654321");
+        assert_eq!(
+            String::from_utf8_lossy(&err),
+            "AWS account:\n   1) 123456789012 prod\n   2) 210987654321 dev\nnumber (1-2): `0` is not one of the numbers 1 to 2\nnumber (1-2): `prod` is not one of the numbers 1 to 2\nnumber (1-2): "
+        );
+        let e = pick(
+            "AWS account",
+            &items,
+            "account_id",
+            &mut &b"3\n"[..],
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--set account_id=VALUE"), "{e}");
+    }
+
+    #[test]
+    fn choices_take_strings_or_value_label_maps() {
+        let mut m = Map::new();
+        m.insert("value".into(), "a".into());
+        m.insert("label".into(), "A (first)".into());
+        let items: Array = vec![Dynamic::from(m), "b".into()];
+        assert_eq!(
+            choices(&items).unwrap(),
+            vec![
+                Choice {
+                    value: "a".into(),
+                    label: "A (first)".into()
+                },
+                Choice {
+                    value: "b".into(),
+                    label: "b".into()
+                },
+            ]
+        );
+        let items: Array = vec![Dynamic::from(Map::new())];
+        assert!(choices(&items).is_err());
+    }
 }
