@@ -202,6 +202,13 @@ fn a_single_account_and_role_are_taken_after_a_login_for_the_new_session() {
         "profile myprofile uses sso-session myprofile",
     ]);
     assert!(!out.stdout.contains("1)"), "{out}");
+    // On a terminal the wait shows a spinner with the time left (the code lives 600 s).
+    assert!(out.stdout.contains(" left (Ctrl-C cancels)"), "{out}");
+    assert!(
+        out.stdout.contains("waiting for the login: 10:00 left")
+            || out.stdout.contains("waiting for the login: 9:5"),
+        "{out}"
+    );
     let config = dir.read(".aws/config");
     assert!(
         config.contains("sso_account_id = 123456789012\nsso_role_name = AWSAdministratorAccess\n"),
