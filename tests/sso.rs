@@ -627,6 +627,11 @@ fn login_sso_runs_the_device_flow_and_ends_as_the_path_less_sso_role() {
         assert_eq!(c.query["account_id"], ACCOUNT);
         assert_eq!(c.bearer.as_deref(), Some(fake.issued_tokens()[0].as_str()));
     }
+    // Not a terminal: no spinner in the log.
+    assert!(
+        !out.stderr.contains("waiting for the login:") && !out.stderr.contains('\r'),
+        "{out}"
+    );
     let cache = dir_cache_file();
     assert_eq!(dir.mode(&cache), 0o600);
     assert_eq!(

@@ -30,3 +30,4 @@ mod scripts;
 mod soak;
 mod sso;
 mod sso_config;
+mod sso_pick;

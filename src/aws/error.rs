@@ -104,6 +104,19 @@ pub enum AwsError {
         cache_file: PathBuf,
     },
 
+    /// The cached SSO token expired and its refresh was refused (or impossible), so only a new login helps.
+    #[error("your SSO login for {session} expired and could not be refreshed; run `okscript login --profile {profile}` (it expired at {expired_at})")]
+    SsoLoginExpired {
+        /// The sso-session name (the start URL for a legacy profile, as the cache is keyed).
+        session: String,
+        /// When the token expired (`expiresAt` of the cache file).
+        expired_at: String,
+        /// The profile.
+        profile: String,
+        /// The cache file that holds the expired token.
+        cache_file: PathBuf,
+    },
+
     /// The credential provider (profile, credential_process, SSO, role chain) could not produce credentials.
     #[error("could not get AWS credentials{}: {detail}", from_profile(.profile))]
     CredentialsUnavailable {
@@ -440,6 +453,7 @@ impl AwsError {
                 "use `-a aws-profile` for profile `{name}`, or create an SSO profile with `aws configure sso`"
             ),
             InvalidProfile { .. } => "fix the profile in your AWS config file; `aws configure list` shows what the AWS CLI sees".into(),
+            SsoLoginExpired { profile, .. } => format!("log in again: `okscript login --profile {profile}` (the same cached login as `aws sso login`)"),
             SsoLoginRequired { profile, .. } => format!("log in first: `okscript login --profile {profile}` (the same cached login as `aws sso login`)"),
             CredentialsUnavailable { profile: Some(p), .. } => format!(
                 "check profile `{p}` with `aws sts get-caller-identity --profile {p}`"

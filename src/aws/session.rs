@@ -470,12 +470,7 @@ async fn login_profile(
         (AwsError::CredentialsUnavailable { detail, .. }, Some(p))
             if detail.contains("UnauthorizedException") =>
         {
-            AwsError::SsoLoginRequired {
-                profile: name.to_string(),
-                reason: "the SSO portal refused the cached token (it was revoked or expired)"
-                    .into(),
-                cache_file: sso::cache_file(ctx, p).unwrap_or_default(),
-            }
+            sso::refused_token(ctx, name, p)
         }
         (e, _) => e,
     })

@@ -139,7 +139,36 @@ pub(crate) fn check_cached_token(
     if refreshable {
         return Ok(());
     }
-    Err(login(format!("the cached token expired at {expires_at}")))
+    Err(expired(profile, sso, expires_at, path))
+}
+
+fn expired(profile: &str, sso: &SsoProfile, expired_at: &str, cache_file: PathBuf) -> AwsError {
+    AwsError::SsoLoginExpired {
+        session: sso.cache_key().to_string(),
+        expired_at: expired_at.to_string(),
+        profile: profile.to_string(),
+        cache_file,
+    }
+}
+
+/// The error for a cached token the SSO portal refused: when the token had expired (its
+/// refresh failed on the way) that is what the person is told, else it was revoked.
+pub(crate) fn refused_token(ctx: &AwsContext, profile: &str, sso: &SsoProfile) -> AwsError {
+    let cache_file = cache_file(ctx, sso).unwrap_or_default();
+    let expires_at = std::fs::read_to_string(&cache_file)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|j| j.get("expiresAt")?.as_str().map(str::to_string));
+    if let Some(at) = expires_at {
+        if parse_time(&at).is_some_and(|e| e <= SystemTime::now()) {
+            return expired(profile, sso, &at, cache_file);
+        }
+    }
+    AwsError::SsoLoginRequired {
+        profile: profile.to_string(),
+        reason: "the SSO portal refused the cached token (it was revoked)".into(),
+        cache_file,
+    }
 }
 
 fn parse_time(s: &str) -> Option<SystemTime> {

@@ -288,6 +288,35 @@ fn target(ctx: &AwsContext, profile: &str) -> Result<Target, AwsError> {
     })
 }
 
+/// An sso-session to log in to before any profile in the config file uses it
+/// (`configure-sso` lists the accounts and roles to pick from before it writes the profile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSessionSpec {
+    /// The profile that will use the session (named in advice such as `okscript login`).
+    pub profile: String,
+    /// The sso-session name: the token cache is keyed by it, as the AWS CLI v2 does.
+    pub session: String,
+    /// The portal start URL.
+    pub start_url: String,
+    /// The Identity Center region.
+    pub region: String,
+}
+
+fn session_target(ctx: &AwsContext, spec: &SsoSessionSpec) -> Result<Target, AwsError> {
+    let sso = SsoProfile {
+        session_name: Some(spec.session.clone()),
+        start_url: spec.start_url.clone(),
+        region: spec.region.clone(),
+    };
+    let cache_file = sso::cache_file(ctx, &sso)?;
+    Ok(Target {
+        profile: spec.profile.clone(),
+        sso,
+        scopes: vec![SSO_DEFAULT_SCOPE.to_string()],
+        cache_file,
+    })
+}
+
 /// Whether `profile` exists and is an SSO profile okscript can log in for (used before a
 /// login, so that any other problem is left for the login itself to report).
 pub fn is_sso_profile(ctx: &AwsContext, profile: &str) -> bool {
@@ -312,7 +341,36 @@ pub async fn sso_login<C>(
 where
     C: Future<Output = ()>,
 {
-    let t = target(ctx, profile)?;
+    login_to(ctx, target(ctx, profile)?, opts, show, cancel).await
+}
+
+/// [`sso_login`] for an sso-session the config file may not hold yet.
+///
+/// # Errors
+/// As for [`sso_login`], but for the profile checks.
+pub async fn sso_login_session<C>(
+    ctx: &AwsContext,
+    spec: &SsoSessionSpec,
+    opts: &SsoLoginOptions,
+    show: &mut dyn FnMut(&str),
+    cancel: C,
+) -> Result<SsoLogin, AwsError>
+where
+    C: Future<Output = ()>,
+{
+    login_to(ctx, session_target(ctx, spec)?, opts, show, cancel).await
+}
+
+async fn login_to<C>(
+    ctx: &AwsContext,
+    t: Target,
+    opts: &SsoLoginOptions,
+    show: &mut dyn FnMut(&str),
+    cancel: C,
+) -> Result<SsoLogin, AwsError>
+where
+    C: Future<Output = ()>,
+{
     let now = SystemTime::now();
     let cached = read_token(&t.cache_file);
     let done = |token: &CachedToken, source| SsoLogin {
@@ -412,7 +470,22 @@ pub fn sso_logout(ctx: &AwsContext, profile: &str) -> Result<Option<PathBuf>, Aw
 /// # Errors
 /// No usable cached token ([`AwsError::SsoLoginRequired`]), or the portal's refusal.
 pub async fn sso_accounts(ctx: &AwsContext, profile: &str) -> Result<Vec<SsoAccount>, AwsError> {
-    let (client, token, redactor, endpoint) = portal(ctx, profile)?;
+    accounts_of(ctx, &target(ctx, profile)?).await
+}
+
+/// [`sso_accounts`] for an sso-session the config file may not hold yet.
+///
+/// # Errors
+/// As for [`sso_accounts`].
+pub async fn sso_session_accounts(
+    ctx: &AwsContext,
+    spec: &SsoSessionSpec,
+) -> Result<Vec<SsoAccount>, AwsError> {
+    accounts_of(ctx, &session_target(ctx, spec)?).await
+}
+
+async fn accounts_of(ctx: &AwsContext, t: &Target) -> Result<Vec<SsoAccount>, AwsError> {
+    let (client, token, redactor, endpoint) = portal(ctx, t)?;
     let mut out = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -423,14 +496,7 @@ pub async fn sso_accounts(ctx: &AwsContext, profile: &str) -> Result<Vec<SsoAcco
             .send()
             .await
             .map_err(|e| {
-                portal_error(
-                    e,
-                    "sso:ListAccounts",
-                    profile,
-                    ctx,
-                    endpoint.clone(),
-                    &redactor,
-                )
+                portal_error(e, "sso:ListAccounts", t, ctx, endpoint.clone(), &redactor)
             })?;
         for a in page.account_list() {
             out.push(SsoAccount {
@@ -456,7 +522,23 @@ pub async fn sso_roles(
     profile: &str,
     account_id: &str,
 ) -> Result<Vec<String>, AwsError> {
-    let (client, token, redactor, endpoint) = portal(ctx, profile)?;
+    roles_of(ctx, &target(ctx, profile)?, account_id).await
+}
+
+/// [`sso_roles`] for an sso-session the config file may not hold yet.
+///
+/// # Errors
+/// As for [`sso_accounts`].
+pub async fn sso_session_roles(
+    ctx: &AwsContext,
+    spec: &SsoSessionSpec,
+    account_id: &str,
+) -> Result<Vec<String>, AwsError> {
+    roles_of(ctx, &session_target(ctx, spec)?, account_id).await
+}
+
+async fn roles_of(ctx: &AwsContext, t: &Target, account_id: &str) -> Result<Vec<String>, AwsError> {
+    let (client, token, redactor, endpoint) = portal(ctx, t)?;
     let mut out = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -471,7 +553,7 @@ pub async fn sso_roles(
                 portal_error(
                     e,
                     "sso:ListAccountRoles",
-                    profile,
+                    t,
                     ctx,
                     endpoint.clone(),
                     &redactor,
@@ -491,10 +573,9 @@ pub async fn sso_roles(
 
 type Portal = (aws_sdk_sso::Client, String, Redactor, Option<String>);
 
-fn portal(ctx: &AwsContext, profile: &str) -> Result<Portal, AwsError> {
-    let t = target(ctx, profile)?;
+fn portal(ctx: &AwsContext, t: &Target) -> Result<Portal, AwsError> {
     let login = |reason: String| AwsError::SsoLoginRequired {
-        profile: profile.to_string(),
+        profile: t.profile.clone(),
         reason,
         cache_file: t.cache_file.clone(),
     };
@@ -526,7 +607,7 @@ fn portal(ctx: &AwsContext, profile: &str) -> Result<Portal, AwsError> {
 fn portal_error<E>(
     e: aws_sdk_sso::error::SdkError<E, aws_sdk_sso::config::http::HttpResponse>,
     operation: &'static str,
-    profile: &str,
+    t: &Target,
     ctx: &AwsContext,
     endpoint: Option<String>,
     redactor: &Redactor,
@@ -535,14 +616,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     if e.code() == Some("UnauthorizedException") {
-        let cache_file = target(ctx, profile)
-            .map(|t| t.cache_file)
-            .unwrap_or_default();
-        return AwsError::SsoLoginRequired {
-            profile: profile.to_string(),
-            reason: "the SSO portal refused the cached token (it was revoked or expired)".into(),
-            cache_file,
-        };
+        return sso::refused_token(ctx, &t.profile, &t.sso);
     }
     super::session::sdk_error(e, operation, endpoint, redactor)
 }
@@ -697,6 +771,7 @@ async fn device_flow<C: Future<Output = ()>>(
     let started = Instant::now();
     let mut waited = Duration::ZERO;
     let sleeper = opts.sleeper.clone();
+    let mut spinner = Spinner::for_stderr(opts, lifetime);
     let mut cancel = std::pin::pin!(cancel);
     let cancelled = || AwsError::SsoLoginCancelled {
         profile: t.profile.clone(),
@@ -711,9 +786,14 @@ async fn device_flow<C: Future<Output = ()>>(
             Some(s) => s(interval),
             None => Box::pin(tokio::time::sleep(interval)),
         };
-        tokio::select! {
-            _ = nap => {}
-            _ = &mut cancel => return Err(cancelled()),
+        let waiting = async {
+            tokio::select! {
+                _ = nap => false,
+                _ = &mut cancel => true,
+            }
+        };
+        if spinner.wait(waiting).await {
+            return Err(cancelled());
         }
         waited += interval;
         if started.elapsed().max(waited) > lifetime {
@@ -842,15 +922,29 @@ async fn authorization_code_flow<C: Future<Output = ()>>(
     }
     let mut cancel = std::pin::pin!(cancel);
     let callback = tokio::time::timeout(CALLBACK_WAIT, wait_for_callback(&listener, &state));
-    let code = tokio::select! {
-        r = callback => match r {
-            Err(_) => return Err(AwsError::SsoDeviceCodeExpired {
+    let mut spinner = Spinner::for_stderr(opts, CALLBACK_WAIT);
+    let waited = spinner
+        .wait(async {
+            tokio::select! {
+                r = callback => Some(r),
+                _ = &mut cancel => None,
+            }
+        })
+        .await;
+    drop(spinner);
+    let code = match waited {
+        Some(Err(_)) => {
+            return Err(AwsError::SsoDeviceCodeExpired {
                 profile: t.profile.clone(),
                 minutes: CALLBACK_WAIT.as_secs() / 60,
-            }),
-            Ok(r) => r,
-        },
-        _ = &mut cancel => return Err(AwsError::SsoLoginCancelled { profile: t.profile.clone() }),
+            })
+        }
+        Some(Ok(r)) => r,
+        None => {
+            return Err(AwsError::SsoLoginCancelled {
+                profile: t.profile.clone(),
+            })
+        }
     };
     let code = match code {
         Callback::Code(c) => c,
@@ -1330,6 +1424,95 @@ fn parse_time(s: &str) -> Option<SystemTime> {
         .and_then(|d| SystemTime::try_from(d).ok())
 }
 
+/// How often the spinner moves.
+const SPIN_TICK: Duration = Duration::from_millis(120);
+/// The spinner's frames (plain ASCII: readable on any terminal).
+const SPIN_FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+
+/// A spinner with the time left, shown on stderr while a login waits for the person; only
+/// when stderr is a terminal (never in CI logs or pipes) and never with a test's sleeper.
+/// It shows no token: only the frame and the time left.
+struct Spinner {
+    out: Option<Box<dyn std::io::Write + Send>>,
+    deadline: Instant,
+    frame: usize,
+}
+
+/// Whether a waiting login shows the spinner.
+fn spinner_on(stderr_is_terminal: bool, sleeper_injected: bool) -> bool {
+    stderr_is_terminal && !sleeper_injected
+}
+
+impl Spinner {
+    fn for_stderr(opts: &SsoLoginOptions, left: Duration) -> Spinner {
+        use std::io::IsTerminal;
+        let on = spinner_on(std::io::stderr().is_terminal(), opts.sleeper.is_some());
+        Spinner::new(on.then(|| Box::new(std::io::stderr()) as _), left)
+    }
+
+    fn new(out: Option<Box<dyn std::io::Write + Send>>, left: Duration) -> Spinner {
+        Spinner {
+            out,
+            deadline: Instant::now() + left,
+            frame: 0,
+        }
+    }
+
+    fn tick(&mut self) {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let line = spinner_line(self.frame, left);
+        self.frame += 1;
+        if let Some(out) = &mut self.out {
+            let _ = write!(out, "\r{line}");
+            let _ = out.flush();
+        }
+    }
+
+    /// Waits for `until`, moving the spinner meanwhile.
+    async fn wait<F: Future>(&mut self, until: F) -> F::Output {
+        let mut until = std::pin::pin!(until);
+        if self.out.is_none() {
+            return until.await;
+        }
+        loop {
+            self.tick();
+            tokio::select! {
+                v = &mut until => return v,
+                _ = tokio::time::sleep(SPIN_TICK) => {}
+            }
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(out) = &mut self.out {
+            // Erase the line so the next message starts clean.
+            let _ = write!(out, "\r\x1b[2K");
+            let _ = out.flush();
+        }
+    }
+}
+
+/// One spinner line: `| waiting for the login: 9:58 left (Ctrl-C cancels)`.
+fn spinner_line(frame: usize, left: Duration) -> String {
+    format!(
+        "{} waiting for the login: {} left (Ctrl-C cancels)",
+        SPIN_FRAMES[frame % SPIN_FRAMES.len()],
+        remaining(left)
+    )
+}
+
+/// `m:ss`, or `h:mm:ss` from an hour on.
+fn remaining(left: Duration) -> String {
+    let s = left.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1367,5 +1550,67 @@ mod tests {
         assert_eq!(format_time(t), "2026-01-02T03:04:05Z");
         assert_eq!(parse_time("2026-01-02T03:04:05Z"), Some(t));
         assert_eq!(parse_time("2026-01-02T03:04:05UTC"), Some(t));
+    }
+
+    #[test]
+    fn the_spinner_shows_the_time_left_and_moves() {
+        assert_eq!(remaining(Duration::from_secs(598)), "9:58");
+        assert_eq!(remaining(Duration::from_secs(5)), "0:05");
+        assert_eq!(remaining(Duration::from_secs(3 * 3600 + 62)), "3:01:02");
+        assert_eq!(remaining(Duration::ZERO), "0:00");
+        assert_eq!(
+            spinner_line(0, Duration::from_secs(600)),
+            "| waiting for the login: 10:00 left (Ctrl-C cancels)"
+        );
+        assert!(spinner_line(1, Duration::from_secs(1)).starts_with("/ "));
+        assert!(spinner_line(4, Duration::from_secs(1)).starts_with("| "));
+    }
+
+    #[test]
+    fn the_spinner_is_off_without_a_terminal_or_with_a_test_sleeper() {
+        assert!(spinner_on(true, false));
+        assert!(!spinner_on(false, false));
+        assert!(!spinner_on(true, true));
+        // Off: ticking writes nothing anywhere and waiting still returns the value.
+        let mut off = Spinner::new(None, Duration::from_secs(60));
+        off.tick();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        assert_eq!(rt.block_on(off.wait(async { 7 })), 7);
+        // Here (cargo test) stderr is whatever the runner gave: the spinner follows it.
+        use std::io::IsTerminal;
+        let opts = SsoLoginOptions::default();
+        let s = Spinner::for_stderr(&opts, Duration::from_secs(60));
+        assert_eq!(s.out.is_some(), std::io::stderr().is_terminal());
+    }
+
+    #[test]
+    fn the_spinner_writes_one_line_and_erases_it() {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let mut s = Spinner::new(Some(Box::new(buf.clone())), Duration::from_secs(125));
+        s.tick();
+        drop(s);
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.starts_with("\r| waiting for the login: 2:0"),
+            "{text:?}"
+        );
+        assert!(
+            text.ends_with(" left (Ctrl-C cancels)\r\x1b[2K"),
+            "{text:?}"
+        );
     }
 }

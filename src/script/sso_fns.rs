@@ -1,13 +1,13 @@
 //! Script functions for AWS SSO profiles in the AWS CLI's config file: `configure_sso` (the
-//! runbook's `aws configure sso`, without the questions), `has_profile`, and `prompt` for the
-//! values a script still needs. The file is edited with [`crate::aws::config_file`], so every
-//! line okscript does not change stays byte for byte; paths come from the run's environment
-//! snapshot (`AWS_CONFIG_FILE`, else `$HOME/.aws/config`), never from the process.
+//! runbook's `aws configure sso`, without the questions), `has_profile`, and `prompt`,
+//! `choose` and `can_ask` for the values a script still needs. The file is edited with
+//! [`crate::aws::config_file`], so every line okscript does not change stays byte for byte;
+//! paths come from the run's environment snapshot (`AWS_CONFIG_FILE`, else `$HOME/.aws/config`), never from the process.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use rhai::{Dynamic, Map};
+use rhai::{Array, Dynamic, Map};
 
 use super::api::{error_with_hint, Api, FnDoc, FnResult};
 use super::state::Shared;
@@ -531,6 +531,117 @@ pub fn ask(
     ))
 }
 
+/// One entry of a `choose` list: what is returned and what is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// Returned when picked.
+    pub value: String,
+    /// Shown in the numbered list.
+    pub label: String,
+}
+
+/// Reads `choose`'s items: strings, or maps `#{value, label}` (label defaults to value).
+fn choices(items: &Array) -> FnResult<Vec<Choice>> {
+    items
+        .iter()
+        .map(|item| {
+            if let Some(m) = item.read_lock::<Map>() {
+                let value = m
+                    .get("value")
+                    .filter(|v| !v.is_unit())
+                    .map(|v| v.to_string())
+                    .ok_or_else(|| -> Box<rhai::EvalAltResult> {
+                        "a choose() item map needs `value` (and may have `label`)".into()
+                    })?;
+                let label = m
+                    .get("label")
+                    .filter(|v| !v.is_unit())
+                    .map_or_else(|| value.clone(), |v| v.to_string());
+                return Ok(Choice { value, label });
+            }
+            let value = item.to_string();
+            Ok(Choice {
+                label: value.clone(),
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Shows `items` numbered from 1 on `err` and reads a number from `input`, asking again on
+/// an answer that is not one of the numbers; end of input is an error naming --set.
+pub fn pick(
+    question: &str,
+    items: &[Choice],
+    set_name: &str,
+    input: &mut dyn BufRead,
+    err: &mut dyn Write,
+) -> FnResult<String> {
+    let _ = writeln!(err, "{question}:");
+    for (i, c) in items.iter().enumerate() {
+        let _ = writeln!(err, "  {:>2}) {}", i + 1, c.label);
+    }
+    loop {
+        let _ = write!(err, "number (1-{}): ", items.len());
+        let _ = err.flush();
+        let mut line = String::new();
+        let n = input
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the answer to {question:?}: {e}"))?;
+        if n == 0 {
+            let _ = writeln!(err);
+            return Err(bad(
+                format!("no answer to {question:?} (end of input)"),
+                format!("pass it with `--set {set_name}=VALUE`"),
+            ));
+        }
+        match line.trim().parse::<usize>() {
+            Ok(k) if (1..=items.len()).contains(&k) => return Ok(items[k - 1].value.clone()),
+            _ => {
+                let _ = writeln!(
+                    err,
+                    "`{}` is not one of the numbers 1 to {}",
+                    line.trim(),
+                    items.len()
+                );
+            }
+        }
+    }
+}
+
+/// `choose(set_name, question, items)`.
+fn choose(state: &Shared, set_name: &str, question: &str, items: &Array) -> FnResult<String> {
+    let list = choices(items)?;
+    if let Some(v) = state.borrow().args.get(set_name) {
+        return Ok(v.clone());
+    }
+    match list.as_slice() {
+        [] => Err(bad(
+            format!("nothing to choose from for `{set_name}` ({question})"),
+            format!("pass it with `--set {set_name}=VALUE`"),
+        )),
+        [only] => {
+            state
+                .borrow_mut()
+                .printer
+                .note(&format!("{question}: {} (the only one)", only.label));
+            Ok(only.value.clone())
+        }
+        _ if std::io::stdin().is_terminal() => {
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            pick(question, &list, set_name, &mut input, &mut std::io::stderr())
+        }
+        _ => Err(bad(
+            format!(
+                "this script needs `{set_name}` ({question}: one of {}), and there is no terminal to ask on",
+                list.iter().map(|c| c.value.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            format!("pass it with `--set {set_name}=VALUE`"),
+        )),
+    }
+}
+
 /// Registers the SSO configuration functions.
 pub fn register(api: &mut Api, state: &Shared) {
     let s = state.clone();
@@ -556,6 +667,29 @@ pub fn register(api: &mut Api, state: &Shared) {
         move |name: &str| -> FnResult<bool> {
             let path = config_path(&s)?;
             Ok(read_parsed(&path)?.1.has_profile(name))
+        },
+    );
+    api.def(
+        FnDoc {
+            name: "can_ask",
+            params: "",
+            returns: "bool",
+            doc: "Whether prompt and choose can ask (stdin is a terminal); false in CI and pipes, where values come from --set.",
+            example: r#"if !can_ask() { fail("pass --set account_id=... --set role_name=..."); }"#,
+        },
+        || -> FnResult<bool> { Ok(std::io::stdin().is_terminal()) },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "choose",
+            params: "set_name: string, question: string, items: array",
+            returns: "string",
+            doc: "The value of --set SET_NAME; else the only item (saying so); else, on a terminal, a numbered list on stderr and the number read from stdin (asked again when it is not one of them); else (CI) an error naming --set SET_NAME. Items are strings or #{value, label}; returns the value.",
+            example: r#"let role = choose("role_name", "Role", ["AWSAdministratorAccess", "ReadOnly"]);"#,
+        },
+        move |set_name: &str, question: &str, items: Array| -> FnResult<String> {
+            choose(&s, set_name, question, &items)
         },
     );
     let s = state.clone();
@@ -743,5 +877,65 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("--set account_id=VALUE"), "{e}");
+    }
+
+    #[test]
+    fn pick_numbers_the_items_asks_again_and_returns_the_value() {
+        let items = [
+            Choice {
+                value: "123456789012".into(),
+                label: "123456789012 prod".into(),
+            },
+            Choice {
+                value: "210987654321".into(),
+                label: "210987654321 dev".into(),
+            },
+        ];
+        let mut err = Vec::new();
+        let got = pick(
+            "AWS account",
+            &items,
+            "account_id",
+            &mut &b"0\nprod\n 2 \n"[..],
+            &mut err,
+        )
+        .unwrap();
+        assert_eq!(got, "210987654321");
+        assert_eq!(
+            String::from_utf8_lossy(&err),
+            "AWS account:\n   1) 123456789012 prod\n   2) 210987654321 dev\nnumber (1-2): `0` is not one of the numbers 1 to 2\nnumber (1-2): `prod` is not one of the numbers 1 to 2\nnumber (1-2): "
+        );
+        let e = pick(
+            "AWS account",
+            &items,
+            "account_id",
+            &mut &b"3\n"[..],
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--set account_id=VALUE"), "{e}");
+    }
+
+    #[test]
+    fn choices_take_strings_or_value_label_maps() {
+        let mut m = Map::new();
+        m.insert("value".into(), "a".into());
+        m.insert("label".into(), "A (first)".into());
+        let items: Array = vec![Dynamic::from(m), "b".into()];
+        assert_eq!(
+            choices(&items).unwrap(),
+            vec![
+                Choice {
+                    value: "a".into(),
+                    label: "A (first)".into()
+                },
+                Choice {
+                    value: "b".into(),
+                    label: "b".into()
+                },
+            ]
+        );
+        let items: Array = vec![Dynamic::from(Map::new())];
+        assert!(choices(&items).is_err());
     }
 }

@@ -19,6 +19,16 @@ static CTRL_C_EXITS: AtomicBool = AtomicBool::new(false);
 /// (`force`: even when the cached token looks valid, because the portal refused it).
 /// The verification URL and code go to stderr; Ctrl-C cancels the wait.
 pub fn ensure_login(st: &mut State, profile: &str, force: bool) -> FnResult<SsoLogin> {
+    login_who(st, &Who::Profile(profile), force)
+}
+
+/// What a login is for: a profile of the config file, or an sso-session not written yet.
+enum Who<'a> {
+    Profile(&'a str),
+    Session(&'a aws::SsoSessionSpec),
+}
+
+fn login_who(st: &mut State, who: &Who<'_>, force: bool) -> FnResult<SsoLogin> {
     let ctx = st.aws.settings().ctx.clone();
     let settings = st.aws.settings().clone();
     let opts = SsoLoginOptions {
@@ -41,7 +51,14 @@ pub fn ensure_login(st: &mut State, profile: &str, force: bool) -> FnResult<SsoL
             std::future::pending::<()>().await;
         }
     };
-    let result = rt.block_on(aws::sso_login(&ctx, profile, &opts, &mut show, cancel));
+    let result = rt.block_on(async {
+        match who {
+            Who::Profile(p) => aws::sso_login(&ctx, p, &opts, &mut show, cancel).await,
+            Who::Session(spec) => {
+                aws::sso_login_session(&ctx, spec, &opts, &mut show, cancel).await
+            }
+        }
+    });
     if armed.get() && !CTRL_C_EXITS.swap(true, Ordering::SeqCst) {
         // The handler stays installed for the rest of the process: keep Ctrl-C fatal.
         rt.spawn(async {
@@ -76,7 +93,10 @@ pub fn prepare_login(st: &mut State, profile: &str) -> FnResult<()> {
 
 /// Whether a login error means the cached SSO token was refused and a new login could help.
 pub fn needs_new_login(e: &AwsError) -> bool {
-    matches!(e, AwsError::SsoLoginRequired { .. })
+    matches!(
+        e,
+        AwsError::SsoLoginRequired { .. } | AwsError::SsoLoginExpired { .. }
+    )
 }
 
 fn login_map(l: &SsoLogin) -> Dynamic {
@@ -113,8 +133,56 @@ fn accounts(st: &mut State, profile: &str) -> FnResult<Array> {
         .aws
         .block_on(aws::sso_accounts(&ctx, profile))?
         .map_err(aws_error)?;
-    Ok(list
-        .iter()
+    Ok(account_maps(&list))
+}
+
+/// Reads `#{profile, session, start_url, sso_region}` (session defaults to the profile).
+fn session_spec(map: &Map) -> FnResult<aws::SsoSessionSpec> {
+    let get = |k: &str| -> Option<String> {
+        map.get(k)
+            .filter(|v| !v.is_unit())
+            .map(|v| v.to_string())
+            .filter(|v| !v.trim().is_empty())
+    };
+    let need = |k: &str| -> FnResult<String> {
+        get(k).ok_or_else(|| {
+            format!(
+                "the SSO session map needs `{k}` (#{{profile, start_url, sso_region, session}})"
+            )
+            .into()
+        })
+    };
+    let profile = need("profile")?;
+    Ok(aws::SsoSessionSpec {
+        session: get("session").unwrap_or_else(|| profile.clone()),
+        start_url: need("start_url")?,
+        region: need("sso_region")?,
+        profile,
+    })
+}
+
+fn session_accounts(st: &mut State, spec: &aws::SsoSessionSpec) -> FnResult<Array> {
+    login_who(st, &Who::Session(spec), false)?;
+    let ctx = st.aws.settings().ctx.clone();
+    let list = st
+        .aws
+        .block_on(aws::sso_session_accounts(&ctx, spec))?
+        .map_err(aws_error)?;
+    Ok(account_maps(&list))
+}
+
+fn session_roles(st: &mut State, spec: &aws::SsoSessionSpec, account_id: &str) -> FnResult<Array> {
+    login_who(st, &Who::Session(spec), false)?;
+    let ctx = st.aws.settings().ctx.clone();
+    let list = st
+        .aws
+        .block_on(aws::sso_session_roles(&ctx, spec, account_id))?
+        .map_err(aws_error)?;
+    Ok(list.into_iter().map(Dynamic::from).collect())
+}
+
+fn account_maps(list: &[aws::SsoAccount]) -> Array {
+    list.iter()
         .map(|a| {
             let mut m = Map::new();
             m.insert("account_id".into(), a.account_id.clone().into());
@@ -122,7 +190,7 @@ fn accounts(st: &mut State, profile: &str) -> FnResult<Array> {
             m.insert("email".into(), a.email.clone().into());
             Dynamic::from(m)
         })
-        .collect())
+        .collect()
 }
 
 fn roles(st: &mut State, profile: &str, account_id: &str) -> FnResult<Array> {
@@ -163,6 +231,48 @@ pub fn register(api: &mut Api, state: &Shared) {
         },
         move |profile: &str| -> FnResult<Dynamic> {
             Ok(login_map(&ensure_login(&mut s.borrow_mut(), profile, false)?))
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "sso_login",
+            params: "session: map",
+            returns: "map",
+            doc: "Log in to an sso-session the config file may not hold yet, #{profile, start_url, sso_region, session (= profile)}: the token is cached under the session name, as `aws configure sso` does; returns #{profile, start_url, expires_at}.",
+            example: r#"sso_login(#{profile: "myprofile", start_url: "https://osloorigo.awsapps.com/start/", sso_region: "eu-west-1"});"#,
+        },
+        move |map: Map| -> FnResult<Dynamic> {
+            let spec = session_spec(&map)?;
+            Ok(login_map(&login_who(&mut s.borrow_mut(), &Who::Session(&spec), false)?))
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "sso_accounts",
+            params: "session: map",
+            returns: "array",
+            doc: "The AWS accounts an sso-session (#{profile, start_url, sso_region, session}, as for sso_login) can reach, logging in if needed: an array of #{account_id, name, email}.",
+            example: r#"let accounts = sso_accounts(#{profile: "p", start_url: "https://osloorigo.awsapps.com/start/", sso_region: "eu-west-1"});"#,
+        },
+        move |map: Map| -> FnResult<Array> {
+            let spec = session_spec(&map)?;
+            session_accounts(&mut s.borrow_mut(), &spec)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "sso_roles",
+            params: "session: map, account_id: string",
+            returns: "array",
+            doc: "The permission sets an sso-session (#{profile, start_url, sso_region, session}) may use in an account, logging in if needed.",
+            example: r#"let roles = sso_roles(#{profile: "p", start_url: "https://osloorigo.awsapps.com/start/", sso_region: "eu-west-1"}, "123456789012");"#,
+        },
+        move |map: Map, account_id: &str| -> FnResult<Array> {
+            let spec = session_spec(&map)?;
+            session_roles(&mut s.borrow_mut(), &spec, account_id)
         },
     );
     let s = state.clone();
