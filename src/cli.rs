@@ -78,6 +78,13 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout: `okscript man > okscript.1`.
     Man,
+    /// Write Rhai definition files (`.d.rhai`) of every script function and the bundled
+    /// stdlib modules into DIR, for the Rhai language server (completion, hover docs).
+    Definitions {
+        /// The folder to write into (created if missing; the definition files in it are
+        /// replaced).
+        dir: PathBuf,
+    },
     /// List every function scripts can call, with its signature and a one-line summary.
     Fns {
         /// Print JSON (name, params, returns, doc, example) instead of text.
@@ -370,6 +377,7 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Run(args) => run(args),
         Command::Check { scripts } => check_scripts(&scripts),
         Command::Fns { json } => fns(json),
+        Command::Definitions { dir } => definitions(&dir),
         Command::Scripts => list_scripts(),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -1018,7 +1026,30 @@ fn fns(json: bool) -> u8 {
         printer.data(&d.signature());
         printer.data(&format!("    {}", d.doc));
     }
+    for f in script::stdlib_docs() {
+        printer.data(&format!("{}({})", f.name, f.params.join(", ")));
+        printer.data(&format!("    {}", f.doc));
+    }
     EXIT_OK
+}
+
+fn definitions(dir: &Path) -> u8 {
+    let mut printer = Printer::stdio(Format::Text);
+    match script::write_definitions(dir) {
+        Ok(files) => {
+            for f in files {
+                printer.data(&format!("wrote {}", f.display()));
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            printer.error(
+                &format!("cannot write the definitions into {}: {e}", dir.display()),
+                Some("name a folder you may write to"),
+            );
+            EXIT_FAILURE
+        }
+    }
 }
 
 /// The demo's starting aws-auth: what an EKS managed node group leaves behind.

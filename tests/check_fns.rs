@@ -208,3 +208,43 @@ fn every_fns_example_passes_check() {
         assert!(out.stdout.contains(&format!("ok: {f}\n")), "{f}:\n{out}");
     }
 }
+
+/// Issue 9: the editor definitions come from the same declarations as `okscript fns`, so every
+/// function `fns` lists is in the `.d.rhai` files, and the bundled stdlib modules are in both.
+#[test]
+fn definitions_hold_every_function_fns_lists_and_the_stdlib_modules() {
+    let dir = TestDir::new();
+    let out = dir.cmd().args(["definitions", "defs"]).run();
+    out.expect_code(0)
+        .expect_stdout(&["__static__.d.rhai", "okctl.d.rhai"]);
+    let mut all = String::new();
+    for entry in std::fs::read_dir(dir.join("defs")).unwrap() {
+        let path = entry.unwrap().path();
+        assert!(path.to_string_lossy().ends_with(".d.rhai"), "{path:?}");
+        all.push_str(&std::fs::read_to_string(&path).unwrap());
+    }
+    let listed = dir.cmd().args(["fns", "--json"]).run();
+    listed.expect_code(0);
+    let doc = json(&listed.stdout);
+    let entries = doc.as_array().expect("an array of functions");
+    assert!(entries.len() > 40, "{}", entries.len());
+    for e in entries {
+        let name = e["name"].as_str().unwrap();
+        let summary = e["doc"].as_str().unwrap();
+        assert!(
+            all.contains(&format!("fn {name}(")),
+            "`{name}` is not in the definitions"
+        );
+        assert!(
+            all.contains(&format!("/// {summary}")),
+            "the doc of `{name}` is not in the definitions"
+        );
+    }
+    assert!(
+        all.contains("module okctl;") && all.contains("fn groups_arg("),
+        "{all}"
+    );
+    let text = dir.cmd().arg("fns").run();
+    text.expect_code(0)
+        .expect_stdout(&["okctl::groups_arg()", "table::print_table(headers, rows)"]);
+}

@@ -56,8 +56,41 @@ impl Api<'_> {
         doc: FnDoc,
         func: impl rhai::RhaiNativeFunc<A, N, X, R, F> + 'static,
     ) {
-        self.engine.register_fn(doc.name, func);
+        // The same declaration feeds `okscript fns` (docs) and the editor definitions
+        // (Rhai's metadata), so the two cannot drift.
+        let mut info: Vec<String> = doc
+            .params
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once(':') {
+                Some((name, ty)) => format!("{}: {}", name.trim(), rhai_type(ty)),
+                None => p.to_string(),
+            })
+            .collect();
+        if doc.returns.trim() != "()" {
+            info.push(rhai_type(doc.returns).to_string());
+        }
+        rhai::FuncRegistration::new(doc.name)
+            .with_params_info(info)
+            .with_comments([format!("/// {}", doc.doc)])
+            .register_into_engine(self.engine, func);
         self.docs.push(doc);
+    }
+}
+
+/// The Rhai type name for a documented type (`?` for unions: the definitions language has
+/// one word per type).
+fn rhai_type(documented: &str) -> &'static str {
+    match documented.trim() {
+        "string" => "String",
+        "array" => "Array",
+        "map" => "Map",
+        "bool" => "bool",
+        "int" => "i64",
+        "float" => "f64",
+        "()" => "()",
+        _ => "?",
     }
 }
 

@@ -143,6 +143,75 @@ pub fn docs() -> Vec<FnDoc> {
     .1
 }
 
+/// One function of a bundled stdlib module, as `okscript fns` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StdlibFn {
+    /// `module::name`.
+    pub name: String,
+    /// The parameter names.
+    pub params: Vec<String>,
+    /// Its `///` doc comment, without the leaders, on one line.
+    pub doc: String,
+}
+
+/// The public functions of the bundled stdlib modules (`import "okctl" as okctl;`), read
+/// from their source, doc comments included.
+pub fn stdlib_docs() -> Vec<StdlibFn> {
+    let mut engine = Engine::new_raw();
+    // The same nesting the run allows (`Limits::install`).
+    engine.set_max_expr_depths(128, 64);
+    let mut out = Vec::new();
+    for (module, source) in resolver::STDLIB {
+        let Ok(ast) = engine.compile(*source) else {
+            continue;
+        };
+        for f in ast.iter_functions() {
+            if f.access == rhai::FnAccess::Private {
+                continue;
+            }
+            let doc = f
+                .comments
+                .iter()
+                .flat_map(|c| c.lines())
+                .map(|l| l.trim_start_matches('/').trim())
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.push(StdlibFn {
+                name: format!("{module}::{}", f.name),
+                params: f.params.iter().map(|p| p.to_string()).collect(),
+                doc,
+            });
+        }
+    }
+    out
+}
+
+/// Writes Rhai definition files (`.d.rhai`, for the Rhai language server) of every script
+/// function and the bundled stdlib modules into `dir`; returns the files written.
+pub fn write_definitions(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    let state = detached_state();
+    let (mut engine, _) = engine(
+        &state,
+        &Limits::default(),
+        PathBuf::from("."),
+        Sources::default(),
+    );
+    for (module, source) in resolver::STDLIB {
+        // The stdlib modules hold only functions and constants, so evaluating them runs
+        // nothing with effects; one that cannot be built is left out rather than guessed at.
+        let built = engine
+            .compile(*source)
+            .ok()
+            .and_then(|ast| rhai::Module::eval_ast_as_new(rhai::Scope::new(), &ast, &engine).ok());
+        if let Some(m) = built {
+            engine.register_static_module(*module, m.into());
+        }
+    }
+    let defs = engine.definitions().include_standard_packages(false);
+    defs.write_to_dir(dir)?;
+    Ok(defs.iter_files().map(|(name, _)| dir.join(name)).collect())
+}
+
 fn detached_state() -> Shared {
     Rc::new(RefCell::new(State {
         target_spec: None,
@@ -298,4 +367,21 @@ fn finish(state: &Shared, dry_run: bool) -> Result<RunReport, ScriptError> {
     report.summary.add(done.summary);
     report.written |= done.written;
     Ok(report)
+}
+
+#[cfg(test)]
+mod stdlib_docs_tests {
+    #[test]
+    fn the_stdlib_functions_are_listed_with_their_docs() {
+        let docs = super::stdlib_docs();
+        let groups = docs
+            .iter()
+            .find(|f| f.name == "okctl::groups_arg")
+            .expect("okctl::groups_arg is listed");
+        assert!(groups.doc.contains("no default"), "{groups:?}");
+        assert!(
+            docs.iter().any(|f| f.name == "table::print_table"),
+            "{docs:?}"
+        );
+    }
 }
