@@ -545,7 +545,6 @@ rows! {
         .file(".aws/config", "[default]\nregion = eu-north-1\n")
         .env("AWS_PROFILE", "prod")
         .fails(1, &["AWS profile `prod` does not exist", "AWS_PROFILE"]);
-    #[ignore = "bug: a malformed section header in ~/.aws/config is skipped silently; the error then says `no profiles are defined` instead of naming the file and line (src/aws/context.rs parse_ini)"]
     aws_config_malformed_line: row().fixture(BASE).script("login(\"aws-profile\");\n").target("sso-and-users.yaml")
         .file(".aws/config", "[default\nregion = eu-north-1\n")
         .fails(1, &[".aws/config", "line 1", "[default"]);

@@ -1106,40 +1106,7 @@ async fn auth_code_registration(
             return Ok(reg);
         }
     }
-    let out = oidc
-        .register_client()
-        .client_name(SSO_CLIENT_NAME)
-        .client_type(SSO_CLIENT_TYPE)
-        .set_scopes(Some(t.scopes.clone()))
-        .set_grant_types(Some(
-            AUTH_CODE_GRANTS.iter().map(|g| g.to_string()).collect(),
-        ))
-        .redirect_uris(REDIRECT_REGISTERED)
-        .issuer_url(&t.sso.start_url)
-        .send()
-        .await
-        .map_err(|e| sdk_text(&e, redactor))?;
-    let reg = Registration {
-        client_id: out.client_id().unwrap_or_default().to_string(),
-        client_secret: out.client_secret().unwrap_or_default().to_string(),
-        expires_at: DateTime::from_secs(out.client_secret_expires_at())
-            .fmt(DateTimeFormat::DateTime)
-            .unwrap_or_default(),
-    };
-    if reg.client_id.is_empty() || reg.client_secret.is_empty() {
-        return Err("the answer held no client ID or secret".into());
-    }
-    if let Some(p) = path {
-        let mut m = serde_json::Map::new();
-        m.insert("clientId".into(), reg.client_id.clone().into());
-        m.insert("clientSecret".into(), reg.client_secret.clone().into());
-        m.insert("expiresAt".into(), reg.expires_at.clone().into());
-        m.insert("scopes".into(), t.scopes.clone().into());
-        m.insert("grantTypes".into(), AUTH_CODE_GRANTS.to_vec().into());
-        // A registration that cannot be cached is only registered again next time.
-        let _ = write_private(&p, &python_json(&serde_json::Value::Object(m)));
-    }
-    Ok(reg)
+    register(t, oidc, path, true, redactor).await
 }
 
 /// `n` random bytes as unpadded base64url (PKCE verifiers, `state`).
@@ -1222,14 +1189,32 @@ async fn registration(
     if let Some(reg) = cached.and_then(|c| c.registration(now)) {
         return Ok(reg);
     }
-    let out = oidc
+    register(t, oidc, path, false, redactor).await
+}
+
+/// RegisterClient, for the device flow or (`auth_code`) the authorization code grant with
+/// its loopback redirect, and the registration cached at `path` until it expires.
+async fn register(
+    t: &Target,
+    oidc: &aws_sdk_ssooidc::Client,
+    path: Option<PathBuf>,
+    auth_code: bool,
+    redactor: &Redactor,
+) -> Result<Registration, String> {
+    let mut request = oidc
         .register_client()
         .client_name(SSO_CLIENT_NAME)
         .client_type(SSO_CLIENT_TYPE)
-        .set_scopes(Some(t.scopes.clone()))
-        .send()
-        .await
-        .map_err(|e| sdk_text(&e, redactor))?;
+        .set_scopes(Some(t.scopes.clone()));
+    if auth_code {
+        request = request
+            .set_grant_types(Some(
+                AUTH_CODE_GRANTS.iter().map(|g| g.to_string()).collect(),
+            ))
+            .redirect_uris(REDIRECT_REGISTERED)
+            .issuer_url(&t.sso.start_url);
+    }
+    let out = request.send().await.map_err(|e| sdk_text(&e, redactor))?;
     let reg = Registration {
         client_id: out.client_id().unwrap_or_default().to_string(),
         client_secret: out.client_secret().unwrap_or_default().to_string(),
@@ -1246,6 +1231,9 @@ async fn registration(
         m.insert("clientSecret".into(), reg.client_secret.clone().into());
         m.insert("expiresAt".into(), reg.expires_at.clone().into());
         m.insert("scopes".into(), t.scopes.clone().into());
+        if auth_code {
+            m.insert("grantTypes".into(), AUTH_CODE_GRANTS.to_vec().into());
+        }
         // A registration that cannot be cached is only registered again next time.
         let _ = write_private(&p, &python_json(&serde_json::Value::Object(m)));
     }
