@@ -684,6 +684,26 @@ async fn refresh_token(
     })
 }
 
+/// The token a successful CreateToken answered (device or authorization code grant); an
+/// answer without an access token is an error, never an empty cache entry.
+fn created_token(
+    t: &Target,
+    reg: &Registration,
+    out: &aws_sdk_ssooidc::operation::create_token::CreateTokenOutput,
+) -> Result<CachedToken, String> {
+    let access_token = out
+        .access_token()
+        .filter(|t| !t.is_empty())
+        .ok_or("the answer held no access token")?
+        .to_string();
+    let token_out = TokenOut {
+        access_token,
+        expires_in: out.expires_in(),
+        refresh_token: out.refresh_token().map(str::to_string),
+    };
+    Ok(token_from(t, reg, token_out, None))
+}
+
 fn token_from(
     t: &Target,
     reg: &Registration,
@@ -812,22 +832,8 @@ async fn device_flow<C: Future<Output = ()>>(
         };
         match answer {
             Ok(out) => {
-                let access_token = out
-                    .access_token()
-                    .filter(|t| !t.is_empty())
-                    .ok_or_else(|| {
-                        failed(
-                            "sso-oidc:CreateToken",
-                            "the answer held no access token".into(),
-                        )
-                    })?
-                    .to_string();
-                let token_out = TokenOut {
-                    access_token,
-                    expires_in: out.expires_in(),
-                    refresh_token: out.refresh_token().map(str::to_string),
-                };
-                return Ok(token_from(t, &reg, token_out, None));
+                return created_token(t, &reg, &out)
+                    .map_err(|detail| failed("sso-oidc:CreateToken", detail));
             }
             Err(e) => match e.as_service_error() {
                 Some(CreateTokenError::AuthorizationPendingException(_)) => {}
@@ -972,22 +978,7 @@ async fn authorization_code_flow<C: Future<Output = ()>>(
         .send()
         .await
         .map_err(|e| failed("sso-oidc:CreateToken", sdk_text(&e, &redactor)))?;
-    let access_token = out
-        .access_token()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            failed(
-                "sso-oidc:CreateToken",
-                "the answer held no access token".into(),
-            )
-        })?
-        .to_string();
-    let token_out = TokenOut {
-        access_token,
-        expires_in: out.expires_in(),
-        refresh_token: out.refresh_token().map(str::to_string),
-    };
-    Ok(token_from(t, &reg, token_out, None))
+    created_token(t, &reg, &out).map_err(|detail| failed("sso-oidc:CreateToken", detail))
 }
 
 /// What came back to the loopback listener.
