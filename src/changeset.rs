@@ -69,13 +69,24 @@ impl ChangeSet {
         }
         let snap = self.target.read()?;
         let warnings = snap.warnings.clone();
-        self.staged = Some(snap.auth.clone());
         self.base = Some(snap);
         Ok(warnings)
     }
 
+    /// The staged state, copied from the base at the first change: a script that only
+    /// reads, and the state after a commit, never pay for the copy of a large aws-auth.
     fn staged_mut(&mut self) -> &mut AwsAuth {
-        self.staged.as_mut().expect("load() runs before staging")
+        let base = &self.base.as_ref().expect("load() runs before staging").auth;
+        self.staged.get_or_insert_with(|| base.clone())
+    }
+
+    /// The staged state when something was staged, else the base.
+    fn current(&self) -> &AwsAuth {
+        match (&self.staged, &self.base) {
+            (Some(staged), _) => staged,
+            (None, Some(base)) => &base.auth,
+            (None, None) => panic!("load() runs before reading"),
+        }
     }
 
     /// Stages one intent: applied to the staged state now (so guards fire at the call),
@@ -92,7 +103,7 @@ impl ChangeSet {
 
     /// The staged mappings, each marked when an access entry shadows it.
     pub fn mappings(&mut self) -> Vec<MappingView> {
-        let mut views = self.staged_mut().mappings();
+        let mut views = self.current().mappings();
         for v in &mut views {
             v.shadowed = !v.arn.is_empty() && self.target.shadowed(&v.arn);
         }
@@ -116,7 +127,7 @@ impl ChangeSet {
 
     /// The staged state.
     pub fn staged(&mut self) -> &AwsAuth {
-        self.staged_mut()
+        self.current()
     }
 
     /// The pending change: diff and counts against the last read.
@@ -152,7 +163,7 @@ impl ChangeSet {
             written: commit.written,
             notes: commit.notes,
         };
-        self.staged = Some(commit.snapshot.auth.clone());
+        self.staged = None;
         self.base = Some(commit.snapshot);
         self.intents.clear();
         Ok(done)

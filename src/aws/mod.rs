@@ -22,6 +22,7 @@ pub mod config_file;
 mod context;
 mod eks;
 mod error;
+mod http;
 mod iam;
 mod identity;
 mod session;
