@@ -82,12 +82,20 @@ impl ChangeSet {
     /// and recorded for replay at commit.
     pub fn stage(&mut self, intent: Intent) -> Result<Applied, Refusal> {
         self.asked = true;
+        let vetted = self.target.vet(&intent)?;
         let protected = self.protected.clone();
-        let applied = self.staged_mut().apply(&intent, &protected)?;
+        let mut applied = self.staged_mut().apply(&intent, &protected)?;
         if applied.changed {
             self.intents.push(intent);
         }
+        applied.notes.splice(0..0, vetted);
         Ok(applied)
+    }
+
+    /// True when the target keys principals by their real ARN (access entries), so
+    /// aws-auth's notes about stripped role paths do not apply.
+    pub fn uses_real_arns(&self) -> bool {
+        self.target.uses_real_arns()
     }
 
     /// The staged mappings, each marked when an access entry shadows it.
@@ -123,7 +131,7 @@ impl ChangeSet {
     pub fn plan(&self) -> (String, Summary) {
         match (&self.base, &self.staged) {
             (Some(base), Some(staged)) => (
-                plan::diff(&base.auth, staged),
+                self.target.diff(&base.auth, staged),
                 plan::summarize(&base.auth, staged),
             ),
             _ => (String::new(), Summary::default()),

@@ -14,6 +14,7 @@ mod check_fns;
 mod cluster;
 mod concurrency;
 mod eks_fake;
+mod entries;
 mod files;
 mod fixtures;
 mod identity;

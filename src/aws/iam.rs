@@ -315,6 +315,35 @@ pub async fn account_principals(
     Ok(out)
 }
 
+/// The ARN an EKS access entry needs for the principal `arn` names (any form: path-less,
+/// with a path, an STS assumed-role session): a role's real ARN with its path (IAM GetRole
+/// by name), a user's ARN as IAM has it (GetUser). The opposite of aws-auth's rule.
+///
+/// # Errors
+/// [`AwsError::NoSuchRole`] / [`AwsError::NoSuchUser`] when IAM has no such principal,
+/// [`AwsError::OtherAccount`], an ARN that names neither a role nor a user, or an IAM error.
+pub async fn entry_principal_arn(session: &Session, arn: &str) -> Result<String, AwsError> {
+    let canonical = principal_arn(arn.trim())?;
+    let a = parse_arn(&canonical)?;
+    if a.account != session.account() {
+        return Err(AwsError::OtherAccount {
+            arn: arn.to_string(),
+            arn_account: a.account.to_string(),
+            account: session.account().to_string(),
+        });
+    }
+    if a.resource.starts_with("role/") {
+        return Ok(iam_role(session, &canonical).await?.arn);
+    }
+    if a.resource.starts_with("user/") {
+        return Ok(iam_user(session, &canonical).await?.arn);
+    }
+    Err(AwsError::InvalidArn {
+        arn: arn.to_string(),
+        reason: "an access entry is for an IAM role or user".into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

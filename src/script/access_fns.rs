@@ -15,7 +15,9 @@ use crate::access::plan::{self, Summary};
 fn stage(state: &Shared, intent: Intent, note: Option<String>) -> FnResult<bool> {
     let mut st = state.borrow_mut();
     st.check_not_blocked()?;
-    if let Some(n) = note {
+    // aws-auth's path note; access entries say what they write instead (their vet notes).
+    let real_arns = st.changes()?.uses_real_arns();
+    if let Some(n) = note.filter(|_| !real_arns) {
         st.printer.note(&n);
     }
     let shadowed = st.changes()?.shadow_warning(&intent);

@@ -1,0 +1,460 @@
+//! Issue 11: EKS access entries as a target. The same scripts as for aws-auth run against
+//! the EKS fake (`support::EksWorld`): grants become the minimal EKS calls, role ARNs their
+//! real ARN with the path, `system:masters` the ClusterAdmin policy; dry runs write nothing;
+//! a second run makes no write call; 409s are adopted; concurrent writers all land; a failed
+//! call is reported with what had landed, and a re-run completes.
+
+use crate::auth_mode::{block_on, parts, World, CLUSTER};
+use crate::support::eks_api::Fault;
+use crate::support::kube_api::AuthMode;
+use crate::support::{create_role, create_user_with_key, ACCOUNT};
+use crate::util::{script, Outcome};
+
+const WRITES: [&str; 5] = [
+    "CreateAccessEntry",
+    "UpdateAccessEntry",
+    "DeleteAccessEntry",
+    "AssociateAccessPolicy",
+    "DisassociateAccessPolicy",
+];
+const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+const SSO_NAME: &str = "AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef";
+const SSO_PATH: &str = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
+
+/// An entry as the EKS fake holds it: type, username, groups, and `POLICY@SCOPE` strings.
+#[derive(Debug, PartialEq)]
+struct Held {
+    kind: String,
+    username: String,
+    groups: Vec<String>,
+    policies: Vec<String>,
+}
+
+impl World {
+    fn eks_writes(&self) -> usize {
+        WRITES.iter().map(|op| self.eks.eks.count(op)).sum()
+    }
+
+    fn entry(&self, arn: &str) -> Option<Held> {
+        let client = self.eks.eks_client();
+        let out = block_on(
+            client
+                .describe_access_entry()
+                .cluster_name(CLUSTER)
+                .principal_arn(arn)
+                .send(),
+        )
+        .ok()?;
+        let e = out.access_entry()?;
+        let policies = block_on(
+            client
+                .list_associated_access_policies()
+                .cluster_name(CLUSTER)
+                .principal_arn(arn)
+                .send(),
+        )
+        .expect("policies");
+        Some(Held {
+            kind: e.r#type().unwrap_or_default().into(),
+            username: e.username().unwrap_or_default().into(),
+            groups: e.kubernetes_groups().to_vec(),
+            policies: policies
+                .associated_access_policies()
+                .iter()
+                .map(|p| {
+                    let scope = p
+                        .access_scope()
+                        .and_then(|s| s.r#type())
+                        .map(|t| t.as_str().to_string());
+                    format!(
+                        "{}@{}",
+                        p.policy_arn().unwrap_or_default(),
+                        scope.unwrap_or_default()
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    fn grant_as(&self, arn: &str, groups: &str, args: &[&str]) -> Outcome {
+        self.okscript()
+            .arg("run")
+            .arg(script("grant-role.rhai"))
+            .args(["--cluster", CLUSTER])
+            .args(args)
+            .set("arn", arn)
+            .set("groups", groups)
+            .run()
+    }
+}
+
+fn role(w: &World, name: &str, path: Option<&str>) -> String {
+    block_on(create_role(&w.eks.moto, name, path))
+}
+
+#[test]
+fn the_same_grant_script_writes_aws_auth_or_access_entries_by_the_clusters_mode() {
+    for (mode, word) in [
+        (AuthMode::ConfigMap, "CONFIG_MAP"),
+        (AuthMode::ApiAndConfigMap, "API_AND_CONFIG_MAP"),
+        (AuthMode::Api, "API"),
+    ] {
+        let w = World::new(mode);
+        let arn = role(&w, "deployer", Some("/team/"));
+        let path_less = format!("arn:aws:iam::{ACCOUNT}:role/deployer");
+        let before = w.aws_auth();
+        let out = w.grant_as(&path_less, "devs", &[]);
+        if mode == AuthMode::ConfigMap {
+            out.expect_code(0).expect_stdout(&[&format!(
+                "aws-auth ConfigMap kube-system/aws-auth in cluster my-cluster (authenticationMode {word}): 1 added"
+            )]);
+            let roles = w.aws_auth()["data"]["mapRoles"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            assert!(roles.contains(&format!("rolearn: {path_less}")), "{roles}");
+            assert_eq!(w.eks_writes(), 0, "no access entry on a CONFIG_MAP cluster");
+            continue;
+        }
+        out.expect_code(0)
+            .expect_stdout(&[&format!(
+                "access entries of cluster my-cluster (authenticationMode {word}): 1 added, 0 changed, 0 removed"
+            )])
+            .expect_stderr(&[&format!("okscript writes the entry for `{arn}`")]);
+        assert_eq!(
+            w.entry(&arn),
+            Some(Held {
+                kind: "STANDARD".into(),
+                username: "deployer:{{SessionName}}".into(),
+                groups: vec!["devs".into()],
+                policies: vec![],
+            })
+        );
+        assert_eq!(w.eks.eks.count("CreateAccessEntry"), 1);
+        assert_eq!(w.aws_auth(), before, "aws-auth untouched");
+        assert_eq!(w.aws_auth_writes(), 0);
+        assert_eq!(w.backups(), 0);
+        if mode == AuthMode::ApiAndConfigMap {
+            // --target aws-auth still writes aws-auth there, with the warning.
+            let out = w.grant_as(&path_less, "ops", &["--target", "aws-auth"]);
+            out.expect_code(0)
+                .expect_stderr(&["warning: cluster my-cluster authenticates through access entries first"])
+                .expect_stdout(&["aws-auth ConfigMap kube-system/aws-auth in cluster my-cluster (authenticationMode API_AND_CONFIG_MAP): 1 added"]);
+            assert_eq!(w.eks.eks.count("CreateAccessEntry"), 1, "no entry written");
+        }
+    }
+}
+
+#[test]
+fn a_path_less_sso_role_becomes_an_entry_with_its_real_path_and_masters_the_admin_policy() {
+    let w = World::new(AuthMode::Api);
+    let real = role(&w, SSO_NAME, Some(SSO_PATH));
+    let path_less = format!("arn:aws:iam::{ACCOUNT}:role/{SSO_NAME}");
+    let out = w.grant_as(
+        &path_less,
+        "system:masters",
+        &["--set", "username=admin:{{SessionName}}"],
+    );
+    let (code, _, err) = parts(out);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("okscript writes the entry for `{real}`")),
+        "{err}"
+    );
+    assert!(
+        err.contains("use {{SessionNameRaw}} to keep the e-mail address"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("EKS never matches a role ARN with a path"),
+        "no aws-auth note: {err}"
+    );
+    assert_eq!(
+        w.entry(&real),
+        Some(Held {
+            kind: "STANDARD".into(),
+            username: "admin:{{SessionName}}".into(),
+            groups: vec![],
+            policies: vec![format!("{ADMIN_POLICY}@cluster")],
+        }),
+        "system:masters is the ClusterAdmin policy at cluster scope, never a group"
+    );
+    assert!(
+        w.entry(&path_less).is_none(),
+        "no entry for the path-less ARN"
+    );
+    // The console form (path and all) and the STS session form are the same principal.
+    w.eks.eks.clear_requests();
+    for form in [
+        real.clone(),
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/{SSO_NAME}/alice@example.com"),
+    ] {
+        let (code, out, err) = parts(w.grant_as(&form, "system:masters", &[]));
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("no changes: access-entries:my-cluster"),
+            "{out}"
+        );
+    }
+    assert_eq!(w.eks_writes(), 0);
+}
+
+#[test]
+fn a_dry_run_shows_the_entries_diff_and_writes_nothing_and_a_second_run_makes_no_write_call() {
+    let w = World::new(AuthMode::Api);
+    let arn = role(&w, "dev", None);
+    let (code, out, err) =
+        parts(w.grant_as(&arn, "devs,readers", &["--dry-run", "--detailed-exitcode"]));
+    assert_eq!(code, 2, "changes pending: {err}");
+    assert!(out.contains("+++ b/access-entries"), "{out}");
+    assert!(
+        out.contains(&format!("+{arn} type=STANDARD username=dev:{{{{SessionName}}}} groups=[devs,readers] policies=[]")),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "dry run: 1 to add, 0 to change, 0 to remove in access entries of cluster my-cluster"
+        ),
+        "{out}"
+    );
+    assert_eq!(w.eks_writes(), 0, "a dry run writes nothing");
+    assert!(w.entry(&arn).is_none());
+    w.grant_as(&arn, "devs,readers", &[]).expect_code(0);
+    assert_eq!(w.eks.eks.count("CreateAccessEntry"), 1);
+    assert_eq!(w.eks_writes(), 1, "one create, no association");
+    // Again: nothing to do, and no write call at all.
+    w.eks.eks.clear_requests();
+    let (code, out, err) = parts(w.grant_as(&arn, "devs", &[]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("no changes: access-entries:my-cluster is already as the script wants"),
+        "{out}"
+    );
+    assert_eq!(w.eks_writes(), 0, "{:#?}", w.eks.eks.requests());
+    w.grant_as(&arn, "devs", &["--dry-run", "--detailed-exitcode"])
+        .expect_code(0);
+    // A change: one UpdateAccessEntry with the whole list.
+    w.grant_as(&arn, "ops", &[])
+        .expect_code(0)
+        .expect_stdout(&["0 added, 1 changed, 0 removed"]);
+    assert_eq!(w.eks.eks.count("UpdateAccessEntry"), 1);
+    assert_eq!(w.entry(&arn).unwrap().groups, ["devs", "readers", "ops"]);
+}
+
+#[test]
+fn groups_usernames_and_accounts_entries_cannot_hold_are_refused_before_any_write() {
+    let w = World::new(AuthMode::Api);
+    let arn = role(&w, "nodes", None);
+    let (code, _, err) = parts(w.grant_as(&arn, "system:nodes", &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("EKS refuses Kubernetes groups that start with `system:`"),
+        "{err}"
+    );
+    assert!(err.contains("EC2_LINUX"), "the reason: {err}");
+    let (code, _, err) = parts(w.grant_as(&arn, "devs", &["--set", "username=eks:me"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("EKS refuses usernames that start with `eks:`"),
+        "{err}"
+    );
+    let s = w.dir.write("acct.rhai", "grant_account(\"210987654321\");");
+    let (code, _, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("they have no mapAccounts"), "{err}");
+    assert_eq!(w.eks_writes(), 0);
+}
+
+#[test]
+fn revoke_and_exact_membership_translate_to_delete_and_update() {
+    let w = World::new(AuthMode::Api);
+    let dev = role(&w, "dev", None);
+    block_on(create_user_with_key(&w.eks.moto, "bob", None, false));
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    let s = w.dir.write(
+        "team.rhai",
+        &format!(
+            "grant_role(\"{dev}\", [\"devs\", \"system:masters\"]);\ngrant_user(\"{bob}\", \"bob\", [\"devs\"]);\ngrant_role(\"{}\", [\"system:masters\"]);",
+            crate::auth_mode::ROLE
+        ),
+    );
+    block_on(create_role(&w.eks.moto, "deployer", None));
+    w.okscript()
+        .args(["run", &s, "--cluster", CLUSTER])
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["3 added"]);
+    let s = w.dir.write(
+        "exact.rhai",
+        &format!("ensure_exactly(\"{dev}\", [\"ops\"]);\nrevoke_user(\"{bob}\");"),
+    );
+    w.okscript()
+        .args(["run", &s, "--cluster", CLUSTER])
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["0 added, 1 changed, 1 removed"]);
+    assert_eq!(w.entry(&dev).unwrap().groups, ["ops"]);
+    assert!(
+        w.entry(&dev).unwrap().policies.is_empty(),
+        "masters went: disassociated"
+    );
+    assert!(w.entry(&bob).is_none());
+    assert_eq!(w.eks.eks.count("DeleteAccessEntry"), 1);
+    assert_eq!(w.eks.eks.count("DisassociateAccessPolicy"), 1);
+}
+
+#[test]
+fn node_entries_and_the_last_cluster_admin_need_force() {
+    let w = World::new(AuthMode::Api);
+    let node = role(&w, "node-role", None);
+    let admin = role(&w, "admin", None);
+    let client = w.eks.eks_client();
+    block_on(
+        client
+            .create_access_entry()
+            .cluster_name(CLUSTER)
+            .principal_arn(&node)
+            .r#type("EC2_LINUX")
+            .send(),
+    )
+    .expect("node entry");
+    w.grant_as(&admin, "system:masters", &[]).expect_code(0);
+    for (who, needle) in [
+        (&node, "node or Fargate role"),
+        (&admin, "last `system:masters`"),
+    ] {
+        let s = w
+            .dir
+            .write("revoke.rhai", &format!("revoke_role(\"{who}\");"));
+        let (code, _, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    assert_eq!(w.entry(&node).unwrap().kind, "EC2_LINUX");
+    let s = w.dir.write(
+        "revoke.rhai",
+        &format!("revoke_role(\"{node}\", #{{force: true}});"),
+    );
+    w.okscript()
+        .args(["run", &s, "--cluster", CLUSTER])
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["1 removed"]);
+    assert!(w.entry(&node).is_none());
+}
+
+#[test]
+fn an_entry_eks_made_itself_is_adopted_on_409_and_keeps_its_groups() {
+    let w = World::new(AuthMode::Api);
+    let arn = role(&w, "dev", None);
+    // Entries made right now stay invisible for a while, as on EKS: the script's read misses
+    // this one, and its create answers 409.
+    w.eks.eks.set_timing(
+        std::time::Duration::from_millis(300),
+        std::time::Duration::from_millis(1500),
+    );
+    block_on(
+        w.eks
+            .eks_client()
+            .create_access_entry()
+            .cluster_name(CLUSTER)
+            .principal_arn(&arn)
+            .kubernetes_groups("existing")
+            .send(),
+    )
+    .expect("entry");
+    let (code, out, err) = parts(w.grant_as(&arn, "devs,system:masters", &[]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("already had an access entry"), "{err}");
+    assert!(err.contains("okscript adopted it"), "{err}");
+    assert!(
+        out.contains("access entries of cluster my-cluster"),
+        "{out}"
+    );
+    let held = w.entry(&arn).unwrap();
+    assert_eq!(held.groups, ["existing", "devs"]);
+    assert_eq!(held.policies, [format!("{ADMIN_POLICY}@cluster")]);
+    assert!(w
+        .eks
+        .eks
+        .requests()
+        .iter()
+        .any(|r| r.operation == "CreateAccessEntry" && r.status == 409));
+}
+
+#[test]
+fn ten_concurrent_writers_granting_different_roles_all_land() {
+    let w = World::new(AuthMode::Api);
+    let arns: Vec<String> = (0..10)
+        .map(|i| role(&w, &format!("team-{i}"), Some("/teams/")))
+        .collect();
+    let running: Vec<_> = arns
+        .iter()
+        .map(|arn| {
+            w.okscript()
+                .arg("run")
+                .arg(script("grant-role.rhai"))
+                .args(["--cluster", CLUSTER])
+                .set("arn", arn)
+                .set("groups", "devs")
+                .spawn()
+        })
+        .collect();
+    for r in running {
+        let (code, _, err) = parts(r.wait());
+        assert_eq!(code, 0, "{err}");
+    }
+    for arn in &arns {
+        assert_eq!(
+            w.entry(arn).map(|e| e.groups),
+            Some(vec!["devs".to_string()]),
+            "{arn}"
+        );
+    }
+    assert_eq!(w.eks.eks.count("CreateAccessEntry"), 10);
+}
+
+#[test]
+fn a_failing_call_lists_what_landed_and_a_re_run_completes() {
+    let w = World::new(AuthMode::Api);
+    let arn = role(&w, "dev", None);
+    // The SDK retries a 500 itself: enough of them make the association fail for good.
+    w.eks
+        .eks
+        .faults()
+        .fail_next("AssociateAccessPolicy", Fault::Server, 10);
+    let (code, out, err) = parts(w.grant_as(&arn, "devs,system:masters", &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "AssociateAccessPolicy {arn} AmazonEKSClusterAdminPolicy (cluster) failed"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("these calls had landed before it: CreateAccessEntry {arn} (groups [devs], username dev:{{{{SessionName}}}}) (nothing else was written)")),
+        "{err}"
+    );
+    assert!(err.contains("hint: run the script again"), "{err}");
+    assert!(!out.contains("added"), "{out}");
+    assert_eq!(
+        w.entry(&arn).unwrap().policies,
+        Vec::<String>::new(),
+        "the create landed, the association did not"
+    );
+    w.eks.eks.faults().clear();
+    w.eks.eks.clear_requests();
+    w.grant_as(&arn, "devs,system:masters", &[])
+        .expect_code(0)
+        .expect_stdout(&["0 added, 1 changed, 0 removed"]);
+    assert_eq!(
+        w.eks_writes(),
+        1,
+        "only the missing association: {:#?}",
+        w.eks.eks.requests()
+    );
+    assert_eq!(
+        w.entry(&arn).unwrap().policies,
+        [format!("{ADMIN_POLICY}@cluster")]
+    );
+}
