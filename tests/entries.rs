@@ -273,7 +273,7 @@ fn revoke_and_exact_membership_translate_to_delete_and_update() {
     let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
     let s = w.dir.write(
         "team.rhai",
-        &format!(
+        format!(
             "grant_role(\"{dev}\", [\"devs\", \"system:masters\"]);\ngrant_user(\"{bob}\", \"bob\", [\"devs\"]);\ngrant_role(\"{}\", [\"system:masters\"]);",
             crate::auth_mode::ROLE
         ),
@@ -286,7 +286,7 @@ fn revoke_and_exact_membership_translate_to_delete_and_update() {
         .expect_stdout(&["3 added"]);
     let s = w.dir.write(
         "exact.rhai",
-        &format!("ensure_exactly(\"{dev}\", [\"ops\"]);\nrevoke_user(\"{bob}\");"),
+        format!("ensure_exactly(\"{dev}\", [\"ops\"]);\nrevoke_user(\"{bob}\");"),
     );
     w.okscript()
         .args(["run", &s, "--cluster", CLUSTER])
@@ -325,7 +325,7 @@ fn node_entries_and_the_last_cluster_admin_need_force() {
     ] {
         let s = w
             .dir
-            .write("revoke.rhai", &format!("revoke_role(\"{who}\");"));
+            .write("revoke.rhai", format!("revoke_role(\"{who}\");"));
         let (code, _, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
         assert_eq!(code, 1, "{err}");
         assert!(err.contains(needle), "{err}");
@@ -333,7 +333,7 @@ fn node_entries_and_the_last_cluster_admin_need_force() {
     assert_eq!(w.entry(&node).unwrap().kind, "EC2_LINUX");
     let s = w.dir.write(
         "revoke.rhai",
-        &format!("revoke_role(\"{node}\", #{{force: true}});"),
+        format!("revoke_role(\"{node}\", #{{force: true}});"),
     );
     w.okscript()
         .args(["run", &s, "--cluster", CLUSTER])
