@@ -103,6 +103,7 @@ impl ChangeSet {
         let mut views = self.staged_mut().mappings();
         for v in &mut views {
             v.shadowed = !v.arn.is_empty() && self.target.shadowed(&v.arn);
+            self.target.annotate(v);
         }
         views
     }

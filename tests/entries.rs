@@ -458,3 +458,95 @@ fn a_failing_call_lists_what_landed_and_a_re_run_completes() {
         [format!("{ADMIN_POLICY}@cluster")]
     );
 }
+
+#[test]
+fn grant_policy_and_revoke_policy_write_associations_checked_against_the_catalogue() {
+    let w = World::new(AuthMode::Api);
+    let dev = role(&w, "dev", None);
+    let run = |body: String| {
+        parts(
+            w.okscript()
+                .args(["run", &w.dir.write("p.rhai", body), "--cluster", CLUSTER])
+                .run(),
+        )
+    };
+    let policies = |arn: &str| {
+        let mut p = w.entry(arn).map(|e| e.policies).unwrap_or_default();
+        p.sort();
+        p
+    };
+    let (code, out, err) = run(format!(
+        r#"grant_policy("{dev}", "Edit", ["team-*", "dev"]);
+grant_policy("{dev}", "AmazonEKSViewPolicy", "cluster");
+for m in mappings() {{ if m.arn == "{dev}" {{
+  print(`${{m.source}} ${{m.type}} ${{m.policies.len()}}`);
+  for p in m.policies {{ print(`${{p.name}} ${{p.scope}} ${{p.namespaces}}`); }}
+}} }}"#
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("access-entry STANDARD 2"), "{out}");
+    assert!(
+        out.contains("AmazonEKSEditPolicy namespace [\"dev\", \"team-*\"]"),
+        "{out}"
+    );
+    assert!(out.contains("AmazonEKSViewPolicy cluster []"), "{out}");
+    assert!(out.contains("1 added, 0 changed, 0 removed"), "{out}");
+    let p =
+        |name: &str, scope: &str| format!("arn:aws:eks::aws:cluster-access-policy/{name}@{scope}");
+    assert_eq!(
+        policies(&dev),
+        [
+            p("AmazonEKSEditPolicy", "namespace"),
+            p("AmazonEKSViewPolicy", "cluster")
+        ]
+    );
+    // A new scope replaces the old; revoke_policy disassociates; ClusterAdmin is system:masters.
+    let (code, out, err) = run(format!(
+        r#"grant_policy("{dev}", "Edit", "cluster");
+revoke_policy("{dev}", "View");
+grant_policy("{dev}", "ClusterAdmin", "cluster");
+print(mappings().filter(|m| m.arn == "{dev}")[0].groups);"#
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("[\"system:masters\"]"), "{out}");
+    assert_eq!(
+        policies(&dev),
+        [
+            p("AmazonEKSClusterAdminPolicy", "cluster"),
+            p("AmazonEKSEditPolicy", "cluster")
+        ]
+    );
+    assert_eq!(w.eks.eks.count("DisassociateAccessPolicy"), 1);
+    // A policy EKS does not list, before anything is written.
+    let writes = w.eks_writes();
+    let (code, _, err) = run(format!(r#"grant_policy("{dev}", "Superuser", "cluster");"#));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("EKS has no access policy `AmazonEKSSuperuserPolicy`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("AmazonEKSViewPolicy"),
+        "the hint lists the catalogue: {err}"
+    );
+    assert!(w.eks.eks.count("ListAccessPolicies") >= 1);
+    assert_eq!(w.eks_writes(), writes);
+    // aws-auth has no policies: an error that says why.
+    let s = w.dir.write(
+        "f.rhai",
+        format!(r#"grant_policy("{dev}", "View", "cluster");"#),
+    );
+    let (code, _, err) = parts(
+        w.okscript()
+            .args(["run", &s, "--target", "file:aws-auth.yaml"])
+            .run(),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "grant_policy works on EKS access entries only: aws-auth has no access policies"
+        ),
+        "{err}"
+    );
+    assert!(!w.dir.exists("aws-auth.yaml"));
+}

@@ -14,8 +14,9 @@ use super::cluster::{backoff, MAX_ATTEMPTS};
 use super::entries_model::{self, Call, Projection};
 use super::{replay, Commit, Snapshot, Target, TargetError};
 use crate::access::arn::{self, PrincipalKind};
+use crate::access::entry::MASTERS;
 use crate::access::intent::{Intent, Note};
-use crate::access::model::{AwsAuth, Protected, Refusal};
+use crate::access::model::{AwsAuth, MappingView, PolicyView, Protected, Refusal};
 use crate::access::plan;
 use crate::aws::{self, AccessEntryInfo, AuthMode, AwsError, EntriesAt, Session};
 
@@ -34,6 +35,8 @@ pub struct EntriesTarget {
     real: BTreeMap<String, String>,
     /// Principals a note was already printed for.
     noted: BTreeSet<String>,
+    /// The access policy catalogue (ListAccessPolicies), once read: `(name, arn)`.
+    catalogue: Option<Vec<(String, String)>>,
 }
 
 impl std::fmt::Debug for EntriesTarget {
@@ -67,7 +70,41 @@ impl EntriesTarget {
             last: None,
             real: BTreeMap::new(),
             noted: BTreeSet::new(),
+            catalogue: None,
         }
+    }
+
+    /// Refuses a policy EKS does not have (asked once per run: the catalogue grows).
+    fn check_policy(&mut self, policy_arn: &str) -> Result<(), Refusal> {
+        if self.catalogue.is_none() {
+            let listed = self
+                .rt
+                .block_on(self.at().policies())
+                .map_err(|e| Refusal {
+                    message: format!(
+                        "could not list EKS's access policies to check `{policy_arn}`: {e}"
+                    ),
+                    hint: e
+                        .hint()
+                        .unwrap_or_else(|| "the identity needs eks:ListAccessPolicies".into()),
+                })?;
+            self.catalogue = Some(listed);
+        }
+        let known = self.catalogue.as_deref().unwrap_or_default();
+        if known.iter().any(|(_, arn)| arn == policy_arn) {
+            return Ok(());
+        }
+        let names: Vec<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
+        Err(Refusal {
+            message: format!(
+                "EKS has no access policy `{}`",
+                policy_arn.rsplit('/').next().unwrap_or(policy_arn)
+            ),
+            hint: format!(
+                "the policies EKS lists (ListAccessPolicies): {}; short names drop AmazonEKS and Policy (View, Edit, Admin, ClusterAdmin, AdminView)",
+                names.join(", ")
+            ),
+        })
     }
 
     fn at(&self) -> EntriesAt<'_> {
@@ -255,6 +292,21 @@ impl Target for EntriesTarget {
         true
     }
 
+    fn annotate(&self, view: &mut MappingView) {
+        view.source = "access-entry";
+        let key = arn::match_key(&view.arn);
+        view.entry_type = self
+            .last
+            .as_ref()
+            .and_then(|p| p.entries.get(&key))
+            .map_or("STANDARD", |e| e.kind.as_str())
+            .to_string();
+        if view.entry_type == "STANDARD" && view.groups.iter().any(|g| g == MASTERS) {
+            view.policies
+                .insert(0, PolicyView::new(aws::CLUSTER_ADMIN_POLICY, Vec::new()));
+        }
+    }
+
     fn read(&mut self) -> Result<Snapshot, TargetError> {
         let p = self.fetch(&[])?;
         let snapshot = Snapshot {
@@ -304,6 +356,12 @@ impl Target for EntriesTarget {
                 }
             }
             Intent::Revoke { .. } => {}
+            Intent::Policy {
+                arn, policy_arn, ..
+            } => {
+                self.check_policy(policy_arn)?;
+                self.resolve(arn, &mut notes)?;
+            }
             Intent::GrantAccount { account, .. } | Intent::RevokeAccount { account, .. } => {
                 return Err(Refusal {
                     message: format!(

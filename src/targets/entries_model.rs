@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use crate::access::arn::{self, PrincipalKind};
 use crate::access::entry::{Mapping, MASTERS, NODES};
-use crate::access::model::{AwsAuth, Refusal};
+use crate::access::intent::{parse_policy_item, policy_item, POLICIES_KEY};
+use crate::access::model::{policy_items, AwsAuth, Refusal};
 use crate::access::section::Body;
 use crate::aws::{AccessEntryInfo, PolicyAssociation, PolicyScope, CLUSTER_ADMIN_POLICY};
 
@@ -145,6 +146,49 @@ fn row_arn(kind: PrincipalKind, real: &str) -> String {
     }
 }
 
+fn namespaces(scope: &PolicyScope) -> Vec<String> {
+    match scope {
+        PolicyScope::Cluster => Vec::new(),
+        PolicyScope::Namespaces(ns) => ns.clone(),
+    }
+}
+
+/// The association a projected row's policy item stands for.
+fn association(item: &str) -> PolicyAssociation {
+    let (policy_arn, ns) = parse_policy_item(item);
+    PolicyAssociation {
+        policy_arn,
+        scope: if ns.is_empty() {
+            PolicyScope::Cluster
+        } else {
+            PolicyScope::Namespaces(ns)
+        },
+    }
+}
+
+/// The calls that make `arn`'s policies (other than ClusterAdmin at cluster scope) go from
+/// the items `old` to `new`: associate what is new or rescoped, disassociate what went.
+fn policy_calls(arn: &str, old: &[String], new: &[String]) -> Vec<Call> {
+    let mut out = Vec::new();
+    for item in new.iter().filter(|i| !old.contains(i)) {
+        out.push(Call::Associate {
+            arn: arn.to_string(),
+            policy: association(item),
+        });
+    }
+    let kept: Vec<String> = new.iter().map(|i| parse_policy_item(i).0).collect();
+    for item in old {
+        let policy_arn = parse_policy_item(item).0;
+        if !kept.contains(&policy_arn) {
+            out.push(Call::Disassociate {
+                arn: arn.to_string(),
+                policy_arn,
+            });
+        }
+    }
+    out
+}
+
 fn is_cluster_admin(p: &PolicyAssociation) -> bool {
     p.policy_arn == CLUSTER_ADMIN_POLICY && p.scope == PolicyScope::Cluster
 }
@@ -161,6 +205,12 @@ pub fn project(entries: &[AccessEntryInfo]) -> Projection {
         };
         let mut groups = e.groups.clone();
         let username = e.username.clone();
+        let items: Vec<String> = e
+            .policies
+            .iter()
+            .filter(|p| e.kind == "STANDARD" && !is_cluster_admin(p))
+            .map(|p| policy_item(&p.policy_arn, &namespaces(&p.scope)))
+            .collect();
         if e.kind == "STANDARD" {
             if e.policies.iter().any(is_cluster_admin) && !groups.iter().any(|g| g == MASTERS) {
                 groups.push(MASTERS.into());
@@ -185,6 +235,10 @@ pub fn project(entries: &[AccessEntryInfo]) -> Projection {
             for g in &groups {
                 out.push_str(&format!("  - {}\n", quoted(g)));
             }
+        }
+        if !items.is_empty() {
+            let list = serde_json::to_string(&items).unwrap_or_default();
+            out.push_str(&format!("  {POLICIES_KEY}: {list}\n"));
         }
         by_key.insert(arn::match_key(&row), e.clone());
     }
@@ -318,10 +372,11 @@ pub fn calls(
                 });
                 if m.is_admin() {
                     todo.push(Call::Associate {
-                        arn,
+                        arn: arn.clone(),
                         policy: cluster_admin(),
                     });
                 }
+                todo.extend(policy_calls(&arn, &[], &policy_items(m)));
             }
             (Some(b), Some(m)) => {
                 if b == m {
@@ -357,15 +412,16 @@ pub fn calls(
                 }
                 match (entry.policies.iter().any(is_cluster_admin), m.is_admin()) {
                     (false, true) => todo.push(Call::Associate {
-                        arn,
+                        arn: arn.clone(),
                         policy: cluster_admin(),
                     }),
                     (true, false) => todo.push(Call::Disassociate {
-                        arn,
+                        arn: arn.clone(),
                         policy_arn: CLUSTER_ADMIN_POLICY.into(),
                     }),
                     _ => {}
                 }
+                todo.extend(policy_calls(&arn, &policy_items(b), &policy_items(m)));
             }
         }
         if !todo.is_empty() {
@@ -389,15 +445,13 @@ fn lines(
             .or_else(|| real(&key))
             .unwrap_or_else(|| m.arn.clone());
         let kind = entry.map_or("STANDARD", |e| e.kind.as_str());
-        let mut policies: Vec<String> = entry
-            .map(|e| {
-                e.policies
-                    .iter()
-                    .filter(|p| !is_cluster_admin(p))
-                    .map(|p| format!("{} ({})", p.name(), p.scope))
-                    .collect()
+        let mut policies: Vec<String> = policy_items(m)
+            .iter()
+            .map(|i| {
+                let a = association(i);
+                format!("{} ({})", a.name(), a.scope)
             })
-            .unwrap_or_default();
+            .collect();
         if m.is_admin() && kind == "STANDARD" {
             policies.insert(0, "AmazonEKSClusterAdminPolicy (cluster)".into());
         }

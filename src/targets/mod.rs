@@ -263,6 +263,10 @@ pub trait Target {
         crate::access::plan::diff(before, after)
     }
 
+    /// Fills in what only the target knows about a `mappings()` row (its source, an entry's
+    /// type and policies).
+    fn annotate(&self, _view: &mut crate::access::model::MappingView) {}
+
     /// True when the mechanism keys principals by their real ARN (role paths kept), so
     /// aws-auth's notes about stripping paths do not apply.
     fn uses_real_arns(&self) -> bool {
