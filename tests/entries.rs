@@ -550,3 +550,50 @@ print(mappings().filter(|m| m.arn == "{dev}")[0].groups);"#
     );
     assert!(!w.dir.exists("aws-auth.yaml"));
 }
+
+#[test]
+fn the_callers_own_entry_needs_force() {
+    let w = World::new(AuthMode::Api);
+    let ops = format!("arn:aws:iam::{ACCOUNT}:user/ops");
+    let other = role(&w, "admin", None);
+    let s = w.dir.write(
+        "admins.rhai",
+        format!("grant_user(\"{ops}\", \"ops\", [\"system:masters\"]);\ngrant_role(\"{other}\", [\"system:masters\"]);"),
+    );
+    w.okscript()
+        .args(["run", &s, "--cluster", CLUSTER])
+        .run()
+        .expect_code(0);
+    let s = w.dir.write("me.rhai", format!("revoke_user(\"{ops}\");"));
+    let (code, _, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("that is who this script is logged in as"),
+        "{err}"
+    );
+    assert!(w.entry(&ops).is_some());
+}
+
+#[test]
+fn eventual_consistency_is_waited_out_before_the_policy_is_associated() {
+    let w = World::new(AuthMode::Api);
+    let arn = role(&w, "admin", Some("/ops/"));
+    // A new entry stays invisible to everything but create for a second, as on EKS: an
+    // association made at once would answer 404.
+    w.eks.eks.set_timing(
+        std::time::Duration::from_millis(300),
+        std::time::Duration::from_millis(1000),
+    );
+    let (code, out, err) = parts(w.grant_as(&arn, "system:masters", &[]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 added, 0 changed, 0 removed"), "{out}");
+    assert!(
+        !err.contains("adopted"),
+        "its own entry is not adopted: {err}"
+    );
+    assert_eq!(
+        w.entry(&arn).unwrap().policies,
+        [format!("{ADMIN_POLICY}@cluster")]
+    );
+    assert_eq!(w.eks.eks.count("CreateAccessEntry"), 1, "created once");
+}

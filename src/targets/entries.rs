@@ -390,6 +390,8 @@ impl Target for EntriesTarget {
         let mut landed: Vec<String> = Vec::new();
         let mut notes: Vec<Note> = Vec::new();
         let mut first: Option<(plan::Summary, String)> = None;
+        // Set when the last calls left work for the next read (an adopted entry): no news.
+        let mut expected = false;
         for attempt in 1..=MAX_ATTEMPTS {
             let now = self.fetch(&landed)?;
             let version = fingerprint(&now.entries);
@@ -430,7 +432,7 @@ impl Target for EntriesTarget {
                     plan::summarize(&now.auth, &after),
                     self.diff(&now.auth, &after),
                 ));
-            } else {
+            } else if !expected {
                 notes.push(format!(
                     "the access entries of {} changed under okscript's writes (another writer, or EKS still settling); okscript replayed the script's changes (attempt {attempt})",
                     planned.iter().map(|(k, _)| self.real_of(k).unwrap_or_else(|| k.clone())).collect::<Vec<_>>().join(", ")
@@ -438,7 +440,7 @@ impl Target for EntriesTarget {
                 std::thread::sleep(backoff(attempt));
             }
             self.last = Some(now);
-            self.execute(&planned, &mut landed, &mut notes)?;
+            expected = self.execute(&planned, &mut landed, &mut notes)?;
         }
         Err(TargetError::EntriesCall {
             target: self.describe(),
