@@ -597,3 +597,30 @@ fn eventual_consistency_is_waited_out_before_the_policy_is_associated() {
     );
     assert_eq!(w.eks.eks.count("CreateAccessEntry"), 1, "created once");
 }
+
+/// No ETags: each writer describes the principal again just before it updates it, and
+/// verifies once more after a pause, replaying what another writer's stale update undid.
+#[test]
+fn concurrent_writers_granting_groups_to_the_same_role_keep_each_others_groups() {
+    let w = World::new(AuthMode::Api);
+    let arn = role(&w, "shared", None);
+    w.grant_as(&arn, "base", &[]).expect_code(0);
+    let running: Vec<_> = (0..5)
+        .map(|i| {
+            w.okscript()
+                .arg("run")
+                .arg(script("grant-role.rhai"))
+                .args(["--cluster", CLUSTER])
+                .set("arn", &arn)
+                .set("groups", &format!("g{i}"))
+                .spawn()
+        })
+        .collect();
+    for r in running {
+        let (code, _, err) = parts(r.wait());
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut groups = w.entry(&arn).unwrap().groups;
+    groups.sort();
+    assert_eq!(groups, ["base", "g0", "g1", "g2", "g3", "g4"]);
+}

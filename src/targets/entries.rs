@@ -23,6 +23,9 @@ use crate::aws::{self, AccessEntryInfo, AuthMode, AwsError, EntriesAt, Session};
 /// How many times okscript asks EKS for an entry it just created before it stops waiting.
 const VISIBILITY_POLLS: u32 = 10;
 
+/// The pause before the last verification of a commit that wrote.
+const SETTLE: Duration = Duration::from_millis(500);
+
 /// A cluster's EKS access entries.
 pub struct EntriesTarget {
     rt: Arc<tokio::runtime::Runtime>,
@@ -220,13 +223,16 @@ impl EntriesTarget {
     /// adopted entry, one not visible yet, one a concurrent writer deleted).
     fn execute(
         &self,
+        now: &Projection,
         plan: &[(String, Vec<Call>)],
+        replaying: (&[Intent], &Protected),
         landed: &mut Vec<String>,
         notes: &mut Vec<Note>,
     ) -> Result<bool, TargetError> {
         let mut again = false;
-        for (_, calls) in plan {
-            for call in calls {
+        for (key, calls) in plan {
+            let calls = self.fresh_calls(now, key, calls, replaying, landed)?;
+            for call in &calls {
                 match self.send(call) {
                     Ok(()) => {
                         landed.push(call.to_string());
@@ -255,6 +261,45 @@ impl EntriesTarget {
             }
         }
         Ok(again)
+    }
+
+    /// One principal's calls, planned again from a describe made just now when it changed
+    /// since the full read: entries have no precondition, so the shorter the gap between
+    /// reading a principal and writing it, the less a concurrent writer's change is at risk.
+    /// (A create needs none: a 409 says someone was first.)
+    fn fresh_calls(
+        &self,
+        now: &Projection,
+        key: &str,
+        calls: &[Call],
+        (intents, protected): (&[Intent], &Protected),
+        landed: &[String],
+    ) -> Result<Vec<Call>, TargetError> {
+        let Some(first) = calls.first().filter(|c| !matches!(c, Call::Create { .. })) else {
+            return Ok(calls.to_vec());
+        };
+        let Ok(fresh) = self.rt.block_on(self.at().describe(first.arn())) else {
+            return Ok(calls.to_vec());
+        };
+        if fresh.as_ref() == now.entries.get(key) {
+            return Ok(calls.to_vec());
+        }
+        let mut entries: Vec<AccessEntryInfo> = now
+            .entries
+            .iter()
+            .filter(|(k, _)| k.as_str() != key)
+            .map(|(_, e)| e.clone())
+            .collect();
+        entries.extend(fresh);
+        let p = entries_model::project(&entries);
+        let (after, _) = replay(&self.describe(), "", &p.auth, intents, protected)?;
+        let planned = entries_model::calls(&p, &after, &|k| self.real_of(k))
+            .map_err(|r| self.refused(r, landed))?;
+        Ok(planned
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, c)| c)
+            .unwrap_or_default())
     }
 
     fn refused(&self, r: Refusal, landed: &[String]) -> TargetError {
@@ -392,6 +437,9 @@ impl Target for EntriesTarget {
         let mut first: Option<(plan::Summary, String)> = None;
         // Set when the last calls left work for the next read (an adopted entry): no news.
         let mut expected = false;
+        // Whether the state was verified once more after a pause: a writer that read before
+        // okscript wrote may still land a change planned from that read.
+        let mut settled = false;
         for attempt in 1..=MAX_ATTEMPTS {
             let now = self.fetch(&landed)?;
             let version = fingerprint(&now.entries);
@@ -407,6 +455,11 @@ impl Target for EntriesTarget {
             let real = |k: &str| self.real_of(k);
             let planned =
                 entries_model::calls(&now, &after, &real).map_err(|r| self.refused(r, &landed))?;
+            if planned.is_empty() && !landed.is_empty() && !settled {
+                settled = true;
+                std::thread::sleep(SETTLE);
+                continue;
+            }
             if planned.is_empty() {
                 let (summary, diff) = first.unwrap_or_default();
                 if !landed.is_empty() {
@@ -439,8 +492,14 @@ impl Target for EntriesTarget {
                 ));
                 std::thread::sleep(backoff(attempt));
             }
+            expected = self.execute(
+                &now,
+                &planned,
+                (intents, protected),
+                &mut landed,
+                &mut notes,
+            )?;
             self.last = Some(now);
-            expected = self.execute(&planned, &mut landed, &mut notes)?;
         }
         Err(TargetError::EntriesCall {
             target: self.describe(),
