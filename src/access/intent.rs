@@ -2,7 +2,7 @@
 //! state of aws-auth (after a conflict) and give the same end state. Pure: no I/O.
 
 use super::arn::{self, ArnError, PrincipalKind};
-use super::entry::{check_name, Field, Mapping, NameError};
+use super::entry::{check_name, Field, Mapping, NameError, MASTERS};
 
 /// One change a script asked for. ARNs are canonical; names and groups are validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,16 +257,33 @@ impl Intent {
             ns.dedup();
             ns
         });
-        Ok((
-            Intent::Policy {
+        // ClusterAdmin at cluster scope is `system:masters`, the one form both mechanisms
+        // know (and the one the last-admin guard counts).
+        let admin = policy_arn == CLUSTER_ADMIN_POLICY;
+        let intent = match namespaces {
+            Some(ns) if admin && ns.is_empty() => Intent::Grant {
+                kind,
+                arn,
+                groups: vec![MASTERS.to_string()],
+                username: None,
+                exact: false,
+                force,
+            },
+            None if admin => Intent::Revoke {
+                kind,
+                arn,
+                groups: Some(vec![MASTERS.to_string()]),
+                force,
+            },
+            namespaces => Intent::Policy {
                 kind,
                 arn,
                 policy_arn,
                 namespaces,
                 force,
             },
-            note,
-        ))
+        };
+        Ok((intent, note))
     }
 
     /// A mapAccounts grant or revoke.
@@ -283,6 +300,10 @@ impl Intent {
         })
     }
 }
+
+/// The policy that stands for `system:masters` (cluster-admin).
+pub const CLUSTER_ADMIN_POLICY: &str =
+    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /// Where EKS keeps its access policies: `PREFIX` + `AmazonEKS<Short>Policy`.
 pub const POLICY_ARN_PREFIX: &str = "arn:aws:eks::aws:cluster-access-policy/";

@@ -382,13 +382,7 @@ impl AwsAuth {
                 .map(str::to_string)
                 .or_else(|| default_username(kind, arn));
             let mapping = Mapping::new(kind, arn, username.as_deref(), groups);
-            self.mapping_section(kind)
-                .slots
-                .push(Slot::new(Body::Mapping(mapping)));
-            return Ok(Applied {
-                changed: true,
-                notes: Vec::new(),
-            });
+            return Ok(self.push_new(kind, mapping));
         };
         let old = self.mapping(base).clone();
         if exact && groups.is_empty() {
@@ -480,6 +474,17 @@ impl AwsAuth {
         )
     }
 
+    /// Adds a new entry at the end of its section.
+    fn push_new(&mut self, kind: PrincipalKind, mapping: Mapping) -> Applied {
+        self.mapping_section(kind)
+            .slots
+            .push(Slot::new(Body::Mapping(mapping)));
+        Applied {
+            changed: true,
+            notes: Vec::new(),
+        }
+    }
+
     /// An access policy at a scope for a principal (`None`: take it away); see
     /// [`Intent::Policy`]. A new principal gets a row as a grant makes it, with no groups.
     fn policy(
@@ -502,13 +507,7 @@ impl AwsAuth {
             let username = default_username(kind, arn);
             let mut mapping = Mapping::new(kind, arn, username.as_deref(), &[]);
             set_policy_items(&mut mapping, &[policy_item(policy_arn, ns)]);
-            self.mapping_section(kind)
-                .slots
-                .push(Slot::new(Body::Mapping(mapping)));
-            return Ok(Applied {
-                changed: true,
-                notes: Vec::new(),
-            });
+            return Ok(self.push_new(kind, mapping));
         };
         let old = self.mapping(base).clone();
         let mut items = policy_items(&old);

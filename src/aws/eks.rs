@@ -120,9 +120,7 @@ pub async fn list_access_entries(
     Ok(arns)
 }
 
-/// The ARN of the access policy that stands for `system:masters` (cluster-admin).
-pub const CLUSTER_ADMIN_POLICY: &str =
-    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+pub use crate::access::intent::CLUSTER_ADMIN_POLICY;
 
 /// Where an access policy applies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

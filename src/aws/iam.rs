@@ -324,24 +324,26 @@ pub async fn account_principals(
 /// [`AwsError::OtherAccount`], an ARN that names neither a role nor a user, or an IAM error.
 pub async fn entry_principal_arn(session: &Session, arn: &str) -> Result<String, AwsError> {
     let canonical = principal_arn(arn.trim())?;
-    let a = parse_arn(&canonical)?;
-    if a.account != session.account() {
+    let resource = parse_arn(&canonical)?.resource;
+    let found = if resource.starts_with("role/") {
+        iam_role(session, &canonical).await?.arn
+    } else if resource.starts_with("user/") {
+        iam_user(session, &canonical).await?.arn
+    } else {
+        return Err(AwsError::InvalidArn {
+            arn: arn.to_string(),
+            reason: "an access entry is for an IAM role or user".into(),
+        });
+    };
+    // IAM looks names up in the session's account only.
+    if account_of(&found) != account_of(&canonical) {
         return Err(AwsError::OtherAccount {
             arn: arn.to_string(),
-            arn_account: a.account.to_string(),
+            arn_account: account_of(&canonical),
             account: session.account().to_string(),
         });
     }
-    if a.resource.starts_with("role/") {
-        return Ok(iam_role(session, &canonical).await?.arn);
-    }
-    if a.resource.starts_with("user/") {
-        return Ok(iam_user(session, &canonical).await?.arn);
-    }
-    Err(AwsError::InvalidArn {
-        arn: arn.to_string(),
-        reason: "an access entry is for an IAM role or user".into(),
-    })
+    Ok(found)
 }
 
 #[cfg(test)]

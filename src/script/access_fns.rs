@@ -299,36 +299,6 @@ fn policy(
     }
     let (intent, note) =
         Intent::policy(kind, &arn, &policy, namespaces, opts.force).map_err(|e| e.to_string())?;
-    let intent = match intent {
-        Intent::Policy {
-            kind,
-            arn,
-            policy_arn,
-            namespaces,
-            force,
-        } if policy_arn == crate::aws::CLUSTER_ADMIN_POLICY
-            && namespaces.as_ref().is_none_or(Vec::is_empty) =>
-        {
-            let masters = vec![crate::access::entry::MASTERS.to_string()];
-            match namespaces {
-                Some(_) => Intent::Grant {
-                    kind,
-                    arn,
-                    groups: masters,
-                    username: None,
-                    exact: false,
-                    force,
-                },
-                None => Intent::Revoke {
-                    kind,
-                    arn,
-                    groups: Some(masters),
-                    force,
-                },
-            }
-        }
-        other => other,
-    };
     stage(state, intent, note)
 }
 
