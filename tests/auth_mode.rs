@@ -48,11 +48,16 @@ impl World {
 
     /// `okscript` as `ops`, with AWS calls sent to moto and the EKS fake.
     pub(crate) fn okscript(&self) -> Cmd {
+        self.okscript_as(&self.key, &self.secret)
+    }
+
+    /// `okscript` as the IAM identity of this access key.
+    pub(crate) fn okscript_as(&self, key: &str, secret: &str) -> Cmd {
         let mut cmd = self
             .dir
             .cmd()
-            .env("AWS_ACCESS_KEY_ID", &self.key)
-            .env("AWS_SECRET_ACCESS_KEY", &self.secret)
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
             .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key")
             .env(
                 "OKSCRIPT_BACKUP_DIR",

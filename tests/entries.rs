@@ -624,3 +624,55 @@ fn concurrent_writers_granting_groups_to_the_same_role_keep_each_others_groups()
     groups.sort();
     assert_eq!(groups, ["base", "g0", "g1", "g2", "g3", "g4"]);
 }
+
+#[test]
+fn verify_explains_a_401_on_an_entries_cluster_with_the_real_arn_and_the_right_grant() {
+    for (mode, words) in [
+        (
+            AuthMode::Api,
+            "only through EKS access entries (authenticationMode API): aws-auth is ignored",
+        ),
+        (
+            AuthMode::ApiAndConfigMap,
+            "access entry first and then in aws-auth (authenticationMode API_AND_CONFIG_MAP)",
+        ),
+    ] {
+        let w = World::new(mode);
+        let (key, secret) = block_on(create_user_with_key(
+            &w.eks.moto,
+            "newcomer",
+            Some("/team/"),
+            false,
+        ));
+        let arn = format!("arn:aws:iam::{ACCOUNT}:user/team/newcomer");
+        let out = w
+            .okscript_as(&key, &secret)
+            .arg("run")
+            .arg(script("verify.rhai"))
+            .args(["--cluster", CLUSTER])
+            .run();
+        out.expect_code(1).expect_stdout(&[
+            "does not know who you are (401 Unauthorized)",
+            words,
+            &format!("okscript run grant-user --cluster {CLUSTER} --set arn={arn} --set groups=viewers\n"),
+            &format!("aws eks associate-access-policy --cluster-name {CLUSTER} --principal-arn {arn} --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=cluster"),
+            "or as cluster admin (system:masters, which becomes AmazonEKSClusterAdminPolicy)",
+        ]);
+        // The suggested grant works: the newcomer is then admitted through the entry.
+        w.okscript()
+            .arg("run")
+            .arg(script("grant-user.rhai"))
+            .args(["--cluster", CLUSTER])
+            .set("arn", &arn)
+            .set("groups", "system:masters")
+            .run()
+            .expect_code(0);
+        w.okscript_as(&key, &secret)
+            .arg("run")
+            .arg(script("verify.rhai"))
+            .args(["--cluster", CLUSTER])
+            .run()
+            .expect_code(0)
+            .expect_stdout(&["No resources found in default namespace."]);
+    }
+}
