@@ -596,6 +596,13 @@ fn eventual_consistency_is_waited_out_before_the_policy_is_associated() {
         [format!("{ADMIN_POLICY}@cluster")]
     );
     assert_eq!(w.eks.eks.count("CreateAccessEntry"), 1, "created once");
+    // With no call after the create, the verifying read waits the entry out (its own create
+    // answering 409 is no adoption).
+    let plain = role(&w, "plain", None);
+    let (code, _, err) = parts(w.grant_as(&plain, "devs", &[]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("adopted"), "{err}");
+    assert_eq!(w.entry(&plain).unwrap().groups, ["devs"]);
 }
 
 /// No ETags: each writer describes the principal again just before it updates it, and
@@ -762,4 +769,79 @@ fn the_migration_plan_maps_every_row_names_the_blockers_and_writes_nothing() {
     assert_eq!(w.aws_auth(), before);
     assert_eq!(w.aws_auth_writes(), 0);
     assert_eq!(w.eks_writes(), 0);
+}
+
+/// Issue 11's benchmark row, measured by hand (`cargo test --test tests -- --ignored
+/// entries::bench --nocapture`): 50 roles granted in one okscript run against the EKS fake,
+/// beside the same 50 entries made with `aws eks create-access-entry`, one call each.
+#[test]
+#[ignore = "a measurement, not a check: run it by hand"]
+fn bench_fifty_principals_on_entries_vs_the_aws_cli() {
+    let w = World::new(AuthMode::Api);
+    let arns: Vec<String> = (0..50)
+        .map(|i| role(&w, &format!("bench-{i}"), Some("/b/")))
+        .collect();
+    let body: String = arns
+        .iter()
+        .map(|a| format!("grant_role(\"{a}\", [\"devs\"]);\n"))
+        .collect();
+    let s = w.dir.write("fifty.rhai", body);
+    w.eks.eks.clear_requests();
+    let started = std::time::Instant::now();
+    w.okscript()
+        .args(["run", &s, "--cluster", CLUSTER])
+        .run()
+        .expect_code(0)
+        .expect_stdout(&["50 added"]);
+    let took = started.elapsed();
+    let log = w.eks.eks.requests();
+    let mut ops: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in &log {
+        *ops.entry(r.operation).or_default() += 1;
+    }
+    println!(
+        "okscript: 50 grants in {took:?}; {} EKS requests: {ops:?}",
+        log.len()
+    );
+    let cli = crate::kube_fake::aws_cli();
+    if std::process::Command::new(&cli)
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("the AWS CLI is not installed");
+        return;
+    }
+    w.eks
+        .eks
+        .seed_cluster("peer", AuthMode::Api, "https://127.0.0.1:6443", "CA");
+    let started = std::time::Instant::now();
+    for arn in &arns {
+        let out = std::process::Command::new(&cli)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", w.dir.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", crate::auth_mode::REGION)
+            .env("AWS_ENDPOINT_URL", w.eks.moto.endpoint())
+            .env("AWS_ENDPOINT_URL_EKS", w.eks.eks.endpoint())
+            .args([
+                "eks",
+                "create-access-entry",
+                "--cluster-name",
+                "peer",
+                "--principal-arn",
+                arn,
+            ])
+            .args(["--kubernetes-groups", "devs"])
+            .output()
+            .expect("aws");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    println!("aws eks create-access-entry x50: {:?}", started.elapsed());
 }

@@ -232,15 +232,24 @@ impl EntriesTarget {
         let mut again = false;
         for (key, calls) in plan {
             let calls = self.fresh_calls(now, key, calls, replaying, landed)?;
-            for call in &calls {
+            for (i, call) in calls.iter().enumerate() {
                 match self.send(call) {
                     Ok(()) => {
                         landed.push(call.to_string());
-                        if let Call::Create { arn, .. } = call {
+                        // Only a call that follows needs the new entry visible; the
+                        // verifying read waits out the rest.
+                        if let (Call::Create { arn, .. }, true) = (call, i + 1 < calls.len()) {
                             self.wait_visible(arn);
                         }
                     }
                     Err(e) if matches!(call, Call::Create { .. }) && aws::is_in_use(&e) => {
+                        // Our own create that EKS does not show yet is no adoption.
+                        let ours = format!("CreateAccessEntry {} ", call.arn());
+                        if landed.iter().any(|l| l.starts_with(&ours)) {
+                            self.wait_visible(call.arn());
+                            again = true;
+                            break;
+                        }
                         notes.push(format!(
                             "{} already had an access entry (EKS makes some itself: the cluster creator, node groups, Fargate profiles); okscript adopted it and changed only what the script asked for",
                             call.arn()
