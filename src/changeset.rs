@@ -118,6 +118,15 @@ impl ChangeSet {
         }
     }
 
+    /// The lint findings of the staged state that apply to the target's mechanism.
+    pub fn findings(&mut self) -> Vec<crate::access::lint::Finding> {
+        let found = crate::access::lint::findings(self.staged_mut());
+        found
+            .into_iter()
+            .filter(|f| self.target.keeps_finding(f))
+            .collect()
+    }
+
     /// What is written, for the run's summary line.
     pub fn mechanism(&self) -> String {
         self.target.mechanism()

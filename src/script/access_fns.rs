@@ -8,7 +8,6 @@ use super::api::{self, error_with_hint, Api, FnDoc, FnResult, Opts};
 use super::state::Shared;
 use crate::access::arn::{self, PrincipalKind};
 use crate::access::intent::Intent;
-use crate::access::lint;
 use crate::access::model::MappingView;
 use crate::access::plan::{self, Summary};
 
@@ -601,7 +600,7 @@ pub fn register(api: &mut Api, state: &Shared) {
         },
         move || -> FnResult<Array> {
             let mut st = s.borrow_mut();
-            let found = lint::findings(st.changes()?.staged());
+            let found = st.changes()?.findings();
             Ok(found.iter().map(api::to_dynamic).collect())
         },
     );

@@ -263,6 +263,11 @@ pub trait Target {
         crate::access::plan::diff(before, after)
     }
 
+    /// Whether a lint finding about the staged state applies to this mechanism.
+    fn keeps_finding(&self, _finding: &Finding) -> bool {
+        true
+    }
+
     /// Fills in what only the target knows about a `mappings()` row (its source, an entry's
     /// type and policies).
     fn annotate(&self, _view: &mut crate::access::model::MappingView) {}
