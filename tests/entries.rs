@@ -858,3 +858,24 @@ fn bench_fifty_principals_on_entries_vs_the_aws_cli() {
     }
     println!("aws eks create-access-entry x50: {:?}", started.elapsed());
 }
+
+#[test]
+fn access_entries_on_a_config_map_cluster_are_refused_with_the_mode_step_to_take() {
+    let w = World::new(AuthMode::ConfigMap);
+    let arn = role(&w, "dev", None);
+    let before = w.aws_auth();
+    let (code, _, err) = parts(w.grant_as(&arn, "devs", &["--target", "access-entries"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("cluster my-cluster has no access entries (authenticationMode CONFIG_MAP)"),
+        "{err}"
+    );
+    assert!(err.contains("aws eks update-cluster-config --name my-cluster --access-config authenticationMode=API_AND_CONFIG_MAP"), "{err}");
+    assert_eq!(w.eks_writes(), 0);
+    assert_eq!(
+        w.eks.eks.count("ListAccessEntries"),
+        0,
+        "refused before any read"
+    );
+    assert_eq!(w.aws_auth(), before);
+}

@@ -123,6 +123,7 @@ impl EntriesTarget {
             call,
             error: e.to_string(),
             landed: landed.to_vec(),
+            hint: e.hint(),
         }
     }
 
@@ -324,6 +325,7 @@ impl EntriesTarget {
                 call: "planning the next calls".into(),
                 error: r.message,
                 landed: landed.to_vec(),
+                hint: Some(r.hint),
             }
         }
     }
@@ -520,6 +522,7 @@ impl Target for EntriesTarget {
             call: "verifying the entries".into(),
             error: format!("they still differed from what the script asked for after {MAX_ATTEMPTS} attempts (other writers kept changing them)"),
             landed,
+            hint: None,
         })
     }
 }

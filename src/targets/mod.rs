@@ -157,6 +157,8 @@ pub enum TargetError {
         error: String,
         /// The calls that had landed, in order.
         landed: Vec<String>,
+        /// What the AWS error advises, if anything.
+        hint: Option<String>,
     },
     /// A change access entries cannot hold (found before any call was made).
     #[error("{target}: {message}; nothing was written")]
@@ -167,6 +169,12 @@ pub enum TargetError {
         message: String,
         /// What to do instead.
         hint: String,
+    },
+    /// Access entries were asked for on a cluster whose mode has none.
+    #[error("cluster {cluster} has no access entries (authenticationMode CONFIG_MAP): EKS reads only aws-auth there; nothing was written")]
+    NoEntries {
+        /// The cluster.
+        cluster: String,
     },
     /// Access entries were asked for, but the connection does not know the EKS cluster.
     #[error("access entries of {cluster} are written through the EKS API, and okscript does not know which EKS cluster this is; nothing was written")]
@@ -198,9 +206,13 @@ impl TargetError {
             TargetError::IgnoredByEks { .. } => Some(
                 "write the cluster's access entries instead: `--target cluster` (or `--target access-entries`) runs the same script against them".into(),
             ),
-            TargetError::EntriesCall { .. } => Some(
-                "run the script again: okscript reads the entries afresh and makes only the calls still missing".into(),
-            ),
+            TargetError::EntriesCall { hint, .. } => Some(match hint {
+                Some(h) => format!("{h}; then run the script again: okscript reads the entries afresh and makes only the calls still missing"),
+                None => "run the script again: okscript reads the entries afresh and makes only the calls still missing".into(),
+            }),
+            TargetError::NoEntries { cluster } => Some(format!(
+                "use `--target cluster` (aws-auth on this cluster), or step the cluster to access entries first: `aws eks update-cluster-config --name {cluster} --access-config authenticationMode=API_AND_CONFIG_MAP` (one way: it cannot be undone)"
+            )),
             TargetError::EntriesRefused { hint, .. } => Some(hint.clone()),
             TargetError::EntriesNeedEks { .. } => Some(
                 "pass --cluster NAME (with --context, too) so that okscript can call EKS for that cluster".into(),
@@ -403,6 +415,9 @@ pub fn choose(
 ) -> Result<Mechanism, TargetError> {
     match (spec, mode) {
         (TargetSpec::File(_), _) => Ok(Mechanism::AwsAuth { warning: None }),
+        (TargetSpec::AccessEntries, Some(AuthMode::ConfigMap)) => Err(TargetError::NoEntries {
+            cluster: cluster.to_string(),
+        }),
         (TargetSpec::AccessEntries, _)
         | (TargetSpec::Cluster, Some(AuthMode::Api | AuthMode::ApiAndConfigMap)) => {
             Ok(Mechanism::AccessEntries { mode })
@@ -466,6 +481,7 @@ mod tests {
             call: "AssociateAccessPolicy x".into(),
             error: "boom".into(),
             landed: vec!["CreateAccessEntry x".into()],
+            hint: None,
         };
         assert!(
             e.to_string().ends_with(
@@ -490,11 +506,19 @@ mod tests {
             panic!("an unknown mode writes aws-auth with a note");
         };
         assert!(w.contains("unknown"), "{w}");
+        let e = ok(TargetSpec::AccessEntries, Some(ConfigMap)).unwrap_err();
+        assert!(
+            e.to_string().contains("authenticationMode CONFIG_MAP"),
+            "{e}"
+        );
+        assert!(e.hint().unwrap().contains("update-cluster-config"), "{e}");
         for mode in [None, Some(ConfigMap), Some(ApiAndConfigMap), Some(Api)] {
-            assert_eq!(
-                ok(TargetSpec::AccessEntries, mode).unwrap(),
-                Mechanism::AccessEntries { mode }
-            );
+            if mode != Some(ConfigMap) {
+                assert_eq!(
+                    ok(TargetSpec::AccessEntries, mode).unwrap(),
+                    Mechanism::AccessEntries { mode }
+                );
+            }
             assert!(matches!(
                 ok(TargetSpec::File("a.yaml".into()), mode),
                 Ok(Mechanism::AwsAuth { warning: None })
