@@ -879,3 +879,41 @@ fn access_entries_on_a_config_map_cluster_are_refused_with_the_mode_step_to_take
     );
     assert_eq!(w.aws_auth(), before);
 }
+
+#[test]
+fn ensure_members_states_a_team_in_access_entries() {
+    let w = World::new(AuthMode::Api);
+    let (a, b, c) = (
+        role(&w, "a", Some("/t/")),
+        role(&w, "b", None),
+        role(&w, "c", None),
+    );
+    w.grant_as(&a, "devs", &[]).expect_code(0);
+    w.grant_as(&b, "devs,ops", &[]).expect_code(0);
+    let s = w.dir.write(
+        "team.rhai",
+        format!(
+            "ensure_members(#{{kind: \"role\", group: \"devs\", members: [\"{a}\", \"{c}\"]}});"
+        ),
+    );
+    let (code, out, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 added, 1 changed, 0 removed"), "{out}");
+    assert_eq!(w.entry(&a).unwrap().groups, ["devs"]);
+    assert_eq!(
+        w.entry(&b).unwrap().groups,
+        ["ops"],
+        "b is no member any more"
+    );
+    assert_eq!(w.entry(&c).unwrap().groups, ["devs"]);
+    let s = w.dir.write(
+        "bad.rhai",
+        "ensure_members(#{kind: \"role\", group: \"system:nodes\", members: []});",
+    );
+    let (code, _, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("EKS refuses Kubernetes groups that start with `system:`"),
+        "{err}"
+    );
+}
