@@ -1,11 +1,11 @@
 //! Issue 11: EKS access entries as a target. The same scripts as for aws-auth run against
 //! the EKS fake (`support::EksWorld`): grants become the minimal EKS calls, role ARNs their
 //! real ARN with the path, `system:masters` the ClusterAdmin policy; dry runs write nothing;
-//! a second run makes no write call; 409s are adopted; concurrent writers all land; a failed
-//! call is reported with what had landed, and a re-run completes.
+//! a second run makes no write call; what entries cannot hold is refused before any write;
+//! grant_policy/revoke_policy and mappings()'s entry fields. Helpers here serve
+//! `entries_writes` (writing safely) and `entries_scripts` (verify, migration) too.
 
 use crate::auth_mode::{block_on, parts, World, CLUSTER};
-use crate::support::eks_api::Fault;
 use crate::support::kube_api::AuthMode;
 use crate::support::{create_role, create_user_with_key, ACCOUNT};
 use crate::util::{script, Outcome};
@@ -17,25 +17,26 @@ const WRITES: [&str; 5] = [
     "AssociateAccessPolicy",
     "DisassociateAccessPolicy",
 ];
-const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
-const SSO_NAME: &str = "AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef";
-const SSO_PATH: &str = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
+pub(crate) const ADMIN_POLICY: &str =
+    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+pub(crate) const SSO_NAME: &str = "AWSReservedSSO_AWSAdministratorAccess_0123456789abcdef";
+pub(crate) const SSO_PATH: &str = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
 
 /// An entry as the EKS fake holds it: type, username, groups, and `POLICY@SCOPE` strings.
 #[derive(Debug, PartialEq)]
-struct Held {
-    kind: String,
-    username: String,
-    groups: Vec<String>,
-    policies: Vec<String>,
+pub(crate) struct Held {
+    pub(crate) kind: String,
+    pub(crate) username: String,
+    pub(crate) groups: Vec<String>,
+    pub(crate) policies: Vec<String>,
 }
 
 impl World {
-    fn eks_writes(&self) -> usize {
+    pub(crate) fn eks_writes(&self) -> usize {
         WRITES.iter().map(|op| self.eks.eks.count(op)).sum()
     }
 
-    fn entry(&self, arn: &str) -> Option<Held> {
+    pub(crate) fn entry(&self, arn: &str) -> Option<Held> {
         let client = self.eks.eks_client();
         let out = block_on(
             client
@@ -76,7 +77,7 @@ impl World {
         })
     }
 
-    fn grant_as(&self, arn: &str, groups: &str, args: &[&str]) -> Outcome {
+    pub(crate) fn grant_as(&self, arn: &str, groups: &str, args: &[&str]) -> Outcome {
         self.okscript()
             .arg("run")
             .arg(script("grant-role.rhai"))
@@ -88,10 +89,9 @@ impl World {
     }
 }
 
-fn role(w: &World, name: &str, path: Option<&str>) -> String {
+pub(crate) fn role(w: &World, name: &str, path: Option<&str>) -> String {
     block_on(create_role(&w.eks.moto, name, path))
 }
-
 #[test]
 fn the_same_grant_script_writes_aws_auth_or_access_entries_by_the_clusters_mode() {
     for (mode, word) in [
@@ -304,162 +304,6 @@ fn revoke_and_exact_membership_translate_to_delete_and_update() {
 }
 
 #[test]
-fn node_entries_and_the_last_cluster_admin_need_force() {
-    let w = World::new(AuthMode::Api);
-    let node = role(&w, "node-role", None);
-    let admin = role(&w, "admin", None);
-    let client = w.eks.eks_client();
-    block_on(
-        client
-            .create_access_entry()
-            .cluster_name(CLUSTER)
-            .principal_arn(&node)
-            .r#type("EC2_LINUX")
-            .send(),
-    )
-    .expect("node entry");
-    w.grant_as(&admin, "system:masters", &[]).expect_code(0);
-    for (who, needle) in [
-        (&node, "node or Fargate role"),
-        (&admin, "last `system:masters`"),
-    ] {
-        let s = w
-            .dir
-            .write("revoke.rhai", format!("revoke_role(\"{who}\");"));
-        let (code, _, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
-        assert_eq!(code, 1, "{err}");
-        assert!(err.contains(needle), "{err}");
-    }
-    assert_eq!(w.entry(&node).unwrap().kind, "EC2_LINUX");
-    let s = w.dir.write(
-        "revoke.rhai",
-        format!("revoke_role(\"{node}\", #{{force: true}});"),
-    );
-    w.okscript()
-        .args(["run", &s, "--cluster", CLUSTER])
-        .run()
-        .expect_code(0)
-        .expect_stdout(&["1 removed"]);
-    assert!(w.entry(&node).is_none());
-}
-
-#[test]
-fn an_entry_eks_made_itself_is_adopted_on_409_and_keeps_its_groups() {
-    let w = World::new(AuthMode::Api);
-    let arn = role(&w, "dev", None);
-    // Entries made right now stay invisible for a while, as on EKS: the script's read misses
-    // this one, and its create answers 409.
-    w.eks.eks.set_timing(
-        std::time::Duration::from_millis(300),
-        std::time::Duration::from_millis(1500),
-    );
-    block_on(
-        w.eks
-            .eks_client()
-            .create_access_entry()
-            .cluster_name(CLUSTER)
-            .principal_arn(&arn)
-            .kubernetes_groups("existing")
-            .send(),
-    )
-    .expect("entry");
-    let (code, out, err) = parts(w.grant_as(&arn, "devs,system:masters", &[]));
-    assert_eq!(code, 0, "{err}");
-    assert!(err.contains("already had an access entry"), "{err}");
-    assert!(err.contains("okscript adopted it"), "{err}");
-    assert!(
-        out.contains("access entries of cluster my-cluster"),
-        "{out}"
-    );
-    let held = w.entry(&arn).unwrap();
-    assert_eq!(held.groups, ["existing", "devs"]);
-    assert_eq!(held.policies, [format!("{ADMIN_POLICY}@cluster")]);
-    assert!(w
-        .eks
-        .eks
-        .requests()
-        .iter()
-        .any(|r| r.operation == "CreateAccessEntry" && r.status == 409));
-}
-
-#[test]
-fn ten_concurrent_writers_granting_different_roles_all_land() {
-    let w = World::new(AuthMode::Api);
-    let arns: Vec<String> = (0..10)
-        .map(|i| role(&w, &format!("team-{i}"), Some("/teams/")))
-        .collect();
-    let running: Vec<_> = arns
-        .iter()
-        .map(|arn| {
-            w.okscript()
-                .arg("run")
-                .arg(script("grant-role.rhai"))
-                .args(["--cluster", CLUSTER])
-                .set("arn", arn)
-                .set("groups", "devs")
-                .spawn()
-        })
-        .collect();
-    for r in running {
-        let (code, _, err) = parts(r.wait());
-        assert_eq!(code, 0, "{err}");
-    }
-    for arn in &arns {
-        assert_eq!(
-            w.entry(arn).map(|e| e.groups),
-            Some(vec!["devs".to_string()]),
-            "{arn}"
-        );
-    }
-    assert_eq!(w.eks.eks.count("CreateAccessEntry"), 10);
-}
-
-#[test]
-fn a_failing_call_lists_what_landed_and_a_re_run_completes() {
-    let w = World::new(AuthMode::Api);
-    let arn = role(&w, "dev", None);
-    // The SDK retries a 500 itself: enough of them make the association fail for good.
-    w.eks
-        .eks
-        .faults()
-        .fail_next("AssociateAccessPolicy", Fault::Server, 10);
-    let (code, out, err) = parts(w.grant_as(&arn, "devs,system:masters", &[]));
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains(&format!(
-            "AssociateAccessPolicy {arn} AmazonEKSClusterAdminPolicy (cluster) failed"
-        )),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!("these calls had landed before it: CreateAccessEntry {arn} (groups [devs], username dev:{{{{SessionName}}}}) (nothing else was written)")),
-        "{err}"
-    );
-    assert!(err.contains("hint: run the script again"), "{err}");
-    assert!(!out.contains("added"), "{out}");
-    assert_eq!(
-        w.entry(&arn).unwrap().policies,
-        Vec::<String>::new(),
-        "the create landed, the association did not"
-    );
-    w.eks.eks.faults().clear();
-    w.eks.eks.clear_requests();
-    w.grant_as(&arn, "devs,system:masters", &[])
-        .expect_code(0)
-        .expect_stdout(&["0 added, 1 changed, 0 removed"]);
-    assert_eq!(
-        w.eks_writes(),
-        1,
-        "only the missing association: {:#?}",
-        w.eks.eks.requests()
-    );
-    assert_eq!(
-        w.entry(&arn).unwrap().policies,
-        [format!("{ADMIN_POLICY}@cluster")]
-    );
-}
-
-#[test]
 fn grant_policy_and_revoke_policy_write_associations_checked_against_the_catalogue() {
     let w = World::new(AuthMode::Api);
     let dev = role(&w, "dev", None);
@@ -562,301 +406,6 @@ print(mappings().filter(|m| m.arn == "{dev}")[0].groups);"#
         "{err}"
     );
     assert!(!w.dir.exists("aws-auth.yaml"));
-}
-
-#[test]
-fn the_callers_own_entry_needs_force() {
-    let w = World::new(AuthMode::Api);
-    let ops = format!("arn:aws:iam::{ACCOUNT}:user/ops");
-    let other = role(&w, "admin", None);
-    let s = w.dir.write(
-        "admins.rhai",
-        format!("grant_user(\"{ops}\", \"ops\", [\"system:masters\"]);\ngrant_role(\"{other}\", [\"system:masters\"]);"),
-    );
-    w.okscript()
-        .args(["run", &s, "--cluster", CLUSTER])
-        .run()
-        .expect_code(0);
-    let s = w.dir.write("me.rhai", format!("revoke_user(\"{ops}\");"));
-    let (code, _, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains("that is who this script is logged in as"),
-        "{err}"
-    );
-    assert!(w.entry(&ops).is_some());
-}
-
-#[test]
-fn eventual_consistency_is_waited_out_before_the_policy_is_associated() {
-    let w = World::new(AuthMode::Api);
-    let arn = role(&w, "admin", Some("/ops/"));
-    // A new entry stays invisible to everything but create for a second, as on EKS: an
-    // association made at once would answer 404.
-    w.eks.eks.set_timing(
-        std::time::Duration::from_millis(300),
-        std::time::Duration::from_millis(1000),
-    );
-    let (code, out, err) = parts(w.grant_as(&arn, "system:masters", &[]));
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("1 added, 0 changed, 0 removed"), "{out}");
-    assert!(
-        !err.contains("adopted"),
-        "its own entry is not adopted: {err}"
-    );
-    assert_eq!(
-        w.entry(&arn).unwrap().policies,
-        [format!("{ADMIN_POLICY}@cluster")]
-    );
-    assert_eq!(w.eks.eks.count("CreateAccessEntry"), 1, "created once");
-    // With no call after the create, the verifying read waits the entry out (its own create
-    // answering 409 is no adoption).
-    let plain = role(&w, "plain", None);
-    let (code, _, err) = parts(w.grant_as(&plain, "devs", &[]));
-    assert_eq!(code, 0, "{err}");
-    assert!(!err.contains("adopted"), "{err}");
-    assert_eq!(w.entry(&plain).unwrap().groups, ["devs"]);
-}
-
-/// No ETags: each writer describes the principal again just before it updates it, and
-/// verifies once more after a pause, replaying what another writer's stale update undid.
-#[test]
-fn concurrent_writers_granting_groups_to_the_same_role_keep_each_others_groups() {
-    let w = World::new(AuthMode::Api);
-    let arn = role(&w, "shared", None);
-    w.grant_as(&arn, "base", &[]).expect_code(0);
-    let running: Vec<_> = (0..5)
-        .map(|i| {
-            w.okscript()
-                .arg("run")
-                .arg(script("grant-role.rhai"))
-                .args(["--cluster", CLUSTER])
-                .set("arn", &arn)
-                .set("groups", &format!("g{i}"))
-                .spawn()
-        })
-        .collect();
-    for r in running {
-        let (code, _, err) = parts(r.wait());
-        assert_eq!(code, 0, "{err}");
-    }
-    let mut groups = w.entry(&arn).unwrap().groups;
-    groups.sort();
-    assert_eq!(groups, ["base", "g0", "g1", "g2", "g3", "g4"]);
-}
-
-#[test]
-fn verify_explains_a_401_on_an_entries_cluster_with_the_real_arn_and_the_right_grant() {
-    for (mode, words) in [
-        (
-            AuthMode::Api,
-            "only through EKS access entries (authenticationMode API): aws-auth is ignored",
-        ),
-        (
-            AuthMode::ApiAndConfigMap,
-            "access entry first and then in aws-auth (authenticationMode API_AND_CONFIG_MAP)",
-        ),
-    ] {
-        let w = World::new(mode);
-        let (key, secret) = block_on(create_user_with_key(
-            &w.eks.moto,
-            "newcomer",
-            Some("/team/"),
-            false,
-        ));
-        let arn = format!("arn:aws:iam::{ACCOUNT}:user/team/newcomer");
-        let out = w
-            .okscript_as(&key, &secret)
-            .arg("run")
-            .arg(script("verify.rhai"))
-            .args(["--cluster", CLUSTER])
-            .run();
-        out.expect_code(1).expect_stdout(&[
-            "does not know who you are (401 Unauthorized)",
-            words,
-            &format!("okscript run grant-user --cluster {CLUSTER} --set arn={arn} --set groups=viewers\n"),
-            &format!("aws eks associate-access-policy --cluster-name {CLUSTER} --principal-arn {arn} --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=cluster"),
-            "or as cluster admin (system:masters, which becomes AmazonEKSClusterAdminPolicy)",
-        ]);
-        // The suggested grant works: the newcomer is then admitted through the entry.
-        w.okscript()
-            .arg("run")
-            .arg(script("grant-user.rhai"))
-            .args(["--cluster", CLUSTER])
-            .set("arn", &arn)
-            .set("groups", "system:masters")
-            .run()
-            .expect_code(0);
-        w.okscript_as(&key, &secret)
-            .arg("run")
-            .arg(script("verify.rhai"))
-            .args(["--cluster", CLUSTER])
-            .run()
-            .expect_code(0)
-            .expect_stdout(&["No resources found in default namespace."]);
-    }
-}
-
-#[test]
-fn verify_names_a_roles_real_arn_with_its_path_for_the_entry() {
-    let w = World::new(AuthMode::Api);
-    let real = role(&w, SSO_NAME, Some(SSO_PATH));
-    let (key, secret) = block_on(create_user_with_key(&w.eks.moto, "someone", None, true));
-    let sts = crate::support::sts_with(&w.eks.moto, &key, &secret, None);
-    let out = block_on(
-        sts.assume_role()
-            .role_arn(&real)
-            .role_session_name("alice")
-            .send(),
-    )
-    .expect("assume");
-    let c = out.credentials().expect("credentials");
-    let run = w
-        .okscript_as(c.access_key_id(), c.secret_access_key())
-        .env("AWS_SESSION_TOKEN", c.session_token())
-        .arg("run")
-        .arg(script("verify.rhai"))
-        .args(["--cluster", CLUSTER])
-        .run();
-    run.expect_code(1).expect_stdout(&[
-        "does not know who you are (401 Unauthorized)",
-        &format!(
-            "okscript run grant-role --cluster {CLUSTER} --set arn={real} --set groups=viewers\n"
-        ),
-        &format!("aws eks create-access-entry --cluster-name {CLUSTER} --principal-arn {real}\n"),
-    ]);
-}
-
-#[test]
-fn the_migration_plan_maps_every_row_names_the_blockers_and_writes_nothing() {
-    let w = World::new(AuthMode::ConfigMap);
-    let node = role(&w, "eks-nodes", None);
-    let sso = role(&w, SSO_NAME, Some(SSO_PATH));
-    block_on(create_user_with_key(&w.eks.moto, "bob", None, false));
-    w.eks.kube.seed_aws_auth(&[
-        (
-            "mapRoles",
-            &format!(
-                "- rolearn: {node}\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n\
-                 - rolearn: arn:aws:iam::{ACCOUNT}:role/{SSO_NAME}\n  username: admin:{{{{SessionName}}}}\n  groups:\n  - system:masters\n  - ops\n\
-                 - rolearn: arn:aws:iam::{ACCOUNT}:role/gone\n  groups:\n  - devs\n"
-            ),
-        ),
-        (
-            "mapUsers",
-            &format!("- userarn: arn:aws:iam::{ACCOUNT}:user/bob\n  username: bob\n  groups:\n  - system:monitoring\n- userarn: arn:aws:iam::{ACCOUNT}:user/ops\n  username: ops\n  groups:\n  - system:masters\n"),
-        ),
-        ("mapAccounts", "- \"210987654321\"\n"),
-    ]);
-    let before = w.aws_auth();
-    let run = |args: &[&str]| {
-        parts(
-            w.okscript()
-                .arg("run")
-                .arg(script("migrate-to-access-entries.rhai"))
-                .args(["--cluster", CLUSTER])
-                .args(args)
-                .run(),
-        )
-    };
-    let (code, out, err) = run(&[]);
-    assert_eq!(code, 0, "{err}");
-    for needle in [
-        "Plan: 6 aws-auth mappings -> access entries (cluster mode CONFIG_MAP); nothing is written.".to_string(),
-        format!("{node}\n  entry: type=EC2_LINUX username=- groups=[] policies=[]"),
-        format!("{sso}\n  entry: type=STANDARD username=admin:{{{{SessionName}}}} groups=[ops] policies=[AmazonEKSClusterAdminPolicy (cluster)]"),
-        "{{SessionNameRaw}} keeps the e-mail address".into(),
-        format!("arn:aws:iam::{ACCOUNT}:role/gone\n  BLOCKED: IAM has no such role"),
-        "BLOCKED: the group system:monitoring: EKS refuses system: groups".into(),
-        "mapAccounts 210987654321\n  BLOCKED: access entries have no account-wide form".into(),
-        "3 of 6 mappings block the move to API".into(),
-    ] {
-        assert!(out.contains(&needle), "{needle}\n---\n{out}");
-    }
-    let (code, _, err) = run(&["--set", "strict=true"]);
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains("3 mappings block the move to access entries"),
-        "{err}"
-    );
-    assert_eq!(w.aws_auth(), before);
-    assert_eq!(w.aws_auth_writes(), 0);
-    assert_eq!(w.eks_writes(), 0);
-}
-
-/// Issue 11's benchmark row, measured by hand (`cargo test --test tests -- --ignored
-/// entries::bench --nocapture`): 50 roles granted in one okscript run against the EKS fake,
-/// beside the same 50 entries made with `aws eks create-access-entry`, one call each.
-#[test]
-#[ignore = "a measurement, not a check: run it by hand"]
-fn bench_fifty_principals_on_entries_vs_the_aws_cli() {
-    let w = World::new(AuthMode::Api);
-    let arns: Vec<String> = (0..50)
-        .map(|i| role(&w, &format!("bench-{i}"), Some("/b/")))
-        .collect();
-    let body: String = arns
-        .iter()
-        .map(|a| format!("grant_role(\"{a}\", [\"devs\"]);\n"))
-        .collect();
-    let s = w.dir.write("fifty.rhai", body);
-    w.eks.eks.clear_requests();
-    let started = std::time::Instant::now();
-    w.okscript()
-        .args(["run", &s, "--cluster", CLUSTER])
-        .run()
-        .expect_code(0)
-        .expect_stdout(&["50 added"]);
-    let took = started.elapsed();
-    let log = w.eks.eks.requests();
-    let mut ops: std::collections::BTreeMap<&str, usize> = Default::default();
-    for r in &log {
-        *ops.entry(r.operation).or_default() += 1;
-    }
-    println!(
-        "okscript: 50 grants in {took:?}; {} EKS requests: {ops:?}",
-        log.len()
-    );
-    let cli = crate::kube_fake::aws_cli();
-    if std::process::Command::new(&cli)
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        println!("the AWS CLI is not installed");
-        return;
-    }
-    w.eks
-        .eks
-        .seed_cluster("peer", AuthMode::Api, "https://127.0.0.1:6443", "CA");
-    let started = std::time::Instant::now();
-    for arn in &arns {
-        let out = std::process::Command::new(&cli)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", w.dir.path())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_DEFAULT_REGION", crate::auth_mode::REGION)
-            .env("AWS_ENDPOINT_URL", w.eks.moto.endpoint())
-            .env("AWS_ENDPOINT_URL_EKS", w.eks.eks.endpoint())
-            .args([
-                "eks",
-                "create-access-entry",
-                "--cluster-name",
-                "peer",
-                "--principal-arn",
-                arn,
-            ])
-            .args(["--kubernetes-groups", "devs"])
-            .output()
-            .expect("aws");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    println!("aws eks create-access-entry x50: {:?}", started.elapsed());
 }
 
 #[test]

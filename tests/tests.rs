@@ -15,6 +15,8 @@ mod cluster;
 mod concurrency;
 mod eks_fake;
 mod entries;
+mod entries_scripts;
+mod entries_writes;
 mod files;
 mod fixtures;
 mod identity;
