@@ -174,6 +174,9 @@ pub struct AccessEntryInfo {
     pub policies: Vec<PolicyAssociation>,
 }
 
+/// How many entries a full read describes at once.
+const READ_CONCURRENCY: usize = 8;
+
 /// What an access-entry write call needs: the cluster and the session to call EKS with.
 #[derive(Clone, Copy)]
 pub struct EntriesAt<'a> {
@@ -235,11 +238,32 @@ impl EntriesAt<'_> {
     /// # Errors
     /// An AWS error.
     pub async fn read_all(&self) -> Result<Vec<AccessEntryInfo>, AwsError> {
+        let arns = list_access_entries(self.session, self.cluster).await?;
         let mut out = Vec::new();
-        for arn in list_access_entries(self.session, self.cluster).await? {
-            if let Some(e) = self.describe(&arn).await? {
-                out.push(e);
+        // Two calls per entry: a few at a time, or a cluster of hundreds takes minutes.
+        for chunk in arns.chunks(READ_CONCURRENCY) {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, arn) in chunk.iter().enumerate() {
+                let (session, cluster, arn) =
+                    (self.session.clone(), self.cluster.to_string(), arn.clone());
+                set.spawn(async move {
+                    let at = EntriesAt {
+                        session: &session,
+                        cluster: &cluster,
+                    };
+                    (i, at.describe(&arn).await)
+                });
             }
+            let mut got = vec![None; chunk.len()];
+            while let Some(joined) = set.join_next().await {
+                let (i, described) = joined.map_err(|e| AwsError::Api {
+                    operation: "eks:DescribeAccessEntry",
+                    code: "TaskFailed".into(),
+                    message: e.to_string(),
+                })?;
+                got[i] = described?;
+            }
+            out.extend(got.into_iter().flatten());
         }
         Ok(out)
     }
