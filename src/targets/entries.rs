@@ -48,6 +48,22 @@ impl std::fmt::Debug for EntriesTarget {
     }
 }
 
+/// `now` with some principals' entries (by match key) replaced by what was just described
+/// (`None`: gone).
+fn refreshed(
+    now: &Projection,
+    fresh: impl IntoIterator<Item = (String, Option<AccessEntryInfo>)>,
+) -> Projection {
+    let mut entries = now.entries.clone();
+    for (key, entry) in fresh {
+        match entry {
+            Some(e) => entries.insert(key, e),
+            None => entries.remove(&key),
+        };
+    }
+    entries_model::project(&entries.into_values().collect::<Vec<_>>())
+}
+
 /// A fingerprint of a state, for [`Snapshot::version`]: entries have no resourceVersion.
 fn fingerprint(entries: &BTreeMap<String, AccessEntryInfo>) -> String {
     let text = format!("{entries:?}");
@@ -294,22 +310,46 @@ impl EntriesTarget {
         if fresh.as_ref() == now.entries.get(key) {
             return Ok(calls.to_vec());
         }
-        let mut entries: Vec<AccessEntryInfo> = now
-            .entries
-            .iter()
-            .filter(|(k, _)| k.as_str() != key)
-            .map(|(_, e)| e.clone())
-            .collect();
-        entries.extend(fresh);
-        let p = entries_model::project(&entries);
-        let (after, _) = replay(&self.describe(), "", &p.auth, intents, protected)?;
-        let planned = entries_model::calls(&p, &after, &|k| self.real_of(k))
-            .map_err(|r| self.refused(r, landed))?;
+        let p = refreshed(now, [(key.to_string(), fresh)]);
+        let planned = self.plan_on(&p, (intents, protected), landed)?;
         Ok(planned
             .into_iter()
             .find(|(k, _)| k == key)
             .map(|(_, c)| c)
             .unwrap_or_default())
+    }
+
+    /// The calls that make the intents hold on `p`.
+    fn plan_on(
+        &self,
+        p: &Projection,
+        (intents, protected): (&[Intent], &Protected),
+        landed: &[String],
+    ) -> Result<Vec<(String, Vec<Call>)>, TargetError> {
+        let (after, _) = replay(&self.describe(), "", &p.auth, intents, protected)?;
+        entries_model::calls(p, &after, &|k| self.real_of(k)).map_err(|r| self.refused(r, landed))
+    }
+
+    /// The last check of a commit that wrote, after a pause: the principals it touched,
+    /// described again (two calls each, not a full read), still hold what the script asked
+    /// for. Returns the state to keep when they do.
+    fn recheck(
+        &self,
+        now: &Projection,
+        touched: &BTreeSet<String>,
+        replaying: (&[Intent], &Protected),
+        landed: &[String],
+    ) -> Result<Option<Projection>, TargetError> {
+        let mut fresh = Vec::new();
+        for arn in touched {
+            let described = self
+                .rt
+                .block_on(self.at().describe(arn))
+                .map_err(|e| self.failed("verifying the entries".into(), &e, landed))?;
+            fresh.push((arn::match_key(arn), described));
+        }
+        let p = refreshed(now, fresh);
+        Ok(self.plan_on(&p, replaying, landed)?.is_empty().then_some(p))
     }
 
     fn refused(&self, r: Refusal, landed: &[String]) -> TargetError {
@@ -456,6 +496,7 @@ impl Target for EntriesTarget {
         // Whether the state was verified once more after a pause: a writer that read before
         // okscript wrote may still land a change planned from that read.
         let mut settled = false;
+        let mut touched: BTreeSet<String> = BTreeSet::new();
         for attempt in 1..=MAX_ATTEMPTS {
             let now = self.fetch(&landed)?;
             let version = fingerprint(&now.entries);
@@ -471,10 +512,14 @@ impl Target for EntriesTarget {
             let real = |k: &str| self.real_of(k);
             let planned =
                 entries_model::calls(&now, &after, &real).map_err(|r| self.refused(r, &landed))?;
+            let mut now = now;
             if planned.is_empty() && !landed.is_empty() && !settled {
                 settled = true;
                 std::thread::sleep(SETTLE);
-                continue;
+                match self.recheck(&now, &touched, (intents, protected), &landed)? {
+                    Some(p) => now = p,
+                    None => continue,
+                }
             }
             if planned.is_empty() {
                 let (summary, diff) = first.unwrap_or_default();
@@ -483,7 +528,7 @@ impl Target for EntriesTarget {
                 }
                 let snapshot = Snapshot {
                     auth: now.auth.clone(),
-                    version,
+                    version: fingerprint(&now.entries),
                     warnings: Vec::new(),
                 };
                 self.last = Some(now);
@@ -508,6 +553,11 @@ impl Target for EntriesTarget {
                 ));
                 std::thread::sleep(backoff(attempt));
             }
+            touched.extend(
+                planned
+                    .iter()
+                    .flat_map(|(_, c)| c.iter().map(|c| c.arn().to_string())),
+            );
             expected = self.execute(
                 &now,
                 &planned,
