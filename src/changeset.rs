@@ -93,12 +93,20 @@ impl ChangeSet {
     /// and recorded for replay at commit.
     pub fn stage(&mut self, intent: Intent) -> Result<Applied, Refusal> {
         self.asked = true;
+        let vetted = self.target.vet(&intent)?;
         let protected = self.protected.clone();
-        let applied = self.staged_mut().apply(&intent, &protected)?;
+        let mut applied = self.staged_mut().apply(&intent, &protected)?;
         if applied.changed {
             self.intents.push(intent);
         }
+        applied.notes.splice(0..0, vetted);
         Ok(applied)
+    }
+
+    /// True when the target keys principals by their real ARN (access entries), so
+    /// aws-auth's notes about stripped role paths do not apply.
+    pub fn uses_real_arns(&self) -> bool {
+        self.target.uses_real_arns()
     }
 
     /// The staged mappings, each marked when an access entry shadows it.
@@ -106,6 +114,7 @@ impl ChangeSet {
         let mut views = self.current().mappings();
         for v in &mut views {
             v.shadowed = !v.arn.is_empty() && self.target.shadowed(&v.arn);
+            self.target.annotate(v);
         }
         views
     }
@@ -118,6 +127,15 @@ impl ChangeSet {
             )),
             _ => None,
         }
+    }
+
+    /// The lint findings of the staged state that apply to the target's mechanism.
+    pub fn findings(&mut self) -> Vec<crate::access::lint::Finding> {
+        let found = crate::access::lint::findings(self.staged_mut());
+        found
+            .into_iter()
+            .filter(|f| self.target.keeps_finding(f))
+            .collect()
     }
 
     /// What is written, for the run's summary line.
@@ -134,7 +152,7 @@ impl ChangeSet {
     pub fn plan(&self) -> (String, Summary) {
         match (&self.base, &self.staged) {
             (Some(base), Some(staged)) => (
-                plan::diff(&base.auth, staged),
+                self.target.diff(&base.auth, staged),
                 plan::summarize(&base.auth, staged),
             ),
             _ => (String::new(), Summary::default()),
