@@ -131,7 +131,7 @@ impl ChangeSet {
 
     /// The lint findings of the staged state that apply to the target's mechanism.
     pub fn findings(&mut self) -> Vec<crate::access::lint::Finding> {
-        let found = crate::access::lint::findings(self.staged_mut());
+        let found = crate::access::lint::findings(self.current());
         found
             .into_iter()
             .filter(|f| self.target.keeps_finding(f))
