@@ -10,4 +10,5 @@ pub mod fsio;
 pub mod kube;
 pub mod output;
 pub mod script;
+pub mod settings;
 pub mod targets;

@@ -9,29 +9,8 @@ use rhai::{Dynamic, Map};
 use super::api::{self, error_with_hint, Api, FnDoc, FnResult};
 use super::state::{Shared, State};
 use crate::access::arn;
-use crate::aws::{
-    self, AwsContext, AwsError, ClusterDeclaration, CredentialType, Identity, Session,
-};
-
-/// AWS settings resolved once from flags, environment and the cluster declaration.
-#[derive(Debug, Clone, Default)]
-pub struct AwsSettings {
-    /// The environment snapshot and region the AWS layer uses.
-    pub ctx: AwsContext,
-    /// `-a`, else `OKSCRIPT_AWS_CREDENTIALS_TYPE`, else `OKCTL_AWS_CREDENTIALS_TYPE`; `None`
-    /// is the AWS SDK's default chain.
-    pub default_type: Option<CredentialType>,
-    /// `-c`: the okctl cluster declaration, and the file it came from.
-    pub cluster: Option<(String, ClusterDeclaration)>,
-    /// `--no-browser`: SSO logins only print the verification URL and code.
-    pub no_browser: bool,
-    /// Whether a browser could be opened at all (a display or $BROWSER is set).
-    pub display: bool,
-    /// `$BROWSER`: the command that opens a URL.
-    pub browser: Option<String>,
-    /// Whether stdin or stderr is a terminal (a person may be there to approve a login).
-    pub terminal: bool,
-}
+use crate::aws::{self, AwsError, CredentialType, Identity, Session};
+use crate::settings::AwsSettings;
 
 /// The AWS side of a run: its runtime (created on first use) and the current session.
 pub struct AwsState {
