@@ -26,8 +26,7 @@ mod iam;
 mod identity;
 mod session;
 mod sha1;
-mod sso;
-mod sso_login;
+pub mod sso;
 mod token;
 
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
@@ -46,7 +45,7 @@ pub use session::{
     assume_profile, assume_role, default_source, login, login_default, whoami, DefaultSource,
     Session,
 };
-pub use sso_login::{
+pub use sso::{
     is_sso_profile, sso_accounts, sso_login, sso_login_session, sso_logout, sso_roles,
     sso_session_accounts, sso_session_roles, Sleeper, SsoAccount, SsoLogin, SsoLoginOptions,
     SsoSessionSpec, TokenSource, DEFAULT_POLL_INTERVAL, EXPIRY_MARGIN, SLOW_DOWN_STEP,
