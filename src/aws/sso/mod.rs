@@ -13,6 +13,7 @@
 
 mod auth_code;
 pub(crate) mod cache;
+pub mod configure;
 mod device_flow;
 mod login;
 mod portal;
