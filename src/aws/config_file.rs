@@ -145,6 +145,17 @@ impl Section {
         self.entry(key).map(Entry::value)
     }
 
+    /// The header's text inside the brackets, trimmed (`profile dev`, `default`, `dev` in a
+    /// credentials file).
+    pub fn name(&self) -> &str {
+        &self.inner
+    }
+
+    /// Every setting as (key as written, value as the AWS CLI reads it), in file order.
+    pub fn settings(&self) -> impl Iterator<Item = (&str, String)> {
+        self.entries().map(|e| (e.key.as_str(), e.value()))
+    }
+
     /// The keys, in file order, as written.
     pub fn keys(&self) -> Vec<&str> {
         self.entries().map(|e| e.key.as_str()).collect()
