@@ -5,7 +5,7 @@ use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use serde::Serialize;
 
 use super::error::AwsError;
-use super::identity::{parse_arn, principal_arn};
+use super::identity::{invalid_arn, parse_arn, principal_arn};
 use super::session::{sdk_error, Session};
 
 /// The IAM path under which IAM Identity Center creates its roles (followed by the region).
@@ -116,23 +116,10 @@ pub async fn sso_role_arn(session: &Session, permission_set: &str) -> Result<Str
     }
 }
 
-/// `arn:P:iam::A:role/some/path/NAME` → `arn:P:iam::A:role/NAME`.
+/// `arn:P:iam::A:role/some/path/NAME` → `arn:P:iam::A:role/NAME` (the rule is
+/// [`crate::access::arn::role_without_path`]'s).
 pub fn strip_role_path(arn: &str) -> Result<String, AwsError> {
-    let a = parse_arn(arn)?;
-    let name = a
-        .resource
-        .strip_prefix("role/")
-        .filter(|_| a.service == "iam")
-        .and_then(|r| r.rsplit('/').next())
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| AwsError::InvalidArn {
-            arn: arn.to_string(),
-            reason: "not an IAM role ARN".into(),
-        })?;
-    Ok(format!(
-        "arn:{}:iam::{}:role/{}",
-        a.partition, a.account, name
-    ))
+    crate::access::arn::role_without_path(arn).map_err(|e| invalid_arn(arn, &e))
 }
 
 /// The last path element of a name or ARN (`role/x/NAME`, `NAME`).
