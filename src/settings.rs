@@ -27,7 +27,30 @@ pub struct AwsSettings {
     pub terminal: bool,
 }
 
+/// A login that reached another account than the cluster declaration (`-c`) is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongAccount {
+    /// What happened: `logged in to A but FILE is for B`.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+}
+
 impl AwsSettings {
+    /// Checks a login's account against the cluster declaration's, when `-c` gave one.
+    pub fn check_account(&self, account: &str) -> Result<(), WrongAccount> {
+        match &self.cluster {
+            Some((file, c)) if c.account_id != account => Err(WrongAccount {
+                message: format!("logged in to {account} but {file} is for {}", c.account_id),
+                hint: format!(
+                    "log in to account {} (check AWS_PROFILE, or the -a/--aws-credentials-type you chose), or pass the cluster declaration of account {account}",
+                    c.account_id
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The region asked for: `--region`, the declaration's, else the environment's.
     pub fn region(&self) -> Option<String> {
         self.ctx

@@ -1,7 +1,6 @@
 //! IAM lookups: IAM Identity Center roles by permission set, roles and users by name.
 
 use aws_sdk_iam::error::ProvideErrorMetadata;
-use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use serde::Serialize;
 
 use super::error::AwsError;
@@ -132,10 +131,6 @@ fn plain_name(name_or_arn: &str) -> &str {
     }
 }
 
-fn date(d: &DateTime) -> String {
-    d.fmt(DateTimeFormat::DateTime).unwrap_or_default()
-}
-
 fn account_of(arn: &str) -> String {
     parse_arn(arn)
         .map(|a| a.account.to_string())
@@ -175,7 +170,7 @@ pub async fn iam_role(session: &Session, name: &str) -> Result<RoleInfo, AwsErro
         path: role.path().to_string(),
         account: account_of(role.arn()),
         id: role.role_id().to_string(),
-        created: date(role.create_date()),
+        created: super::time::date(role.create_date()),
     })
 }
 
@@ -211,7 +206,7 @@ pub async fn iam_user(session: &Session, name: &str) -> Result<UserInfo, AwsErro
         path: user.path().to_string(),
         account: account_of(user.arn()),
         id: user.user_id().to_string(),
-        created: date(user.create_date()),
+        created: super::time::date(user.create_date()),
     })
 }
 

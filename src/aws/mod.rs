@@ -27,6 +27,7 @@ mod identity;
 mod session;
 mod sha1;
 pub mod sso;
+mod time;
 mod token;
 
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
@@ -66,7 +67,7 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Now as RFC 3339 in UTC with whole seconds and `Z` (for backup names and logs).
 pub fn rfc3339_now() -> String {
-    token::rfc3339(std::time::SystemTime::now())
+    time::rfc3339(std::time::SystemTime::now())
 }
 
 /// The AWS CLI v2 SSO cache file name for a session name (or, for legacy profiles, a start

@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
-use aws_sdk_sts::primitives::{DateTime, DateTimeFormat};
 use aws_sigv4::http_request::{
     sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
 };
@@ -17,6 +16,7 @@ use base64::Engine as _;
 use super::eks::validate_cluster_name;
 use super::error::AwsError;
 use super::session::{assume_role, error_chain, Session};
+use super::time::rfc3339;
 
 /// The prefix of every EKS token.
 pub const TOKEN_PREFIX: &str = "k8s-aws-v1.";
@@ -355,17 +355,6 @@ fn uri_encode(s: &str) -> String {
     out
 }
 
-/// RFC 3339 in UTC with whole seconds and `Z`.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    DateTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
-        .fmt(DateTimeFormat::DateTime)
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,8 +508,7 @@ mod tests {
             &d[11..13],
             &d[13..15]
         );
-        let dt = DateTime::from_str(&iso, DateTimeFormat::DateTime).unwrap();
-        SystemTime::UNIX_EPOCH + Duration::from_secs(dt.secs() as u64)
+        crate::aws::time::parse(&iso).unwrap()
     }
 
     #[test]

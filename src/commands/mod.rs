@@ -151,18 +151,8 @@ fn login(rt: &tokio::runtime::Runtime, aws: &AwsSettings) -> Result<Session, Fai
         Some(t) => rt.block_on(aws::login(&aws.ctx, t))?,
         None => rt.block_on(aws::login_default(&aws.ctx))?,
     };
-    if let Some((file, c)) = &aws.cluster {
-        if c.account_id != session.account() {
-            return Err(Failure::failed(
-                format!(
-                    "logged in to {} but {file} is for {}",
-                    session.account(),
-                    c.account_id
-                ),
-                Some("log in to the cluster's account (check AWS_PROFILE and -a)".into()),
-            ));
-        }
-    }
+    aws.check_account(session.account())
+        .map_err(|w| Failure::failed(w.message, Some(w.hint)))?;
     Ok(session)
 }
 

@@ -103,21 +103,12 @@ fn identity_map(id: &Identity) -> Dynamic {
 /// own mapping, and returns the identity.
 fn adopt(st: &mut State, session: Session) -> FnResult<Dynamic> {
     let id = session.identity().clone();
-    if let Some((file, cluster)) = &st.aws.settings.cluster {
-        if cluster.account_id != id.account {
-            let why = format!(
-                "logged in to {} but {file} is for {}",
-                id.account, cluster.account_id
-            );
-            st.blocked = Some(why.clone());
-            return Err(error_with_hint(
-                format!("{why}: refusing to go on, so nothing is changed"),
-                format!(
-                    "log in to account {} (check AWS_PROFILE, or the -a/--aws-credentials-type you chose), or pass the cluster declaration of account {}",
-                    cluster.account_id, id.account
-                ),
-            ));
-        }
+    if let Err(w) = st.aws.settings.check_account(&id.account) {
+        st.blocked = Some(w.message.clone());
+        return Err(error_with_hint(
+            format!("{}: refusing to go on, so nothing is changed", w.message),
+            w.hint,
+        ));
     }
     st.printer.verbose(&format!(
         "logged in as {} ({}, account {})",

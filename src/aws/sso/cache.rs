@@ -6,8 +6,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use aws_sdk_sts::primitives::{DateTime, DateTimeFormat};
-
 use super::profile::{SsoProfile, Target};
 use super::{EXPIRY_MARGIN, SSO_CLIENT_NAME};
 use crate::aws::context::AwsContext;
@@ -334,34 +332,11 @@ pub(super) fn python_string(s: &str) -> String {
     out
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` (whole seconds, UTC), as the AWS CLI v2 writes cache dates.
-pub(super) fn format_time(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    DateTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
-        .fmt(DateTimeFormat::DateTime)
-        .unwrap_or_default()
-}
-
-pub(super) fn parse_time(s: &str) -> Option<SystemTime> {
-    let mut text = s.trim().to_string();
-    for suffix in ["+0000", "+00:00", "UTC"] {
-        if let Some(base) = text.strip_suffix(suffix) {
-            text = format!("{}Z", base.trim_end());
-            break;
-        }
-    }
-    DateTime::from_str(&text, DateTimeFormat::DateTime)
-        .ok()
-        .and_then(|d| SystemTime::try_from(d).ok())
-}
+pub(super) use crate::aws::time::{parse as parse_time, rfc3339 as format_time};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn python_json_matches_json_dumps() {
@@ -388,23 +363,5 @@ mod tests {
         for s in ["ACCESS-SECRET-1", "CLIENT-SECRET-1", "REFRESH-SECRET-1"] {
             assert!(!shown.contains(s), "{shown}");
         }
-    }
-
-    #[test]
-    fn dates_round_trip() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_323_045);
-        assert_eq!(format_time(t), "2026-01-02T03:04:05Z");
-        assert_eq!(parse_time("2026-01-02T03:04:05Z"), Some(t));
-        assert_eq!(parse_time("2026-01-02T03:04:05UTC"), Some(t));
-    }
-
-    #[test]
-    fn times() {
-        let t = parse_time("2026-01-02T03:04:05Z").unwrap();
-        let u = parse_time("2026-01-02T03:04:05+0000").unwrap();
-        assert_eq!(t, u);
-        assert!(parse_time("2026-01-02T03:04:05.123Z").is_some());
-        assert!(parse_time("tomorrow").is_none());
-        assert!(t > SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
     }
 }

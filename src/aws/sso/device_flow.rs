@@ -8,7 +8,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
-use aws_sdk_sts::primitives::{DateTime, DateTimeFormat};
 
 use super::auth_code::{AUTH_CODE_GRANTS, REDIRECT_REGISTERED};
 use super::cache::{
@@ -275,9 +274,7 @@ pub(super) async fn register(
     let reg = Registration {
         client_id: out.client_id().unwrap_or_default().to_string(),
         client_secret: out.client_secret().unwrap_or_default().to_string(),
-        expires_at: DateTime::from_secs(out.client_secret_expires_at())
-            .fmt(DateTimeFormat::DateTime)
-            .unwrap_or_default(),
+        expires_at: crate::aws::time::rfc3339_secs(out.client_secret_expires_at()),
     };
     if reg.client_id.is_empty() || reg.client_secret.is_empty() {
         return Err("the answer held no client ID or secret".into());
