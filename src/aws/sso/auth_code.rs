@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
+use secrecy::ExposeSecret;
+
 use super::cache::{read_registration, registration_file_for, CachedToken, Registration};
 use super::device_flow::{created_token, register, sdk_text};
 use super::login::{open_browser, SsoLoginOptions};
@@ -52,7 +54,7 @@ pub(super) async fn authorization_code_flow<C: Future<Output = ()>>(
     let reg = auth_code_registration(ctx, t, oidc, &redactor)
         .await
         .map_err(|d| failed("sso-oidc:RegisterClient", d))?;
-    redactor.add(&reg.client_secret);
+    redactor.add(reg.client_secret.expose_secret());
     let verifier = random_url_safe(64);
     redactor.add(&verifier);
     let challenge = base64_url(
@@ -133,7 +135,7 @@ pub(super) async fn authorization_code_flow<C: Future<Output = ()>>(
     let out = oidc
         .create_token()
         .client_id(&reg.client_id)
-        .client_secret(&reg.client_secret)
+        .client_secret(reg.client_secret.expose_secret())
         .grant_type("authorization_code")
         .code(&code)
         .code_verifier(&verifier)

@@ -2,7 +2,7 @@
 //! one place, and okscript's client registrations beside it, written byte for byte as the
 //! CLI writes them (Python's `json.dumps`, mode 0600).
 
-use std::fmt;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -12,38 +12,18 @@ use crate::aws::context::AwsContext;
 use crate::aws::error::AwsError;
 use crate::aws::sha1::sha1_hex;
 
-/// A cached token as the AWS CLI v2 stores it. `Debug` hides every secret.
-#[derive(Clone, Default)]
+/// A cached token as the AWS CLI v2 stores it; the secrets are [`SecretString`]s, so
+/// `Debug` never shows them.
+#[derive(Clone, Default, Debug)]
 pub(super) struct CachedToken {
     pub(super) start_url: String,
     pub(super) region: String,
-    pub(super) access_token: String,
+    pub(super) access_token: SecretString,
     pub(super) expires_at: String,
     pub(super) client_id: Option<String>,
-    pub(super) client_secret: Option<String>,
+    pub(super) client_secret: Option<SecretString>,
     pub(super) registration_expires_at: Option<String>,
-    pub(super) refresh_token: Option<String>,
-}
-
-impl fmt::Debug for CachedToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedToken")
-            .field("start_url", &self.start_url)
-            .field("region", &self.region)
-            .field("access_token", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "<redacted>"),
-            )
-            .field("registration_expires_at", &self.registration_expires_at)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
+    pub(super) refresh_token: Option<SecretString>,
 }
 
 impl CachedToken {
@@ -57,12 +37,12 @@ impl CachedToken {
         Some(CachedToken {
             start_url: field("startUrl").unwrap_or_default(),
             region: field("region").unwrap_or_default(),
-            access_token: field("accessToken")?,
+            access_token: field("accessToken")?.into(),
             expires_at: field("expiresAt")?,
             client_id: field("clientId"),
-            client_secret: field("clientSecret"),
+            client_secret: field("clientSecret").map(SecretString::from),
             registration_expires_at: field("registrationExpiresAt"),
-            refresh_token: field("refreshToken"),
+            refresh_token: field("refreshToken").map(SecretString::from),
         })
     }
 
@@ -71,17 +51,24 @@ impl CachedToken {
         let mut m = serde_json::Map::new();
         m.insert("startUrl".into(), self.start_url.clone().into());
         m.insert("region".into(), self.region.clone().into());
-        m.insert("accessToken".into(), self.access_token.clone().into());
+        m.insert(
+            "accessToken".into(),
+            self.access_token.expose_secret().into(),
+        );
         m.insert("expiresAt".into(), self.expires_at.clone().into());
+        let secret = |s: &Option<SecretString>| s.as_ref().map(|s| s.expose_secret().to_string());
         let optional = [
-            ("clientId", &self.client_id),
-            ("clientSecret", &self.client_secret),
-            ("registrationExpiresAt", &self.registration_expires_at),
-            ("refreshToken", &self.refresh_token),
+            ("clientId", self.client_id.clone()),
+            ("clientSecret", secret(&self.client_secret)),
+            (
+                "registrationExpiresAt",
+                self.registration_expires_at.clone(),
+            ),
+            ("refreshToken", secret(&self.refresh_token)),
         ];
         for (k, v) in optional {
             if let Some(v) = v {
-                m.insert(k.into(), v.clone().into());
+                m.insert(k.into(), v.into());
             }
         }
         python_json(&serde_json::Value::Object(m))
@@ -98,22 +85,12 @@ impl CachedToken {
     }
 }
 
-/// A client registration (RegisterClient's answer). `Debug` hides the secret.
-#[derive(Clone)]
+/// A client registration (RegisterClient's answer); `Debug` never shows the secret.
+#[derive(Clone, Debug)]
 pub(super) struct Registration {
     pub(super) client_id: String,
-    pub(super) client_secret: String,
+    pub(super) client_secret: SecretString,
     pub(super) expires_at: String,
-}
-
-impl fmt::Debug for Registration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registration")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
 }
 
 impl Registration {
@@ -253,7 +230,7 @@ pub(super) fn read_registration(path: &Path) -> Option<Registration> {
     let field = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
     Some(Registration {
         client_id: field("clientId")?,
-        client_secret: field("clientSecret")?,
+        client_secret: field("clientSecret")?.into(),
         expires_at: field("expiresAt")?,
     })
 }

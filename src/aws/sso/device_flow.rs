@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::auth_code::{AUTH_CODE_GRANTS, REDIRECT_REGISTERED};
 use super::cache::{
@@ -42,7 +43,7 @@ pub(super) async fn refresh_token(
     let out = oidc
         .create_token()
         .client_id(&reg.client_id)
-        .client_secret(&reg.client_secret)
+        .client_secret(reg.client_secret.expose_secret())
         .grant_type(REFRESH_GRANT)
         .refresh_token(refresh)
         .send()
@@ -84,19 +85,19 @@ pub(super) fn token_from(
     t: &Target,
     reg: &Registration,
     out: TokenOut,
-    old_refresh: Option<String>,
+    old_refresh: Option<SecretString>,
 ) -> CachedToken {
     let expires =
         SystemTime::now() + Duration::from_secs(u64::try_from(out.expires_in).unwrap_or(0));
     CachedToken {
         start_url: t.sso.start_url.clone(),
         region: t.sso.region.clone(),
-        access_token: out.access_token,
+        access_token: out.access_token.into(),
         expires_at: format_time(expires),
         client_id: Some(reg.client_id.clone()),
         client_secret: Some(reg.client_secret.clone()),
         registration_expires_at: Some(reg.expires_at.clone()),
-        refresh_token: out.refresh_token.or(old_refresh),
+        refresh_token: out.refresh_token.map(SecretString::from).or(old_refresh),
     }
 }
 
@@ -123,11 +124,11 @@ pub(super) async fn device_flow<C: Future<Output = ()>>(
         Ok(r) => r,
         Err(detail) => return Err(failed("sso-oidc:RegisterClient", detail)),
     };
-    redactor.add(&reg.client_secret);
+    redactor.add(reg.client_secret.expose_secret());
     let auth = oidc
         .start_device_authorization()
         .client_id(&reg.client_id)
-        .client_secret(&reg.client_secret)
+        .client_secret(reg.client_secret.expose_secret())
         .start_url(&t.sso.start_url)
         .send()
         .await
@@ -198,7 +199,7 @@ pub(super) async fn device_flow<C: Future<Output = ()>>(
         let call = oidc
             .create_token()
             .client_id(&reg.client_id)
-            .client_secret(&reg.client_secret)
+            .client_secret(reg.client_secret.expose_secret())
             .grant_type(DEVICE_GRANT)
             .device_code(&device_code)
             .send();
@@ -273,16 +274,19 @@ pub(super) async fn register(
     let out = request.send().await.map_err(|e| sdk_text(&e, redactor))?;
     let reg = Registration {
         client_id: out.client_id().unwrap_or_default().to_string(),
-        client_secret: out.client_secret().unwrap_or_default().to_string(),
+        client_secret: out.client_secret().unwrap_or_default().into(),
         expires_at: crate::aws::time::rfc3339_secs(out.client_secret_expires_at()),
     };
-    if reg.client_id.is_empty() || reg.client_secret.is_empty() {
+    if reg.client_id.is_empty() || reg.client_secret.expose_secret().is_empty() {
         return Err("the answer held no client ID or secret".into());
     }
     if let Some(p) = path {
         let mut m = serde_json::Map::new();
         m.insert("clientId".into(), reg.client_id.clone().into());
-        m.insert("clientSecret".into(), reg.client_secret.clone().into());
+        m.insert(
+            "clientSecret".into(),
+            reg.client_secret.expose_secret().into(),
+        );
         m.insert("expiresAt".into(), reg.expires_at.clone().into());
         m.insert("scopes".into(), t.scopes.clone().into());
         if auth_code {

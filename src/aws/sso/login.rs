@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_types::region::Region;
+use secrecy::ExposeSecret;
 
 use super::auth_code::authorization_code_flow;
 use super::cache::{parse_time, read_token, write_token, CachedToken};
@@ -177,16 +178,16 @@ where
     let oidc = oidc_client(ctx, &t.sso.region);
     let mut redactor = Redactor::default();
     if let Some(token) = &cached {
-        redactor.add(&token.access_token);
+        redactor.add(token.access_token.expose_secret());
         if let Some(s) = &token.client_secret {
-            redactor.add(s);
+            redactor.add(s.expose_secret());
         }
         if let Some(r) = &token.refresh_token {
-            redactor.add(r);
+            redactor.add(r.expose_secret());
         }
         if !opts.force {
             if let (Some(refresh), Some(reg)) = (&token.refresh_token, token.registration(now)) {
-                match refresh_token(&oidc, &reg, refresh, &redactor).await {
+                match refresh_token(&oidc, &reg, refresh.expose_secret(), &redactor).await {
                     Ok(out) => {
                         let new = token_from(&t, &reg, out, Some(refresh.clone()));
                         write_token(&t.cache_file, &new)?;

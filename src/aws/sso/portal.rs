@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 use aws_types::region::Region;
+use secrecy::ExposeSecret;
 
 use super::cache::{parse_time, read_token, refused_token};
 use super::profile::{session_target, target, SsoSessionSpec, Target};
@@ -149,7 +150,7 @@ pub(super) fn portal(ctx: &AwsContext, t: &Target) -> Result<Portal, AwsError> {
         )));
     }
     let mut redactor = Redactor::default();
-    redactor.add(&token.access_token);
+    redactor.add(token.access_token.expose_secret());
     let endpoint = service_endpoint(ctx, "SSO");
     let mut conf = aws_sdk_sso::Config::builder()
         .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
@@ -159,7 +160,7 @@ pub(super) fn portal(ctx: &AwsContext, t: &Target) -> Result<Portal, AwsError> {
     }
     Ok((
         aws_sdk_sso::Client::from_conf(conf.build()),
-        token.access_token,
+        token.access_token.expose_secret().to_string(),
         redactor,
         endpoint,
     ))
