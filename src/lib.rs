@@ -7,6 +7,7 @@ pub mod changeset;
 pub mod cli;
 pub mod commands;
 pub mod fsio;
+pub mod hint;
 pub mod kube;
 pub mod output;
 pub mod script;

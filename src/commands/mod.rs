@@ -16,6 +16,7 @@ pub mod venv;
 use std::sync::Arc;
 
 use crate::aws::{self, Session};
+use crate::hint::Advice;
 use crate::kube;
 use crate::output::Printer;
 use crate::settings::AwsSettings;
@@ -117,9 +118,16 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// An error of a layer below, with its own hint.
+    pub fn advised(e: &impl Advice) -> Failure {
+        Failure::failed(e.to_string(), e.advice())
+    }
+}
+
 impl From<aws::AwsError> for Failure {
     fn from(e: aws::AwsError) -> Failure {
-        Failure::failed(e.to_string(), e.hint())
+        Failure::advised(&e)
     }
 }
 
@@ -127,14 +135,14 @@ impl From<kube::KubeError> for Failure {
     fn from(e: kube::KubeError) -> Failure {
         Failure {
             usage: e.is_usage(),
-            ..Failure::failed(e.to_string(), e.hint())
+            ..Failure::advised(&e)
         }
     }
 }
 
 impl From<TargetError> for Failure {
     fn from(e: TargetError) -> Failure {
-        Failure::failed(e.to_string(), e.hint())
+        Failure::advised(&e)
     }
 }
 

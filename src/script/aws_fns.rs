@@ -79,10 +79,7 @@ impl AwsState {
 
 /// An AWS error as a script error with its hint.
 pub fn aws_error(e: AwsError) -> Box<rhai::EvalAltResult> {
-    match e.hint() {
-        Some(h) => error_with_hint(&e, h),
-        None => e.to_string().into(),
-    }
+    api::advised(&e)
 }
 
 fn identity_map(id: &Identity) -> Dynamic {
