@@ -205,21 +205,21 @@ impl AwsContext {
 
     /// The shared config file: `AWS_CONFIG_FILE`, else `$HOME/.aws/config`.
     pub fn config_file(&self) -> Option<PathBuf> {
-        match self.var("AWS_CONFIG_FILE") {
-            Some(p) => Some(self.expand(p)),
-            None => self
-                .var("HOME")
-                .map(|h| PathBuf::from(h).join(".aws").join("config")),
-        }
+        self.aws_file("AWS_CONFIG_FILE", "config")
     }
 
     /// The shared credentials file: `AWS_SHARED_CREDENTIALS_FILE`, else `$HOME/.aws/credentials`.
     pub fn credentials_file(&self) -> Option<PathBuf> {
-        match self.var("AWS_SHARED_CREDENTIALS_FILE") {
+        self.aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+    }
+
+    /// The file the variable names (`~` expanded), else `$HOME/.aws/<name>`.
+    fn aws_file(&self, var: &str, name: &str) -> Option<PathBuf> {
+        match self.var(var) {
             Some(p) => Some(self.expand(p)),
             None => self
                 .var("HOME")
-                .map(|h| PathBuf::from(h).join(".aws").join("credentials")),
+                .map(|h| PathBuf::from(h).join(".aws").join(name)),
         }
     }
 

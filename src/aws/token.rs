@@ -5,7 +5,6 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
     sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
@@ -15,7 +14,7 @@ use base64::Engine as _;
 
 use super::eks::validate_cluster_name;
 use super::error::AwsError;
-use super::session::{assume_role, error_chain, Session};
+use super::session::{assume_role, credentials, Session};
 use super::time::rfc3339;
 
 /// The prefix of every EKS token.
@@ -159,20 +158,12 @@ pub async fn eks_token(
         }
         None => session,
     };
-    let provider = signer.sdk_config().credentials_provider().ok_or_else(|| {
-        AwsError::CredentialsUnavailable {
-            profile: signer.profile().map(str::to_string),
-            detail: "no credentials provider is configured".into(),
-        }
-    })?;
-    let creds =
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| AwsError::CredentialsUnavailable {
-                profile: signer.profile().map(str::to_string),
-                detail: signer.redactor().clean(&error_chain(&e)),
-            })?;
+    let creds = credentials(
+        signer.sdk_config(),
+        signer.profile().map(str::to_string),
+        signer.redactor(),
+    )
+    .await?;
     let now = SystemTime::now();
     let url = presign_url(&creds, cluster, &region, &endpoint, now).map_err(|detail| {
         AwsError::TokenSigning {

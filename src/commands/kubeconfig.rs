@@ -22,7 +22,7 @@ pub fn kubeconfig(
     let spec = kube.connect.clone().ok_or(kube::KubeError::NoCluster)?;
     let rt = runtime()?;
     let session = login(&rt, aws)?;
-    let done = kube::write_kubeconfig_entry(&rt, &session, &spec, env, file, alias, force)?;
+    let done = kube::write_kubeconfig(&rt, &session, &spec, env, file, alias, force)?;
     printer.data(&format!(
         "{}: context {} for cluster {} ({}); kubectl now gets its tokens from `okscript token`",
         done.path.display(),

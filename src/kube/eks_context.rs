@@ -64,20 +64,8 @@ pub struct KubeconfigWritten {
 
 /// Adds or updates the cluster's context, user and cluster entries in a kubeconfig; the
 /// user's exec plugin is this very binary's `token` command. An existing context of the
-/// same name for another cluster is refused (see [`write_kubeconfig_entry`] to force it).
+/// same name for another cluster is refused unless `force` repoints it.
 pub fn write_kubeconfig(
-    rt: &tokio::runtime::Runtime,
-    session: &Session,
-    spec: &ConnectSpec,
-    env: &BTreeMap<String, String>,
-    file: Option<&Path>,
-    alias: Option<&str>,
-) -> Result<KubeconfigWritten, KubeError> {
-    write_kubeconfig_entry(rt, session, spec, env, file, alias, false)
-}
-
-/// [`write_kubeconfig`], repointing an existing context of the same name when `force`.
-pub fn write_kubeconfig_entry(
     rt: &tokio::runtime::Runtime,
     session: &Session,
     spec: &ConnectSpec,

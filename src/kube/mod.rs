@@ -9,7 +9,7 @@ pub mod error;
 mod kubeconfig;
 
 pub use connect::{ConnectSpec, Connection};
-pub use eks_context::{write_kubeconfig, write_kubeconfig_entry, EksCluster, KubeconfigWritten};
+pub use eks_context::{write_kubeconfig, EksCluster, KubeconfigWritten};
 pub use error::KubeError;
 pub use kubeconfig::{
     default_kubeconfig_path, exec_args, merge_into_kubeconfig, merge_kubeconfig, to_yaml,

@@ -125,6 +125,7 @@ fn write_kubeconfig(state: &Shared, options: &rhai::Map) -> FnResult<Dynamic> {
         &env,
         file.as_deref(),
         alias.as_deref(),
+        false,
     )
     .map_err(kube_error)?;
     let mut m = rhai::Map::new();

@@ -8,8 +8,7 @@ use secrecy::ExposeSecret;
 
 use super::cache::{read_registration, registration_file_for, CachedToken, Registration};
 use super::device_flow::{created_token, register, sdk_text};
-use super::login::{open_browser, SsoLoginOptions};
-use super::portal::service_endpoint;
+use super::login::Flow;
 use super::profile::Target;
 use super::spinner::Spinner;
 use crate::aws::context::AwsContext;
@@ -28,32 +27,25 @@ pub(super) const CALLBACK_WAIT: Duration = Duration::from_secs(10 * 60);
 /// CreateToken with the code verifier. Unlike the device code grant, the code only ever
 /// reaches the machine that started the login, which is what defeats device-code phishing.
 pub(super) async fn authorization_code_flow<C: Future<Output = ()>>(
-    ctx: &AwsContext,
-    t: &Target,
-    oidc: &aws_sdk_ssooidc::Client,
-    opts: &SsoLoginOptions,
+    flow: &Flow<'_>,
     show: &mut dyn FnMut(&str),
     cancel: C,
     mut redactor: Redactor,
 ) -> Result<CachedToken, AwsError> {
-    let endpoint = service_endpoint(ctx, "SSO_OIDC");
-    let failed = |operation: &'static str, detail: String| AwsError::SsoLoginFailed {
-        profile: t.profile.clone(),
-        operation,
-        endpoint: endpoint.clone(),
-        detail,
-    };
+    let Flow {
+        ctx, t, oidc, opts, ..
+    } = *flow;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
-        .map_err(|e| failed("the login callback listener on 127.0.0.1", e.to_string()))?;
+        .map_err(|e| flow.failed("the login callback listener on 127.0.0.1", e.to_string()))?;
     let port = listener
         .local_addr()
-        .map_err(|e| failed("the login callback listener on 127.0.0.1", e.to_string()))?
+        .map_err(|e| flow.failed("the login callback listener on 127.0.0.1", e.to_string()))?
         .port();
     let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
     let reg = auth_code_registration(ctx, t, oidc, &redactor)
         .await
-        .map_err(|d| failed("sso-oidc:RegisterClient", d))?;
+        .map_err(|d| flow.failed("sso-oidc:RegisterClient", d))?;
     redactor.add(reg.client_secret.expose_secret());
     let verifier = random_url_safe(64);
     redactor.add(&verifier);
@@ -61,7 +53,8 @@ pub(super) async fn authorization_code_flow<C: Future<Output = ()>>(
         aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref(),
     );
     let state = random_url_safe(32);
-    let base = endpoint
+    let base = flow
+        .endpoint
         .clone()
         .unwrap_or_else(|| format!("https://oidc.{}.amazonaws.com", t.sso.region));
     let url = format!(
@@ -73,24 +66,17 @@ pub(super) async fn authorization_code_flow<C: Future<Output = ()>>(
         percent(&t.scopes.join(" ")),
         percent(&challenge),
     );
-    let session = t
-        .sso
-        .session_name
-        .as_deref()
-        .map_or_else(|| t.sso.start_url.clone(), |s| format!("session `{s}`"));
     show(&format!(
-        "to log in to AWS SSO ({session}) for profile `{}`, approve the login in your browser; if none opens, open this URL on this machine:\n\n    {url}\n",
+        "to log in to AWS SSO ({}) for profile `{}`, approve the login in your browser; if none opens, open this URL on this machine:\n\n    {url}\n",
+        flow.session_words(),
         t.profile
     ));
-    if opts.open_browser {
-        if open_browser(opts.browser.as_deref(), &url) {
-            show("a browser was opened at that URL; waiting for it to come back (Ctrl-C cancels)");
-        } else {
-            show("could not open a browser: open the URL yourself; waiting (Ctrl-C cancels)");
-        }
-    } else {
-        show("waiting for the browser to come back (Ctrl-C cancels)");
-    }
+    flow.offer_browser(
+        show,
+        &url,
+        "waiting for it to come back",
+        "waiting for the browser to come back",
+    );
     let mut cancel = std::pin::pin!(cancel);
     let callback = tokio::time::timeout(CALLBACK_WAIT, wait_for_callback(&listener, &state));
     let mut spinner = Spinner::for_stderr(opts, CALLBACK_WAIT);
@@ -124,7 +110,7 @@ pub(super) async fn authorization_code_flow<C: Future<Output = ()>>(
                 profile: t.profile.clone(),
             })
         }
-        Callback::Denied(why) => return Err(failed("the authorize step", why)),
+        Callback::Denied(why) => return Err(flow.failed("the authorize step", why)),
         Callback::WrongState => {
             return Err(AwsError::SsoLoginStateMismatch {
                 profile: t.profile.clone(),
@@ -142,8 +128,8 @@ pub(super) async fn authorization_code_flow<C: Future<Output = ()>>(
         .redirect_uri(&redirect_uri)
         .send()
         .await
-        .map_err(|e| failed("sso-oidc:CreateToken", sdk_text(&e, &redactor)))?;
-    created_token(t, &reg, &out).map_err(|detail| failed("sso-oidc:CreateToken", detail))
+        .map_err(|e| flow.failed("sso-oidc:CreateToken", sdk_text(&e, &redactor)))?;
+    created_token(t, &reg, &out).map_err(|detail| flow.failed("sso-oidc:CreateToken", detail))
 }
 
 /// What came back to the loopback listener.

@@ -15,8 +15,7 @@ use super::cache::{
     format_time, python_json, read_registration, registration_file, write_private, CachedToken,
     Registration,
 };
-use super::login::{open_browser, SsoLoginOptions};
-use super::portal::service_endpoint;
+use super::login::Flow;
 use super::profile::Target;
 use super::spinner::Spinner;
 use super::{DEFAULT_POLL_INTERVAL, SLOW_DOWN_STEP, SSO_CLIENT_NAME, SSO_CLIENT_TYPE};
@@ -103,26 +102,19 @@ pub(super) fn token_from(
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn device_flow<C: Future<Output = ()>>(
-    ctx: &AwsContext,
-    t: &Target,
-    oidc: &aws_sdk_ssooidc::Client,
-    opts: &SsoLoginOptions,
+    flow: &Flow<'_>,
     show: &mut dyn FnMut(&str),
     cancel: C,
     cached: Option<&CachedToken>,
     mut redactor: Redactor,
 ) -> Result<CachedToken, AwsError> {
-    let endpoint = service_endpoint(ctx, "SSO_OIDC");
-    let failed = |operation: &'static str, detail: String| AwsError::SsoLoginFailed {
-        profile: t.profile.clone(),
-        operation,
-        endpoint: endpoint.clone(),
-        detail,
-    };
+    let Flow {
+        ctx, t, oidc, opts, ..
+    } = *flow;
     let now = SystemTime::now();
     let reg = match registration(ctx, t, oidc, cached, now, &redactor).await {
         Ok(r) => r,
-        Err(detail) => return Err(failed("sso-oidc:RegisterClient", detail)),
+        Err(detail) => return Err(flow.failed("sso-oidc:RegisterClient", detail)),
     };
     redactor.add(reg.client_secret.expose_secret());
     let auth = oidc
@@ -132,7 +124,7 @@ pub(super) async fn device_flow<C: Future<Output = ()>>(
         .start_url(&t.sso.start_url)
         .send()
         .await
-        .map_err(|e| failed("sso-oidc:StartDeviceAuthorization", sdk_text(&e, &redactor)))?;
+        .map_err(|e| flow.failed("sso-oidc:StartDeviceAuthorization", sdk_text(&e, &redactor)))?;
     let device_code = auth.device_code().unwrap_or_default().to_string();
     redactor.add(&device_code);
     let user_code = auth.user_code().unwrap_or_default().to_string();
@@ -146,24 +138,13 @@ pub(super) async fn device_flow<C: Future<Output = ()>>(
         i if i > 0 => Duration::from_secs(u64::try_from(i).unwrap_or(5)),
         _ => DEFAULT_POLL_INTERVAL,
     };
-    let session = t
-        .sso
-        .session_name
-        .as_deref()
-        .map_or_else(|| t.sso.start_url.clone(), |s| format!("session `{s}`"));
     show(&format!(
-        "to log in to AWS SSO ({session}) for profile `{}`, open this URL in a browser:\n\n    {url}\n\nand check that it shows the code {user_code}",
+        "to log in to AWS SSO ({}) for profile `{}`, open this URL in a browser:\n\n    {url}\n\nand check that it shows the code {user_code}",
+        flow.session_words(),
         t.profile
     ));
-    if opts.open_browser && !url.is_empty() {
-        if open_browser(opts.browser.as_deref(), &url) {
-            show("a browser was opened at that URL; waiting for the login to be approved (Ctrl-C cancels)");
-        } else {
-            show("could not open a browser: open the URL yourself; waiting (Ctrl-C cancels)");
-        }
-    } else {
-        show("waiting for the login to be approved (Ctrl-C cancels)");
-    }
+    let waiting = "waiting for the login to be approved";
+    flow.offer_browser(show, &url, waiting, waiting);
 
     let started = Instant::now();
     let mut waited = Duration::ZERO;
@@ -210,7 +191,7 @@ pub(super) async fn device_flow<C: Future<Output = ()>>(
         match answer {
             Ok(out) => {
                 return created_token(t, &reg, &out)
-                    .map_err(|detail| failed("sso-oidc:CreateToken", detail));
+                    .map_err(|detail| flow.failed("sso-oidc:CreateToken", detail));
             }
             Err(e) => match e.as_service_error() {
                 Some(CreateTokenError::AuthorizationPendingException(_)) => {}
@@ -221,7 +202,7 @@ pub(super) async fn device_flow<C: Future<Output = ()>>(
                         profile: t.profile.clone(),
                     })
                 }
-                _ => return Err(failed("sso-oidc:CreateToken", sdk_text(&e, &redactor))),
+                _ => return Err(flow.failed("sso-oidc:CreateToken", sdk_text(&e, &redactor))),
             },
         }
     }

@@ -20,6 +20,56 @@ use super::EXPIRY_MARGIN;
 use crate::aws::context::AwsContext;
 use crate::aws::error::{AwsError, Redactor};
 
+/// What both login flows (device code, authorization code) work with.
+pub(super) struct Flow<'a> {
+    pub(super) ctx: &'a AwsContext,
+    pub(super) t: &'a Target,
+    pub(super) oidc: &'a aws_sdk_ssooidc::Client,
+    pub(super) opts: &'a SsoLoginOptions,
+    /// The SSO OIDC endpoint override, named in errors.
+    pub(super) endpoint: Option<String>,
+}
+
+impl Flow<'_> {
+    /// The error of one step of the login.
+    pub(super) fn failed(&self, operation: &'static str, detail: String) -> AwsError {
+        AwsError::SsoLoginFailed {
+            profile: self.t.profile.clone(),
+            operation,
+            endpoint: self.endpoint.clone(),
+            detail,
+        }
+    }
+
+    /// The session in words: `session `corp`` or the start URL of a legacy profile.
+    pub(super) fn session_words(&self) -> String {
+        let sso = &self.t.sso;
+        sso.session_name
+            .as_deref()
+            .map_or_else(|| sso.start_url.clone(), |s| format!("session `{s}`"))
+    }
+
+    /// Opens a browser at `url` when allowed, and says what the login waits for:
+    /// `opened` after a browser started, `waiting` when none was tried.
+    pub(super) fn offer_browser(
+        &self,
+        show: &mut dyn FnMut(&str),
+        url: &str,
+        opened: &str,
+        waiting: &str,
+    ) {
+        if !self.opts.open_browser || url.is_empty() {
+            show(&format!("{waiting} (Ctrl-C cancels)"));
+        } else if open_browser(self.opts.browser.as_deref(), url) {
+            show(&format!(
+                "a browser was opened at that URL; {opened} (Ctrl-C cancels)"
+            ));
+        } else {
+            show("could not open a browser: open the URL yourself; waiting (Ctrl-C cancels)");
+        }
+    }
+}
+
 /// Waits for a while: `tokio::time::sleep` unless a test injects its own.
 pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
@@ -176,6 +226,13 @@ where
         });
     }
     let oidc = oidc_client(ctx, &t.sso.region);
+    let flow = Flow {
+        ctx,
+        t: &t,
+        oidc: &oidc,
+        opts,
+        endpoint: service_endpoint(ctx, "SSO_OIDC"),
+    };
     let mut redactor = Redactor::default();
     if let Some(token) = &cached {
         redactor.add(token.access_token.expose_secret());
@@ -206,21 +263,11 @@ where
                 profile: t.profile.clone(),
             });
         }
-        let new = authorization_code_flow(ctx, &t, &oidc, opts, show, cancel, redactor).await?;
+        let new = authorization_code_flow(&flow, show, cancel, redactor).await?;
         write_token(&t.cache_file, &new)?;
         return Ok(done(&new, TokenSource::AuthorizationCode));
     }
-    let new = device_flow(
-        ctx,
-        &t,
-        &oidc,
-        opts,
-        show,
-        cancel,
-        cached.as_ref(),
-        redactor,
-    )
-    .await?;
+    let new = device_flow(&flow, show, cancel, cached.as_ref(), redactor).await?;
     write_token(&t.cache_file, &new)?;
     Ok(done(&new, TokenSource::DeviceFlow))
 }
