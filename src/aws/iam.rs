@@ -137,32 +137,36 @@ fn account_of(arn: &str) -> String {
         .unwrap_or_default()
 }
 
+/// An IAM lookup's error: NoSuchEntity is `missing()`, anything else the SDK's error.
+fn lookup_error<E>(
+    e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+    operation: &'static str,
+    session: &Session,
+    missing: impl FnOnce() -> AwsError,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if e.code() == Some("NoSuchEntity") {
+        missing()
+    } else {
+        sdk_error(e, operation, session.endpoint_iam(), session.redactor())
+    }
+}
+
 /// Looks up an IAM role by name (an ARN is accepted too: its last element is used).
 ///
 /// # Errors
 /// [`AwsError::NoSuchRole`], or an IAM error.
 pub async fn iam_role(session: &Session, name: &str) -> Result<RoleInfo, AwsError> {
     let name = plain_name(name);
-    let out = session
-        .iam_client()
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.code() == Some("NoSuchEntity") {
-                AwsError::NoSuchRole {
-                    name: name.to_string(),
-                    account: session.account().to_string(),
-                }
-            } else {
-                sdk_error(e, "iam:GetRole", session.endpoint_iam(), session.redactor())
-            }
-        })?;
-    let role = out.role().ok_or_else(|| AwsError::NoSuchRole {
+    let missing = || AwsError::NoSuchRole {
         name: name.to_string(),
         account: session.account().to_string(),
-    })?;
+    };
+    let out = session.iam_client().get_role().role_name(name).send().await;
+    let out = out.map_err(|e| lookup_error(e, "iam:GetRole", session, missing))?;
+    let role = out.role().ok_or_else(missing)?;
     Ok(RoleInfo {
         principal_arn: strip_role_path(role.arn())?,
         arn: role.arn().to_string(),
@@ -180,26 +184,13 @@ pub async fn iam_role(session: &Session, name: &str) -> Result<RoleInfo, AwsErro
 /// [`AwsError::NoSuchUser`], or an IAM error.
 pub async fn iam_user(session: &Session, name: &str) -> Result<UserInfo, AwsError> {
     let name = plain_name(name);
-    let out = session
-        .iam_client()
-        .get_user()
-        .user_name(name)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.code() == Some("NoSuchEntity") {
-                AwsError::NoSuchUser {
-                    name: name.to_string(),
-                    account: session.account().to_string(),
-                }
-            } else {
-                sdk_error(e, "iam:GetUser", session.endpoint_iam(), session.redactor())
-            }
-        })?;
-    let user = out.user().ok_or_else(|| AwsError::NoSuchUser {
+    let missing = || AwsError::NoSuchUser {
         name: name.to_string(),
         account: session.account().to_string(),
-    })?;
+    };
+    let out = session.iam_client().get_user().user_name(name).send().await;
+    let out = out.map_err(|e| lookup_error(e, "iam:GetUser", session, missing))?;
+    let user = out.user().ok_or_else(missing)?;
     Ok(UserInfo {
         arn: user.arn().to_string(),
         name: user.user_name().to_string(),

@@ -269,19 +269,13 @@ pub fn ask(
         } else {
             format!(" [{default}]")
         };
-        let _ = write!(err, "{question}{shown}: ");
-        let _ = err.flush();
-        let mut line = String::new();
-        let n = input
-            .read_line(&mut line)
-            .map_err(|e| format!("cannot read the answer to {question:?}: {e}"))?;
-        if n == 0 {
-            let _ = writeln!(err);
-            return Err(bad(
-                format!("no answer to {question:?} (end of input)"),
-                format!("pass it with --set {set_name}=VALUE"),
-            ));
-        }
+        let line = read_answer(
+            &format!("{question}{shown}: "),
+            question,
+            set_name,
+            input,
+            err,
+        )?;
         let answer = line.trim();
         if !answer.is_empty() {
             return Ok(answer.to_string());
@@ -292,8 +286,33 @@ pub fn ask(
     }
     Err(bad(
         format!("no answer to {question:?}"),
-        format!("pass it with --set {set_name}=VALUE"),
+        format!("pass it with `--set {set_name}=VALUE`"),
     ))
+}
+
+/// Shows `prompt` on `err` and reads one line from `input`; end of input is an error that
+/// names the `--set` value to pass instead.
+fn read_answer(
+    prompt: &str,
+    question: &str,
+    set_name: &str,
+    input: &mut dyn BufRead,
+    err: &mut dyn Write,
+) -> FnResult<String> {
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
+    let mut line = String::new();
+    let n = input
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the answer to {question:?}: {e}"))?;
+    if n == 0 {
+        let _ = writeln!(err);
+        return Err(bad(
+            format!("no answer to {question:?} (end of input)"),
+            format!("pass it with `--set {set_name}=VALUE`"),
+        ));
+    }
+    Ok(line)
 }
 
 /// One entry of a `choose` list: what is returned and what is shown.
@@ -347,19 +366,8 @@ pub fn pick(
         let _ = writeln!(err, "  {:>2}) {}", i + 1, c.label);
     }
     loop {
-        let _ = write!(err, "number (1-{}): ", items.len());
-        let _ = err.flush();
-        let mut line = String::new();
-        let n = input
-            .read_line(&mut line)
-            .map_err(|e| format!("cannot read the answer to {question:?}: {e}"))?;
-        if n == 0 {
-            let _ = writeln!(err);
-            return Err(bad(
-                format!("no answer to {question:?} (end of input)"),
-                format!("pass it with `--set {set_name}=VALUE`"),
-            ));
-        }
+        let prompt = format!("number (1-{}): ", items.len());
+        let line = read_answer(&prompt, question, set_name, input, err)?;
         match line.trim().parse::<usize>() {
             Ok(k) if (1..=items.len()).contains(&k) => return Ok(items[k - 1].value.clone()),
             _ => {
@@ -549,32 +557,15 @@ mod tests {
         let got = ask("Region", "eu-north-1", "region", &mut &b"\n"[..], &mut err).unwrap();
         assert_eq!(got, "eu-north-1");
         assert_eq!(String::from_utf8_lossy(&err), "Region [eu-north-1]: ");
-        let got = ask(
-            "Region",
-            "x",
-            "region",
-            &mut &b" eu-west-1 \n"[..],
-            &mut Vec::new(),
-        )
-        .unwrap();
-        assert_eq!(got, "eu-west-1");
-        let got = ask(
-            "Account",
-            "",
-            "account_id",
-            &mut &b"\n\n123\n"[..],
-            &mut Vec::new(),
-        )
-        .unwrap();
-        assert_eq!(got, "123");
-        let e = ask(
-            "Account",
-            "",
-            "account_id",
-            &mut &b"\n"[..],
-            &mut Vec::new(),
-        )
-        .unwrap_err();
+        let answer = |default: &str, set: &str, input: &[u8]| {
+            ask("Q", default, set, &mut &input[..], &mut Vec::new())
+        };
+        assert_eq!(
+            answer("x", "region", b" eu-west-1 \n").unwrap(),
+            "eu-west-1"
+        );
+        assert_eq!(answer("", "account_id", b"\n\n123\n").unwrap(), "123");
+        let e = answer("", "account_id", b"\n").unwrap_err();
         assert!(e.to_string().contains("--set account_id=VALUE"), "{e}");
     }
 
