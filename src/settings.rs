@@ -87,3 +87,38 @@ impl KubeSettings {
         self.backups_root.as_ref().map(|r| r.join(safe))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_to_another_account_than_the_declarations_is_named() {
+        let mut s = AwsSettings::default();
+        assert_eq!(s.check_account("111111111111"), Ok(()));
+        let decl = crate::aws::parse_cluster_declaration(&format!(
+            "apiVersion: {}\nkind: {}\nmetadata:\n  name: prod\n  region: eu-west-1\n  accountID: \"123456789012\"\n",
+            crate::aws::OKCTL_API_VERSION,
+            crate::aws::OKCTL_KIND
+        ))
+        .unwrap();
+        s.cluster = Some(("cluster.yaml".into(), decl));
+        assert_eq!(s.check_account("123456789012"), Ok(()));
+        let w = s.check_account("111111111111").unwrap_err();
+        assert_eq!(
+            w.message,
+            "logged in to 111111111111 but cluster.yaml is for 123456789012"
+        );
+        assert!(w.hint.contains("log in to account 123456789012"));
+    }
+
+    #[test]
+    fn backups_go_to_a_safe_folder_per_cluster() {
+        let k = KubeSettings {
+            backups_root: Some(PathBuf::from("/b")),
+            ..KubeSettings::default()
+        };
+        assert_eq!(k.backups_for("a/b c"), Some(PathBuf::from("/b/a_b_c")));
+        assert_eq!(KubeSettings::default().backups_for("x"), None);
+    }
+}

@@ -170,3 +170,25 @@ pub fn text_printer(verbose: bool) -> Printer {
     printer.verbose = verbose;
     printer
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_has_one_exit_code() {
+        assert_eq!(ExitStatus::Success.code(), EXIT_OK);
+        assert_eq!(ExitStatus::ChangesPending.code(), EXIT_CHANGES);
+        assert_eq!(ExitStatus::Code(7).code(), 7);
+        assert_eq!(Failure::failed("x", None).code(), EXIT_FAILURE);
+        assert_eq!(Failure::usage("x", "y").code(), EXIT_USAGE);
+        assert_eq!(Failure::bad_setting("x").code(), EXIT_USAGE);
+        assert!(Failure::reported(false).reported);
+        // A cluster named wrongly on the command line is the command line's fault.
+        assert_eq!(Failure::from(kube::KubeError::NoCluster).code(), EXIT_USAGE);
+        assert_eq!(
+            Failure::from(kube::KubeError::Client("x".into())).code(),
+            EXIT_FAILURE
+        );
+    }
+}
