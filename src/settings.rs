@@ -69,6 +69,9 @@ pub struct KubeSettings {
     pub backups_root: Option<PathBuf>,
     /// Backups kept per cluster (0: all).
     pub keep_backups: usize,
+    /// Where okscript keeps state (`$XDG_STATE_HOME`, else `~/.local/state`): the venv's
+    /// kubeconfigs.
+    pub state_home: Option<PathBuf>,
 }
 
 impl KubeSettings {

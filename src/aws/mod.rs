@@ -47,10 +47,10 @@ pub use session::{
     Session,
 };
 pub use sso::{
-    is_sso_profile, sso_accounts, sso_login, sso_login_session, sso_logout, sso_roles,
-    sso_session_accounts, sso_session_roles, Sleeper, SsoAccount, SsoLogin, SsoLoginOptions,
-    SsoSessionSpec, TokenSource, DEFAULT_POLL_INTERVAL, EXPIRY_MARGIN, SLOW_DOWN_STEP,
-    SSO_CLIENT_NAME, SSO_CLIENT_TYPE, SSO_DEFAULT_SCOPE,
+    is_sso_profile, sso_accounts, sso_login, sso_logout, sso_roles, sso_session_accounts,
+    sso_session_roles, LoginFor, Sleeper, SsoAccount, SsoLogin, SsoLoginOptions, SsoSessionSpec,
+    TokenSource, DEFAULT_POLL_INTERVAL, EXPIRY_MARGIN, SLOW_DOWN_STEP, SSO_CLIENT_NAME,
+    SSO_CLIENT_TYPE, SSO_DEFAULT_SCOPE,
 };
 pub use token::{
     eks_token, sts_endpoint, EksToken, TokenOptions, CLUSTER_ID_HEADER,

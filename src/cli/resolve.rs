@@ -102,15 +102,18 @@ pub fn backups_root(env: &BTreeMap<String, String>) -> Option<PathBuf> {
     if let Some(d) = env.get("OKSCRIPT_BACKUP_DIR").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(d));
     }
-    let state = env
-        .get("XDG_STATE_HOME")
+    Some(state_home(env)?.join("okscript/backups"))
+}
+
+/// Where okscript keeps state: `$XDG_STATE_HOME`, else `~/.local/state`.
+pub fn state_home(env: &BTreeMap<String, String>) -> Option<PathBuf> {
+    env.get("XDG_STATE_HOME")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
         .or_else(|| {
             env.get("HOME")
                 .map(|h| PathBuf::from(h).join(".local/state"))
-        })?;
-    Some(state.join("okscript/backups"))
+        })
 }
 
 /// Folds the cluster flags, `OKSCRIPT_CLUSTER`, `KUBECONFIG` and the cluster declaration
@@ -170,6 +173,7 @@ pub fn kube_settings(
     Ok(KubeSettings {
         connect,
         backups_root: backups_root(env),
+        state_home: state_home(env),
         keep_backups,
     })
 }

@@ -2,7 +2,6 @@
 //! settings), like okctl's venv.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use super::{ExitStatus, Failure};
 use crate::kube::EksCluster;
@@ -18,14 +17,9 @@ pub fn venv(
     printer: &mut Printer,
 ) -> Result<ExitStatus, Failure> {
     let cluster = EksCluster::of(kube.connect.as_ref())?.cluster;
-    let state = env
-        .get("XDG_STATE_HOME")
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            env.get("HOME")
-                .map(|h| PathBuf::from(h).join(".local/state"))
-        })
+    let state = kube
+        .state_home
+        .as_ref()
         .ok_or_else(|| Failure::usage("no HOME to keep the venv's kubeconfig in", "set HOME"))?;
     let file = state
         .join("okscript/venv")

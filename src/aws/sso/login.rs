@@ -151,17 +151,45 @@ pub struct SsoLogin {
     pub source: TokenSource,
 }
 
-/// Makes sure a usable SSO token is cached for `profile`'s SSO session (see the module
-/// docs), running the device authorization flow when nothing else works. `show` receives
+/// Whose SSO session a login is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginFor<'a> {
+    /// A profile of the config file (its `[sso-session]` or legacy keys).
+    Profile(&'a str),
+    /// An sso-session the config file may not hold yet (`configure-sso` logs in before it
+    /// writes the profile).
+    Session(&'a SsoSessionSpec),
+}
+
+impl<'a> From<&'a str> for LoginFor<'a> {
+    fn from(profile: &'a str) -> Self {
+        LoginFor::Profile(profile)
+    }
+}
+
+impl<'a> From<&'a String> for LoginFor<'a> {
+    fn from(profile: &'a String) -> Self {
+        LoginFor::Profile(profile)
+    }
+}
+
+impl<'a> From<&'a SsoSessionSpec> for LoginFor<'a> {
+    fn from(spec: &'a SsoSessionSpec) -> Self {
+        LoginFor::Session(spec)
+    }
+}
+
+/// Makes sure a usable SSO token is cached for a profile's (or a session's) SSO session
+/// (see the module docs), running a login flow when nothing else works. `show` receives
 /// the lines to show the person (the verification URL and code); `cancel` ends the wait
 /// (Ctrl-C) with [`AwsError::SsoLoginCancelled`], and nothing is written then.
 ///
 /// # Errors
 /// A profile that is missing or not an SSO profile, an unreachable or refusing SSO OIDC
 /// endpoint, a declined or expired authorization, cancellation, or an unwritable cache.
-pub async fn sso_login<C>(
+pub async fn sso_login<'a, C>(
     ctx: &AwsContext,
-    profile: &str,
+    who: impl Into<LoginFor<'a>>,
     opts: &SsoLoginOptions,
     show: &mut dyn FnMut(&str),
     cancel: C,
@@ -169,24 +197,11 @@ pub async fn sso_login<C>(
 where
     C: Future<Output = ()>,
 {
-    login_to(ctx, target(ctx, profile)?, opts, show, cancel).await
-}
-
-/// [`sso_login`] for an sso-session the config file may not hold yet.
-///
-/// # Errors
-/// As for [`sso_login`], but for the profile checks.
-pub async fn sso_login_session<C>(
-    ctx: &AwsContext,
-    spec: &SsoSessionSpec,
-    opts: &SsoLoginOptions,
-    show: &mut dyn FnMut(&str),
-    cancel: C,
-) -> Result<SsoLogin, AwsError>
-where
-    C: Future<Output = ()>,
-{
-    login_to(ctx, session_target(ctx, spec)?, opts, show, cancel).await
+    let t = match who.into() {
+        LoginFor::Profile(profile) => target(ctx, profile)?,
+        LoginFor::Session(spec) => session_target(ctx, spec)?,
+    };
+    login_to(ctx, t, opts, show, cancel).await
 }
 
 pub(super) async fn login_to<C>(

@@ -23,9 +23,7 @@ mod spinner;
 use std::time::Duration;
 
 pub(crate) use cache::{check_cached_token, refused_token};
-pub use login::{
-    sso_login, sso_login_session, sso_logout, Sleeper, SsoLogin, SsoLoginOptions, TokenSource,
-};
+pub use login::{sso_login, sso_logout, LoginFor, Sleeper, SsoLogin, SsoLoginOptions, TokenSource};
 pub use portal::{sso_accounts, sso_roles, sso_session_accounts, sso_session_roles, SsoAccount};
 pub(crate) use profile::sso_profile;
 pub use profile::{is_sso_profile, SsoSessionSpec};
