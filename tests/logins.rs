@@ -515,3 +515,28 @@ fn an_expired_sso_token_that_cannot_be_refreshed_is_reported_as_exactly_that() {
     assert!(!out.stderr.contains("could not reach"), "{}", out.stderr);
     assert!(!out.stderr.contains(CLIENT_SECRET));
 }
+
+/// Issue #9 (one parser for `~/.aws/config`): settings written `key: value`, which the AWS
+/// CLI reads, make an SSO profile for the login as they do for `configure_sso`; the login's
+/// own reader once skipped them and called `dev` no SSO profile.
+#[test]
+fn r9_colon_settings_are_read_by_the_login_as_by_the_config_editor() {
+    let dir = TestDir::new();
+    dir.write(
+        ".aws/config",
+        "[profile dev]\nsso_session: corp\nsso_account_id: 123456789012\nsso_role_name: Admin\n\n[sso-session corp]\nsso_start_url: https://corp.awsapps.com/start\nsso_region: eu-west-1\n",
+    );
+    dir.cmd()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(["logout", "--profile", "dev"])
+        .run()
+        .expect_code(0)
+        .expect_stderr(&["no cached SSO login for profile `dev`: nothing to remove"]);
+    // A profile that is not SSO is still told so.
+    dir.write(".aws/config", "[profile dev]\nregion: eu-west-1\n");
+    dir.cmd()
+        .args(["logout", "--profile", "dev"])
+        .run()
+        .expect_code(1)
+        .expect_stderr(&["profile `dev` is not an SSO profile"]);
+}

@@ -649,3 +649,29 @@ fn a_refused_import_points_at_the_import_line() {
         .expect_code(1)
         .expect_stderr(&["up.rhai:2:", "2 | import \"../x\" as x;"]);
 }
+
+/// Issue #9 (settings resolved once, one exit decision): a settings error is reported after
+/// the script's own problems, as before the command line resolved everything up front, and
+/// each failure is printed once with its exit code.
+#[test]
+fn r9_a_bad_script_is_named_before_a_bad_setting_and_each_failure_once() {
+    let dir = TestDir::new();
+    let bad_type = |cmd: crate::util::Cmd| cmd.env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "password");
+    let out = bad_type(dir.cmd()).args(["run", "missing.rhai"]).run();
+    out.expect_code(64)
+        .expect_stderr(&["cannot read script missing.rhai"]);
+    assert!(
+        !out.stderr.contains("OKSCRIPT_AWS_CREDENTIALS_TYPE"),
+        "{out}"
+    );
+    let s = dir.write("ok.rhai", "print(\"ran\");\n");
+    let out = bad_type(dir.cmd()).args(["run", &s]).run();
+    out.expect_code(64)
+        .expect_stderr(&["OKSCRIPT_AWS_CREDENTIALS_TYPE: unknown AWS credentials type `password`"]);
+    assert!(!out.stdout.contains("ran"), "{out}");
+    assert_eq!(out.stderr.matches("error:").count(), 1, "{out}");
+    // A command outside scripts takes the same path: one error, exit 64.
+    let out = bad_type(dir.cmd()).args(["token", "--cluster", "c"]).run();
+    out.expect_code(64);
+    assert_eq!(out.stderr.matches("error:").count(), 1, "{out}");
+}

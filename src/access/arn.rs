@@ -333,6 +333,190 @@ pub fn is_account_id(account: &str) -> bool {
     account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
+// ---- Any ARN, and the canonical forms of both mechanisms (the AWS layer's one truth) ----
+
+/// The six parts of an ARN, `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArnParts<'a> {
+    /// `aws`, `aws-cn`, ...
+    pub partition: &'a str,
+    /// `iam`, `sts`, `eks`, ...
+    pub service: &'a str,
+    /// Empty for IAM and STS.
+    pub region: &'a str,
+    /// The twelve-digit account.
+    pub account: &'a str,
+    /// What follows the account (`role/NAME`, `cluster/NAME`, `root`).
+    pub resource: &'a str,
+}
+
+/// Splits any ARN, not only a principal's: a known partition, a twelve-digit account and a
+/// resource are required.
+pub fn split(text: &str) -> Result<ArnParts<'_>, ArnError> {
+    let shape = || ArnError::Shape {
+        arn: text.to_string(),
+    };
+    let mut parts = text.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(shape());
+    };
+    if !PARTITIONS.contains(&partition) {
+        return Err(ArnError::Partition {
+            arn: text.to_string(),
+            partition: partition.to_string(),
+        });
+    }
+    if !is_account_id(account) {
+        return Err(ArnError::Account {
+            arn: text.to_string(),
+            account: account.to_string(),
+        });
+    }
+    if resource.is_empty() {
+        return Err(shape());
+    }
+    Ok(ArnParts {
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    })
+}
+
+/// The principal behind a caller's ARN (STS GetCallerIdentity's answer), as the EKS
+/// authenticator matches it: an assumed-role session becomes its role without a path (STS
+/// never shows one); IAM users (paths kept), roles, the account root and federated users
+/// stay as they are.
+pub fn caller_principal(text: &str) -> Result<String, ArnError> {
+    let a = split(text)?;
+    let not_principal = || ArnError::NotPrincipal {
+        arn: text.to_string(),
+    };
+    match a.service {
+        "sts" => {
+            if let Some(rest) = a.resource.strip_prefix("assumed-role/") {
+                match rest.split_once('/') {
+                    Some((role, session)) if !role.is_empty() && !session.is_empty() => Ok(
+                        format!("arn:{}:iam::{}:role/{role}", a.partition, a.account),
+                    ),
+                    _ => Err(ArnError::Shape {
+                        arn: text.to_string(),
+                    }),
+                }
+            } else if a.resource.starts_with("federated-user/") {
+                Ok(text.to_string())
+            } else {
+                Err(not_principal())
+            }
+        }
+        "iam"
+            if a.resource == "root"
+                || a.resource.starts_with("user/")
+                || a.resource.starts_with("role/") =>
+        {
+            Ok(text.to_string())
+        }
+        _ => Err(not_principal()),
+    }
+}
+
+/// The aws-auth form of an IAM role ARN: `arn:P:iam::A:role/NAME`, its path dropped (a
+/// `mapRoles` entry with a path never matches). Only IAM role ARNs are accepted.
+pub fn role_without_path(text: &str) -> Result<String, ArnError> {
+    let p = parse_principal(text)?;
+    if p.kind != PrincipalKind::Role || p.session.is_some() {
+        return Err(ArnError::WrongKind {
+            arn: text.trim().to_string(),
+            found: if p.kind == PrincipalKind::User {
+                "user"
+            } else {
+                "STS session"
+            },
+            wanted: "role",
+        });
+    }
+    Ok(p.canonical())
+}
+
+impl Principal {
+    /// The ARN with its IAM path, the form EKS access entries take (`role/PATH/NAME`); for an
+    /// STS session, whose role path STS never shows, the path-less role.
+    pub fn with_path(&self) -> String {
+        format!(
+            "arn:{}:iam::{}:{}{}{}",
+            self.partition,
+            self.account,
+            self.kind.word(),
+            self.path,
+            self.name
+        )
+    }
+}
+
+#[cfg(test)]
+mod forms_tests {
+    use super::*;
+
+    #[test]
+    fn any_arn_splits_and_a_caller_becomes_its_principal() {
+        let a = split("arn:aws:eks:eu-west-1:123456789012:cluster/prod").unwrap();
+        assert_eq!(
+            (a.service, a.region, a.resource),
+            ("eks", "eu-west-1", "cluster/prod")
+        );
+        assert!(matches!(
+            split("arn:aws:iam::1234:user/x"),
+            Err(ArnError::Account { .. })
+        ));
+        assert!(matches!(
+            split("arn:nope:iam::123456789012:user/x"),
+            Err(ArnError::Partition { .. })
+        ));
+        assert!(matches!(
+            split("arn:aws:iam::123456789012:"),
+            Err(ArnError::Shape { .. })
+        ));
+        assert_eq!(
+            caller_principal("arn:aws:sts::123456789012:assumed-role/Admin/alice").unwrap(),
+            "arn:aws:iam::123456789012:role/Admin"
+        );
+        for same in [
+            "arn:aws:iam::123456789012:user/dev/alice",
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:sts::123456789012:federated-user/bob",
+        ] {
+            assert_eq!(caller_principal(same).unwrap(), same);
+        }
+        assert!(caller_principal("arn:aws:sts::123456789012:assumed-role/Admin").is_err());
+        assert!(caller_principal("arn:aws:s3:::bucket").is_err());
+    }
+
+    #[test]
+    fn both_canonical_forms_of_a_role_with_a_path() {
+        let text = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef";
+        let p = parse_principal(text).unwrap();
+        // aws-auth: the path never matches; access entries: the full ARN.
+        assert_eq!(
+            p.canonical(),
+            "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef"
+        );
+        assert_eq!(p.with_path(), text);
+        assert_eq!(role_without_path(text).unwrap(), p.canonical());
+        assert!(role_without_path("arn:aws:iam::123456789012:user/x").is_err());
+        assert!(role_without_path("arn:aws:sts::123456789012:assumed-role/A/s").is_err());
+        let u = parse_principal("arn:aws:iam::123456789012:user/dev/alice").unwrap();
+        assert_eq!(u.with_path(), u.canonical());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

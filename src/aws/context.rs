@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 
+use super::config_file::{self, ConfigFile, SectionId};
 use super::error::AwsError;
 
 /// Environment variables the AWS layer looks at. `AWS_ENDPOINT_URL_<SERVICE>` variables are
@@ -204,21 +205,21 @@ impl AwsContext {
 
     /// The shared config file: `AWS_CONFIG_FILE`, else `$HOME/.aws/config`.
     pub fn config_file(&self) -> Option<PathBuf> {
-        match self.var("AWS_CONFIG_FILE") {
-            Some(p) => Some(self.expand(p)),
-            None => self
-                .var("HOME")
-                .map(|h| PathBuf::from(h).join(".aws").join("config")),
-        }
+        self.aws_file("AWS_CONFIG_FILE", "config")
     }
 
     /// The shared credentials file: `AWS_SHARED_CREDENTIALS_FILE`, else `$HOME/.aws/credentials`.
     pub fn credentials_file(&self) -> Option<PathBuf> {
-        match self.var("AWS_SHARED_CREDENTIALS_FILE") {
+        self.aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials")
+    }
+
+    /// The file the variable names (`~` expanded), else `$HOME/.aws/<name>`.
+    fn aws_file(&self, var: &str, name: &str) -> Option<PathBuf> {
+        match self.var(var) {
             Some(p) => Some(self.expand(p)),
             None => self
                 .var("HOME")
-                .map(|h| PathBuf::from(h).join(".aws").join("credentials")),
+                .map(|h| PathBuf::from(h).join(".aws").join(name)),
         }
     }
 
@@ -302,24 +303,30 @@ impl ProfileFilesView {
         }
         let mut view = ProfileFilesView::default();
         if let Some(path) = config {
-            if let Some(text) = read_optional(&path, "config")? {
-                for (header, body) in parse_ini(&text) {
-                    let header = header.trim();
-                    if header == "default" {
-                        merge(&mut view.config_profiles, "default", body);
-                    } else if let Some(name) = header.strip_prefix("profile ") {
-                        merge(&mut view.config_profiles, name.trim(), body);
-                    } else if let Some(name) = header.strip_prefix("sso-session ") {
-                        merge(&mut view.sso_sessions, name.trim(), body);
+            if let Some(file) = read_optional(&path, "config")? {
+                for section in file.sections() {
+                    match section.id() {
+                        SectionId::Profile(name) => {
+                            merge(&mut view.config_profiles, name, settings(section))
+                        }
+                        SectionId::SsoSession(name) => {
+                            merge(&mut view.sso_sessions, name, settings(section))
+                        }
+                        SectionId::Other(_) => {}
                     }
                 }
             }
             view.files.push(path);
         }
         if let Some(path) = credentials {
-            if let Some(text) = read_optional(&path, "credentials")? {
-                for (header, body) in parse_ini(&text) {
-                    merge(&mut view.credential_profiles, header.trim(), body);
+            if let Some(file) = read_optional(&path, "credentials")? {
+                // The credentials file names profiles bare: `[dev]`, never `[profile dev]`.
+                for section in file.sections() {
+                    merge(
+                        &mut view.credential_profiles,
+                        section.name(),
+                        settings(section),
+                    );
                 }
             }
             view.files.push(path);
@@ -381,21 +388,22 @@ impl ProfileFilesView {
     }
 }
 
-/// Reads a profile file, `None` when it does not exist. A file the AWS CLI would refuse is
-/// an error naming its line, so that every login reports it the same way.
-fn read_optional(path: &PathBuf, kind: &'static str) -> Result<Option<String>, AwsError> {
+/// Reads and parses a profile file, `None` when it does not exist. The one parser of these
+/// files is [`ConfigFile`]'s (the AWS CLI's rules), so that what okscript edits, what
+/// `has_profile` sees and what a login reads cannot disagree; a file the AWS CLI would
+/// refuse is an error naming its line, reported the same way by every login.
+fn read_optional(path: &PathBuf, kind: &'static str) -> Result<Option<ConfigFile>, AwsError> {
     match std::fs::read(path) {
         Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            if let Err(e) = super::config_file::ConfigFile::parse(&text) {
-                return Err(AwsError::ProfileFileMalformed {
+            let text = String::from_utf8_lossy(&bytes);
+            ConfigFile::parse(&text)
+                .map(Some)
+                .map_err(|e| AwsError::ProfileFileMalformed {
                     kind,
                     path: path.clone(),
                     line: e.line,
                     message: e.message,
-                });
-            }
-            Ok(Some(text))
+                })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(AwsError::ProfileFileUnreadable {
@@ -406,6 +414,22 @@ fn read_optional(path: &PathBuf, kind: &'static str) -> Result<Option<String>, A
     }
 }
 
+/// A section's settings by lowercased key, each value as the AWS SDK reads it: a ` #` or
+/// ` ;` comment after the first line's value is cut off.
+fn settings(section: &config_file::Section) -> Section {
+    section
+        .settings()
+        .map(|(k, v)| {
+            let value = match v.split_once('\n') {
+                Some((first, rest)) => format!("{}\n{rest}", strip_inline_comment(first)),
+                None => strip_inline_comment(&v).to_string(),
+            };
+            (k.to_ascii_lowercase(), value)
+        })
+        .collect()
+}
+
+/// `[default]` and `[profile default]` both name the default profile: their settings merge.
 fn merge(map: &mut BTreeMap<String, Section>, name: &str, body: Section) {
     if name.is_empty() {
         return;
@@ -413,39 +437,8 @@ fn merge(map: &mut BTreeMap<String, Section>, name: &str, body: Section) {
     map.entry(name.to_string()).or_default().extend(body);
 }
 
-/// A forgiving INI reader in the shape of the AWS CLI's: `[header]`, `key = value`,
-/// `#`/`;` comments, indented lines continuing the previous value (nested sections such
-/// as `s3 =` are kept as one flat value; this reader only needs top-level keys).
-fn parse_ini(text: &str) -> Vec<(String, Section)> {
-    let mut out: Vec<(String, Section)> = Vec::new();
-    for raw in text.lines() {
-        let line = raw.trim_end();
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
-            continue;
-        }
-        if trimmed.starts_with('[') {
-            if let Some(end) = trimmed.find(']') {
-                out.push((trimmed[1..end].to_string(), Section::new()));
-            }
-            continue;
-        }
-        if line.starts_with(char::is_whitespace) {
-            continue; // a continuation or sub-property line
-        }
-        let Some((_, section)) = out.last_mut() else {
-            continue;
-        };
-        if let Some((k, v)) = trimmed.split_once('=') {
-            let v = strip_inline_comment(v.trim());
-            section.insert(k.trim().to_ascii_lowercase(), v.to_string());
-        }
-    }
-    out
-}
-
 fn strip_inline_comment(v: &str) -> &str {
-    // The CLI treats ` #` / ` ;` after a value as a comment.
+    // The SDK treats ` #` / ` ;` after a value as a comment.
     let cut = [" #", "\t#", " ;", "\t;"]
         .iter()
         .filter_map(|m| v.find(m))
@@ -460,15 +453,79 @@ fn strip_inline_comment(v: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// The view of one config file (and an optional credentials file) in a temp HOME.
+    fn view(config: &str, credentials: Option<&str>) -> ProfileFilesView {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        std::fs::create_dir_all(home.join(".aws")).unwrap();
+        std::fs::write(home.join(".aws/config"), config).unwrap();
+        if let Some(c) = credentials {
+            std::fs::write(home.join(".aws/credentials"), c).unwrap();
+        }
+        let ctx = AwsContext::new([("HOME".to_string(), home.display().to_string())]);
+        ProfileFilesView::load(&ctx).unwrap()
+    }
+
     #[test]
     fn ini_headers_and_comments() {
         let text = "# top\n[default]\nregion = eu-west-1 # c\n\n[profile dev]\nsso_session = corp\ns3 =\n  max_concurrent_requests = 2\n[sso-session corp]\nsso_start_url=https://x/start\n";
-        let parsed = parse_ini(text);
-        assert_eq!(parsed.len(), 3);
-        assert_eq!(parsed[0].1["region"], "eu-west-1");
-        assert_eq!(parsed[1].0, "profile dev");
-        assert_eq!(parsed[1].1["sso_session"], "corp");
-        assert_eq!(parsed[2].1["sso_start_url"], "https://x/start");
+        let v = view(text, None);
+        assert_eq!(v.config_profiles["default"]["region"], "eu-west-1");
+        assert_eq!(v.config_profiles["dev"]["sso_session"], "corp");
+        assert_eq!(
+            v.config_profiles["dev"]["s3"],
+            "\nmax_concurrent_requests = 2"
+        );
+        assert_eq!(v.sso_sessions["corp"]["sso_start_url"], "https://x/start");
+    }
+
+    #[test]
+    fn the_view_reads_what_the_config_editor_reads() {
+        // `key: value` settings (the AWS CLI's configparser reads them): the old view skipped
+        // them, so a profile configure_sso and the CLI saw as SSO was no SSO profile to the login.
+        let v = view(
+            "[profile dev]\nsso_session: corp\nSSO_Account_Id: 123456789012\nsso_role_name = Admin\n[sso-session corp]\nsso_start_url: https://x/start\nsso_region = eu-west-1\n",
+            Some("[dev]\naws_access_key_id = AKIAEXAMPLE\n[profile odd]\nregion = eu-west-1\n"),
+        );
+        let dev = &v.config_profiles["dev"];
+        assert_eq!(dev["sso_session"], "corp");
+        assert_eq!(dev["sso_account_id"], "123456789012");
+        assert_eq!(v.sso_sessions["corp"]["sso_start_url"], "https://x/start");
+        assert!(sso_profile_names(&v).contains(&"dev".to_string()));
+        // The credentials file names profiles bare, as the CLI and the SDK read it.
+        assert!(v.credential_profiles.contains_key("dev"));
+        assert!(v.credential_profiles.contains_key("profile odd"));
+        assert!(v.has_credential_source("dev"));
+    }
+
+    #[test]
+    fn a_file_the_cli_refuses_is_refused_by_every_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        std::fs::create_dir_all(home.join(".aws")).unwrap();
+        // The CLI's configparser refuses a duplicate section, and so does every reader here.
+        let text = "[profile dev]\nregion = eu-west-1\n[profile dev]\nregion = eu-north-1\n";
+        std::fs::write(home.join(".aws/config"), text).unwrap();
+        let ctx = AwsContext::new([("HOME".to_string(), home.display().to_string())]);
+        let e = ProfileFilesView::load(&ctx).unwrap_err();
+        assert!(
+            matches!(e, AwsError::ProfileFileMalformed { line: 3, .. }),
+            "{e}"
+        );
+        assert!(ConfigFile::parse(text).is_err());
+    }
+
+    fn sso_profile_names(v: &ProfileFilesView) -> Vec<String> {
+        v.config_profiles
+            .keys()
+            .filter(|n| {
+                crate::aws::sso::profile::sso_profile(v, n)
+                    .ok()
+                    .flatten()
+                    .is_some()
+            })
+            .cloned()
+            .collect()
     }
 
     #[test]

@@ -1,11 +1,10 @@
 //! IAM lookups: IAM Identity Center roles by permission set, roles and users by name.
 
 use aws_sdk_iam::error::ProvideErrorMetadata;
-use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use serde::Serialize;
 
 use super::error::AwsError;
-use super::identity::{parse_arn, principal_arn};
+use super::identity::{invalid_arn, parse_arn, principal_arn};
 use super::session::{sdk_error, Session};
 
 /// The IAM path under which IAM Identity Center creates its roles (followed by the region).
@@ -116,23 +115,10 @@ pub async fn sso_role_arn(session: &Session, permission_set: &str) -> Result<Str
     }
 }
 
-/// `arn:P:iam::A:role/some/path/NAME` → `arn:P:iam::A:role/NAME`.
+/// `arn:P:iam::A:role/some/path/NAME` → `arn:P:iam::A:role/NAME` (the rule is
+/// [`crate::access::arn::role_without_path`]'s).
 pub fn strip_role_path(arn: &str) -> Result<String, AwsError> {
-    let a = parse_arn(arn)?;
-    let name = a
-        .resource
-        .strip_prefix("role/")
-        .filter(|_| a.service == "iam")
-        .and_then(|r| r.rsplit('/').next())
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| AwsError::InvalidArn {
-            arn: arn.to_string(),
-            reason: "not an IAM role ARN".into(),
-        })?;
-    Ok(format!(
-        "arn:{}:iam::{}:role/{}",
-        a.partition, a.account, name
-    ))
+    crate::access::arn::role_without_path(arn).map_err(|e| invalid_arn(arn, &e))
 }
 
 /// The last path element of a name or ARN (`role/x/NAME`, `NAME`).
@@ -145,14 +131,27 @@ fn plain_name(name_or_arn: &str) -> &str {
     }
 }
 
-fn date(d: &DateTime) -> String {
-    d.fmt(DateTimeFormat::DateTime).unwrap_or_default()
-}
-
 fn account_of(arn: &str) -> String {
     parse_arn(arn)
         .map(|a| a.account.to_string())
         .unwrap_or_default()
+}
+
+/// An IAM lookup's error: NoSuchEntity is `missing()`, anything else the SDK's error.
+fn lookup_error<E>(
+    e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+    operation: &'static str,
+    session: &Session,
+    missing: impl FnOnce() -> AwsError,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if e.code() == Some("NoSuchEntity") {
+        missing()
+    } else {
+        sdk_error(e, operation, session.endpoint_iam(), session.redactor())
+    }
 }
 
 /// Looks up an IAM role by name (an ARN is accepted too: its last element is used).
@@ -161,26 +160,13 @@ fn account_of(arn: &str) -> String {
 /// [`AwsError::NoSuchRole`], or an IAM error.
 pub async fn iam_role(session: &Session, name: &str) -> Result<RoleInfo, AwsError> {
     let name = plain_name(name);
-    let out = session
-        .iam_client()
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.code() == Some("NoSuchEntity") {
-                AwsError::NoSuchRole {
-                    name: name.to_string(),
-                    account: session.account().to_string(),
-                }
-            } else {
-                sdk_error(e, "iam:GetRole", session.endpoint_iam(), session.redactor())
-            }
-        })?;
-    let role = out.role().ok_or_else(|| AwsError::NoSuchRole {
+    let missing = || AwsError::NoSuchRole {
         name: name.to_string(),
         account: session.account().to_string(),
-    })?;
+    };
+    let out = session.iam_client().get_role().role_name(name).send().await;
+    let out = out.map_err(|e| lookup_error(e, "iam:GetRole", session, missing))?;
+    let role = out.role().ok_or_else(missing)?;
     Ok(RoleInfo {
         principal_arn: strip_role_path(role.arn())?,
         arn: role.arn().to_string(),
@@ -188,7 +174,7 @@ pub async fn iam_role(session: &Session, name: &str) -> Result<RoleInfo, AwsErro
         path: role.path().to_string(),
         account: account_of(role.arn()),
         id: role.role_id().to_string(),
-        created: date(role.create_date()),
+        created: super::time::date(role.create_date()),
     })
 }
 
@@ -198,33 +184,20 @@ pub async fn iam_role(session: &Session, name: &str) -> Result<RoleInfo, AwsErro
 /// [`AwsError::NoSuchUser`], or an IAM error.
 pub async fn iam_user(session: &Session, name: &str) -> Result<UserInfo, AwsError> {
     let name = plain_name(name);
-    let out = session
-        .iam_client()
-        .get_user()
-        .user_name(name)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.code() == Some("NoSuchEntity") {
-                AwsError::NoSuchUser {
-                    name: name.to_string(),
-                    account: session.account().to_string(),
-                }
-            } else {
-                sdk_error(e, "iam:GetUser", session.endpoint_iam(), session.redactor())
-            }
-        })?;
-    let user = out.user().ok_or_else(|| AwsError::NoSuchUser {
+    let missing = || AwsError::NoSuchUser {
         name: name.to_string(),
         account: session.account().to_string(),
-    })?;
+    };
+    let out = session.iam_client().get_user().user_name(name).send().await;
+    let out = out.map_err(|e| lookup_error(e, "iam:GetUser", session, missing))?;
+    let user = out.user().ok_or_else(missing)?;
     Ok(UserInfo {
         arn: user.arn().to_string(),
         name: user.user_name().to_string(),
         path: user.path().to_string(),
         account: account_of(user.arn()),
         id: user.user_id().to_string(),
-        created: date(user.create_date()),
+        created: super::time::date(user.create_date()),
     })
 }
 

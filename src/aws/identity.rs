@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::error::AwsError;
+use crate::access::arn::{self, ArnError, ArnParts};
 
 /// How a session got its credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -81,56 +82,34 @@ pub struct Identity {
     pub profile: Option<String>,
 }
 
-/// The parts of an ARN: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Arn<'a> {
-    pub partition: &'a str,
-    pub service: &'a str,
-    pub account: &'a str,
-    pub resource: &'a str,
+/// The parts of an ARN (see [`crate::access::arn::split`]), or the AWS layer's error.
+pub(crate) fn parse_arn(arn: &str) -> Result<ArnParts<'_>, AwsError> {
+    arn::split(arn).map_err(|e| invalid_arn(arn, &e))
 }
 
-pub(crate) fn parse_arn(arn: &str) -> Result<Arn<'_>, AwsError> {
-    let bad = |reason: &str| AwsError::InvalidArn {
-        arn: arn.to_string(),
-        reason: reason.to_string(),
+/// An [`ArnError`] as the AWS layer reports it: [`AwsError::InvalidArn`] with the reason.
+pub(crate) fn invalid_arn(text: &str, e: &ArnError) -> AwsError {
+    let reason = match e {
+        ArnError::Shape { .. } => {
+            "an ARN has six `:`-separated parts: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE"
+                .to_string()
+        }
+        ArnError::Partition { .. } => "the partition must be aws, aws-cn, aws-us-gov, ...".into(),
+        ArnError::Account { .. } => "the account must be 12 digits".into(),
+        ArnError::NotPrincipal { .. } => {
+            "an IAM principal ARN is root, user/NAME or role/NAME, an STS one assumed-role/ROLE/SESSION or federated-user/NAME".into()
+        }
+        ArnError::WrongKind { wanted, .. } => format!("not an IAM {wanted} ARN"),
+        other => other.to_string(),
     };
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(bad(
-            "an ARN has six `:`-separated parts: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE",
-        ));
-    };
-    if !partition.starts_with("aws") {
-        return Err(bad("the partition must be aws, aws-cn, aws-us-gov, ..."));
+    AwsError::InvalidArn {
+        arn: text.to_string(),
+        reason,
     }
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("the account must be 12 digits"));
-    }
-    if resource.is_empty() {
-        return Err(bad("the resource part is empty"));
-    }
-    Ok(Arn {
-        partition,
-        service,
-        account,
-        resource,
-    })
 }
 
-/// The ARN the EKS authenticator (aws-iam-authenticator) matches for a caller ARN.
-///
-/// * `arn:P:sts::A:assumed-role/NAME/SESSION` → `arn:P:iam::A:role/NAME` (STS never shows a
-///   role's path, and a mapped ARN with a path never matches);
-/// * IAM user ARNs, paths included, and `arn:P:iam::A:root` are returned unchanged;
-/// * IAM role ARNs are returned unchanged (they never come from STS).
+/// The ARN the EKS authenticator (aws-iam-authenticator) matches for a caller ARN; see
+/// [`crate::access::arn::caller_principal`], which owns the rule.
 ///
 /// ```
 /// use okscript::aws::principal_arn;
@@ -140,44 +119,7 @@ pub(crate) fn parse_arn(arn: &str) -> Result<Arn<'_>, AwsError> {
 /// );
 /// ```
 pub fn principal_arn(arn: &str) -> Result<String, AwsError> {
-    let a = parse_arn(arn)?;
-    let bad = |reason: &str| AwsError::InvalidArn {
-        arn: arn.to_string(),
-        reason: reason.to_string(),
-    };
-    match a.service {
-        "sts" => {
-            if let Some(rest) = a.resource.strip_prefix("assumed-role/") {
-                let (role, session) = rest
-                    .split_once('/')
-                    .ok_or_else(|| bad("an assumed-role ARN ends in ROLE/SESSION"))?;
-                if role.is_empty() || session.is_empty() {
-                    return Err(bad("an assumed-role ARN ends in ROLE/SESSION"));
-                }
-                Ok(format!(
-                    "arn:{}:iam::{}:role/{}",
-                    a.partition, a.account, role
-                ))
-            } else if a.resource.starts_with("federated-user/") {
-                Ok(arn.to_string())
-            } else {
-                Err(bad(
-                    "an STS ARN is assumed-role/ROLE/SESSION or federated-user/NAME",
-                ))
-            }
-        }
-        "iam" => {
-            if a.resource == "root"
-                || a.resource.starts_with("user/")
-                || a.resource.starts_with("role/")
-            {
-                Ok(arn.to_string())
-            } else {
-                Err(bad("an IAM principal ARN is root, user/NAME or role/NAME"))
-            }
-        }
-        _ => Err(bad("only iam and sts ARNs name principals")),
-    }
+    arn::caller_principal(arn).map_err(|e| invalid_arn(arn, &e))
 }
 
 /// The last path element of an IAM or STS principal, used to name sessions:

@@ -27,8 +27,8 @@ mod iam;
 mod identity;
 mod session;
 mod sha1;
-mod sso;
-mod sso_login;
+pub mod sso;
+mod time;
 mod token;
 
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
@@ -49,11 +49,11 @@ pub use session::{
     assume_profile, assume_role, default_source, login, login_default, whoami, DefaultSource,
     Session,
 };
-pub use sso_login::{
-    is_sso_profile, sso_accounts, sso_login, sso_login_session, sso_logout, sso_roles,
-    sso_session_accounts, sso_session_roles, Sleeper, SsoAccount, SsoLogin, SsoLoginOptions,
-    SsoSessionSpec, TokenSource, DEFAULT_POLL_INTERVAL, EXPIRY_MARGIN, SLOW_DOWN_STEP,
-    SSO_CLIENT_NAME, SSO_CLIENT_TYPE, SSO_DEFAULT_SCOPE,
+pub use sso::{
+    is_sso_profile, sso_accounts, sso_login, sso_logout, sso_roles, sso_session_accounts,
+    sso_session_roles, LoginFor, Sleeper, SsoAccount, SsoLogin, SsoLoginOptions, SsoSessionSpec,
+    TokenSource, DEFAULT_POLL_INTERVAL, EXPIRY_MARGIN, SLOW_DOWN_STEP, SSO_CLIENT_NAME,
+    SSO_CLIENT_TYPE, SSO_DEFAULT_SCOPE,
 };
 pub use token::{
     eks_token, sts_endpoint, EksToken, TokenOptions, CLUSTER_ID_HEADER,
@@ -70,7 +70,7 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Now as RFC 3339 in UTC with whole seconds and `Z` (for backup names and logs).
 pub fn rfc3339_now() -> String {
-    token::rfc3339(std::time::SystemTime::now())
+    time::rfc3339(std::time::SystemTime::now())
 }
 
 /// The AWS CLI v2 SSO cache file name for a session name (or, for legacy profiles, a start

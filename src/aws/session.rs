@@ -533,6 +533,26 @@ async fn load_sdk_config_with(
     loader.load().await
 }
 
+/// The credentials an SDK config's provider gives now, or why there are none (secrets cut
+/// out of the text); `profile` is named in the error.
+pub(crate) async fn credentials(
+    sdk_config: &SdkConfig,
+    profile: Option<String>,
+    redactor: &Redactor,
+) -> Result<Credentials, AwsError> {
+    let unavailable = |detail: String| AwsError::CredentialsUnavailable {
+        profile: profile.clone(),
+        detail,
+    };
+    let provider = sdk_config
+        .credentials_provider()
+        .ok_or_else(|| unavailable("no credentials provider is configured".into()))?;
+    provider
+        .provide_credentials()
+        .await
+        .map_err(|e| unavailable(redactor.clean(&error_chain(&e))))
+}
+
 async fn finish(
     ctx: &AwsContext,
     sdk_config: SdkConfig,
@@ -544,21 +564,7 @@ async fn finish(
     for s in ctx.secret_values() {
         redactor.add(s);
     }
-    let provider =
-        sdk_config
-            .credentials_provider()
-            .ok_or_else(|| AwsError::CredentialsUnavailable {
-                profile: profile.clone(),
-                detail: "no credentials provider is configured".into(),
-            })?;
-    let creds =
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| AwsError::CredentialsUnavailable {
-                profile: profile.clone(),
-                detail: redactor.clean(&error_chain(&e)),
-            })?;
+    let creds = credentials(&sdk_config, profile.clone(), &redactor).await?;
     redactor.add(creds.secret_access_key());
     if let Some(t) = creds.session_token() {
         redactor.add(t);

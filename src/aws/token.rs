@@ -5,9 +5,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
-use aws_sdk_sts::primitives::{DateTime, DateTimeFormat};
 use aws_sigv4::http_request::{
     sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
 };
@@ -16,7 +14,8 @@ use base64::Engine as _;
 
 use super::eks::validate_cluster_name;
 use super::error::AwsError;
-use super::session::{assume_role, error_chain, Session};
+use super::session::{assume_role, credentials, Session};
+use super::time::rfc3339;
 
 /// The prefix of every EKS token.
 pub const TOKEN_PREFIX: &str = "k8s-aws-v1.";
@@ -159,20 +158,12 @@ pub async fn eks_token(
         }
         None => session,
     };
-    let provider = signer.sdk_config().credentials_provider().ok_or_else(|| {
-        AwsError::CredentialsUnavailable {
-            profile: signer.profile().map(str::to_string),
-            detail: "no credentials provider is configured".into(),
-        }
-    })?;
-    let creds =
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| AwsError::CredentialsUnavailable {
-                profile: signer.profile().map(str::to_string),
-                detail: signer.redactor().clean(&error_chain(&e)),
-            })?;
+    let creds = credentials(
+        signer.sdk_config(),
+        signer.profile().map(str::to_string),
+        signer.redactor(),
+    )
+    .await?;
     let now = SystemTime::now();
     let url = presign_url(&creds, cluster, &region, &endpoint, now).map_err(|detail| {
         AwsError::TokenSigning {
@@ -355,17 +346,6 @@ fn uri_encode(s: &str) -> String {
     out
 }
 
-/// RFC 3339 in UTC with whole seconds and `Z`.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    DateTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
-        .fmt(DateTimeFormat::DateTime)
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,8 +499,7 @@ mod tests {
             &d[11..13],
             &d[13..15]
         );
-        let dt = DateTime::from_str(&iso, DateTimeFormat::DateTime).unwrap();
-        SystemTime::UNIX_EPOCH + Duration::from_secs(dt.secs() as u64)
+        crate::aws::time::parse(&iso).unwrap()
     }
 
     #[test]

@@ -38,12 +38,11 @@ pub async fn replace_config_map(
     client: &kube::Client,
     cm: &ConfigMap,
 ) -> Result<ConfigMap, KubeError> {
-    let ns = cm.metadata.namespace.clone().unwrap_or_default();
-    let name = cm.metadata.name.clone().unwrap_or_default();
-    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
-    api.replace(&name, &PostParams::default(), cm)
+    let (api, what) = config_map_api(client, cm, "replacing");
+    let name = cm.metadata.name.as_deref().unwrap_or_default();
+    api.replace(name, &PostParams::default(), cm)
         .await
-        .map_err(|e| KubeError::from_kube(&format!("replacing configmap {ns}/{name}"), e))
+        .map_err(|e| KubeError::from_kube(&what, e))
 }
 
 /// Creates a ConfigMap (409 AlreadyExists when someone was first).
@@ -51,12 +50,20 @@ pub async fn create_config_map(
     client: &kube::Client,
     cm: &ConfigMap,
 ) -> Result<ConfigMap, KubeError> {
-    let ns = cm.metadata.namespace.clone().unwrap_or_default();
-    let name = cm.metadata.name.clone().unwrap_or_default();
-    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let (api, what) = config_map_api(client, cm, "creating");
     api.create(&PostParams::default(), cm)
         .await
-        .map_err(|e| KubeError::from_kube(&format!("creating configmap {ns}/{name}"), e))
+        .map_err(|e| KubeError::from_kube(&what, e))
+}
+
+/// The API of a ConfigMap's namespace, and `VERB configmap NS/NAME` for errors.
+fn config_map_api(client: &kube::Client, cm: &ConfigMap, verb: &str) -> (Api<ConfigMap>, String) {
+    let ns = cm.metadata.namespace.as_deref().unwrap_or_default();
+    let name = cm.metadata.name.as_deref().unwrap_or_default();
+    (
+        Api::namespaced(client.clone(), ns),
+        format!("{verb} configmap {ns}/{name}"),
+    )
 }
 
 /// Who the API server says the caller is.

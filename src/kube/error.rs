@@ -45,6 +45,26 @@ pub enum KubeError {
         /// The Status message.
         message: String,
     },
+    /// A command that needs an EKS cluster was given a kubeconfig context.
+    #[error("this command works on an EKS cluster, not a kubeconfig context")]
+    NotEks,
+    /// No cluster was named.
+    #[error("which cluster?")]
+    NoCluster,
+    /// A file named on the command line could not be read.
+    #[error("cannot read {path}: {message}")]
+    ReadFile {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// Neither `--kubeconfig`, `KUBECONFIG` nor `HOME` names a kubeconfig to write.
+    #[error("no kubeconfig path")]
+    NoKubeconfigPath,
+    /// Writing the kubeconfig failed.
+    #[error(transparent)]
+    KubeconfigFile(#[from] super::KubeconfigError),
     /// The request did not get an answer (connection refused, reset, timed out).
     #[error("no answer from the API server for {what}: {message}")]
     Transport {
@@ -84,8 +104,24 @@ impl KubeError {
             KubeError::Api { code: 403, .. } => Some("you are known to the cluster but RBAC does not allow this; an admin can grant you a group with `okscript run scripts/grant-role.rhai`".into()),
             KubeError::Transport { .. } => Some("check the cluster endpoint (--server), your network and VPN".into()),
             KubeError::Ca { .. } => Some("pass the cluster's CA as a PEM file with --certificate-authority".into()),
+            KubeError::NotEks => Some("pass --cluster NAME (or -c cluster.yaml) instead of --context".into()),
+            KubeError::NoCluster => Some("pass --cluster NAME, or -c cluster.yaml, or set OKSCRIPT_CLUSTER".into()),
+            KubeError::NoKubeconfigPath => Some("pass --kubeconfig PATH or set HOME".into()),
+            KubeError::KubeconfigFile(e) => e.hint(),
             _ => None,
         }
+    }
+
+    /// True when the command line was at fault (a missing cluster, a file it names), not
+    /// the cluster or AWS.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            KubeError::NotEks
+                | KubeError::NoCluster
+                | KubeError::ReadFile { .. }
+                | KubeError::NoKubeconfigPath
+        )
     }
 
     /// Converts a kube client error for the request `what`.

@@ -4,10 +4,12 @@
 
 pub mod api;
 pub mod connect;
+mod eks_context;
 pub mod error;
 mod kubeconfig;
 
 pub use connect::{ConnectSpec, Connection};
+pub use eks_context::{write_kubeconfig, EksCluster, KubeconfigWritten};
 pub use error::KubeError;
 pub use kubeconfig::{
     default_kubeconfig_path, exec_args, merge_into_kubeconfig, merge_kubeconfig, to_yaml,

@@ -105,6 +105,14 @@ pub fn error_with_hint(
     format!("{message}\nhint: {hint}").into()
 }
 
+/// An error of a layer below as a script error, with the hint it brings.
+pub fn advised(e: &impl crate::hint::Advice) -> Box<EvalAltResult> {
+    match e.advice() {
+        Some(h) => error_with_hint(e, h),
+        None => e.to_string().into(),
+    }
+}
+
 /// A string argument, or an error naming it.
 pub fn string(what: &str, v: &Dynamic) -> FnResult<String> {
     v.clone()

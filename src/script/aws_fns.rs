@@ -9,29 +9,8 @@ use rhai::{Dynamic, Map};
 use super::api::{self, error_with_hint, Api, FnDoc, FnResult};
 use super::state::{Shared, State};
 use crate::access::arn;
-use crate::aws::{
-    self, AwsContext, AwsError, ClusterDeclaration, CredentialType, Identity, Session,
-};
-
-/// AWS settings resolved once from flags, environment and the cluster declaration.
-#[derive(Debug, Clone, Default)]
-pub struct AwsSettings {
-    /// The environment snapshot and region the AWS layer uses.
-    pub ctx: AwsContext,
-    /// `-a`, else `OKSCRIPT_AWS_CREDENTIALS_TYPE`, else `OKCTL_AWS_CREDENTIALS_TYPE`; `None`
-    /// is the AWS SDK's default chain.
-    pub default_type: Option<CredentialType>,
-    /// `-c`: the okctl cluster declaration, and the file it came from.
-    pub cluster: Option<(String, ClusterDeclaration)>,
-    /// `--no-browser`: SSO logins only print the verification URL and code.
-    pub no_browser: bool,
-    /// Whether a browser could be opened at all (a display or $BROWSER is set).
-    pub display: bool,
-    /// `$BROWSER`: the command that opens a URL.
-    pub browser: Option<String>,
-    /// Whether stdin or stderr is a terminal (a person may be there to approve a login).
-    pub terminal: bool,
-}
+use crate::aws::{self, AwsError, CredentialType, Identity, Session};
+use crate::settings::AwsSettings;
 
 /// The AWS side of a run: its runtime (created on first use) and the current session.
 pub struct AwsState {
@@ -100,10 +79,7 @@ impl AwsState {
 
 /// An AWS error as a script error with its hint.
 pub fn aws_error(e: AwsError) -> Box<rhai::EvalAltResult> {
-    match e.hint() {
-        Some(h) => error_with_hint(&e, h),
-        None => e.to_string().into(),
-    }
+    api::advised(&e)
 }
 
 fn identity_map(id: &Identity) -> Dynamic {
@@ -124,21 +100,12 @@ fn identity_map(id: &Identity) -> Dynamic {
 /// own mapping, and returns the identity.
 fn adopt(st: &mut State, session: Session) -> FnResult<Dynamic> {
     let id = session.identity().clone();
-    if let Some((file, cluster)) = &st.aws.settings.cluster {
-        if cluster.account_id != id.account {
-            let why = format!(
-                "logged in to {} but {file} is for {}",
-                id.account, cluster.account_id
-            );
-            st.blocked = Some(why.clone());
-            return Err(error_with_hint(
-                format!("{why}: refusing to go on, so nothing is changed"),
-                format!(
-                    "log in to account {} (check AWS_PROFILE, or the -a/--aws-credentials-type you chose), or pass the cluster declaration of account {}",
-                    cluster.account_id, id.account
-                ),
-            ));
-        }
+    if let Err(w) = st.aws.settings.check_account(&id.account) {
+        st.blocked = Some(w.message.clone());
+        return Err(error_with_hint(
+            format!("{}: refusing to go on, so nothing is changed", w.message),
+            w.hint,
+        ));
     }
     st.printer.verbose(&format!(
         "logged in as {} ({}, account {})",

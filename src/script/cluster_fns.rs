@@ -118,18 +118,16 @@ fn write_kubeconfig(state: &Shared, options: &rhai::Map) -> FnResult<Dynamic> {
     let session = super::aws_fns::implicit_login(&mut st)?;
     let rt = st.aws.runtime()?;
     let env = st.env.clone();
-    let done = crate::commands::write_kubeconfig(
+    let done = crate::kube::write_kubeconfig(
         &rt,
         &session,
         &spec,
         &env,
         file.as_deref(),
         alias.as_deref(),
+        false,
     )
-    .map_err(|f| match f.hint {
-        Some(h) => error_with_hint(f.message, h),
-        None => f.message.into(),
-    })?;
+    .map_err(kube_error)?;
     let mut m = rhai::Map::new();
     m.insert("file".into(), done.path.display().to_string().into());
     m.insert("context".into(), done.context.into());

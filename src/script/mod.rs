@@ -77,9 +77,9 @@ pub struct RunOptions {
     /// Resource limits.
     pub limits: Limits,
     /// AWS settings.
-    pub aws: aws_fns::AwsSettings,
+    pub aws: crate::settings::AwsSettings,
     /// Cluster settings.
-    pub kube: state::KubeSettings,
+    pub kube: crate::settings::KubeSettings,
 }
 
 /// What a successful run did.

@@ -9,7 +9,7 @@ use rhai::{Array, Dynamic, Map};
 use super::api::{Api, FnDoc, FnResult};
 use super::aws_fns::aws_error;
 use super::state::{Shared, State};
-use crate::aws::{self, AwsError, SsoLogin, SsoLoginOptions};
+use crate::aws::{self, AwsError, LoginFor, SsoLogin, SsoLoginOptions};
 
 /// Whether a Ctrl-C handler has been installed by an SSO login (then a later Ctrl-C must
 /// still end the process, as it would have without the handler).
@@ -19,16 +19,10 @@ static CTRL_C_EXITS: AtomicBool = AtomicBool::new(false);
 /// (`force`: even when the cached token looks valid, because the portal refused it).
 /// The verification URL and code go to stderr; Ctrl-C cancels the wait.
 pub fn ensure_login(st: &mut State, profile: &str, force: bool) -> FnResult<SsoLogin> {
-    login_who(st, &Who::Profile(profile), force)
+    login_who(st, LoginFor::Profile(profile), force)
 }
 
-/// What a login is for: a profile of the config file, or an sso-session not written yet.
-enum Who<'a> {
-    Profile(&'a str),
-    Session(&'a aws::SsoSessionSpec),
-}
-
-fn login_who(st: &mut State, who: &Who<'_>, force: bool) -> FnResult<SsoLogin> {
+fn login_who(st: &mut State, who: LoginFor<'_>, force: bool) -> FnResult<SsoLogin> {
     let ctx = st.aws.settings().ctx.clone();
     let settings = st.aws.settings().clone();
     let opts = SsoLoginOptions {
@@ -51,14 +45,7 @@ fn login_who(st: &mut State, who: &Who<'_>, force: bool) -> FnResult<SsoLogin> {
             std::future::pending::<()>().await;
         }
     };
-    let result = rt.block_on(async {
-        match who {
-            Who::Profile(p) => aws::sso_login(&ctx, p, &opts, &mut show, cancel).await,
-            Who::Session(spec) => {
-                aws::sso_login_session(&ctx, spec, &opts, &mut show, cancel).await
-            }
-        }
-    });
+    let result = rt.block_on(aws::sso_login(&ctx, who, &opts, &mut show, cancel));
     if armed.get() && !CTRL_C_EXITS.swap(true, Ordering::SeqCst) {
         // The handler stays installed for the rest of the process: keep Ctrl-C fatal.
         rt.spawn(async {
@@ -162,7 +149,7 @@ fn session_spec(map: &Map) -> FnResult<aws::SsoSessionSpec> {
 }
 
 fn session_accounts(st: &mut State, spec: &aws::SsoSessionSpec) -> FnResult<Array> {
-    login_who(st, &Who::Session(spec), false)?;
+    login_who(st, LoginFor::Session(spec), false)?;
     let ctx = st.aws.settings().ctx.clone();
     let list = st
         .aws
@@ -172,7 +159,7 @@ fn session_accounts(st: &mut State, spec: &aws::SsoSessionSpec) -> FnResult<Arra
 }
 
 fn session_roles(st: &mut State, spec: &aws::SsoSessionSpec, account_id: &str) -> FnResult<Array> {
-    login_who(st, &Who::Session(spec), false)?;
+    login_who(st, LoginFor::Session(spec), false)?;
     let ctx = st.aws.settings().ctx.clone();
     let list = st
         .aws
@@ -244,7 +231,7 @@ pub fn register(api: &mut Api, state: &Shared) {
         },
         move |map: Map| -> FnResult<Dynamic> {
             let spec = session_spec(&map)?;
-            Ok(login_map(&login_who(&mut s.borrow_mut(), &Who::Session(&spec), false)?))
+            Ok(login_map(&login_who(&mut s.borrow_mut(), LoginFor::Session(&spec), false)?))
         },
     );
     let s = state.clone();

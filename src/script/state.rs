@@ -5,12 +5,11 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use std::path::PathBuf;
-
 use crate::access::arn;
 use crate::changeset::{ChangeSet, Committed};
 use crate::kube::{ConnectSpec, Connection};
 use crate::output::Printer;
+use crate::settings::KubeSettings;
 use crate::targets;
 
 use super::api::{error_with_hint, FnResult};
@@ -45,34 +44,6 @@ pub struct State {
     pub kube: KubeSettings,
     /// The cluster connection, once a function needed it.
     pub connection: Option<Rc<RefCell<Connection>>>,
-}
-
-/// Cluster settings resolved once from flags and environment.
-#[derive(Debug, Clone, Default)]
-pub struct KubeSettings {
-    /// How to connect, when a cluster was given.
-    pub connect: Option<ConnectSpec>,
-    /// The root of the backups folder (a folder per cluster below it).
-    pub backups_root: Option<PathBuf>,
-    /// Backups kept per cluster (0: all).
-    pub keep_backups: usize,
-}
-
-impl KubeSettings {
-    /// The backups folder of one cluster.
-    pub fn backups_for(&self, cluster: &str) -> Option<PathBuf> {
-        let safe: String = cluster
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.backups_root.as_ref().map(|r| r.join(safe))
-    }
 }
 
 /// The handle every registered function holds.
