@@ -535,15 +535,19 @@ fn parse_mapping(
         line,
         message,
     };
-    let (line, type_name) = (item.start.line, item.type_name());
-    let Value::Map(pairs) = item.value else {
-        return Err(err(
-            line,
-            format!(
-                "each entry must be a mapping with `{}`, `username` and `groups`, but this one is {type_name}",
-                arn_key(kind),
-            ),
-        ));
+    let line = item.start.line;
+    let pairs = match item.value {
+        Value::Map(pairs) => pairs,
+        _ => {
+            return Err(err(
+                line,
+                format!(
+                    "each entry must be a mapping with `{}`, `username` and `groups`, but this one is {}",
+                    arn_key(kind),
+                    item.type_name()
+                ),
+            ))
+        }
     };
     // Keys first, borrowed and compared ignoring case (this runs for every entry read);
     // the values are then moved into the entry rather than copied.
@@ -585,32 +589,31 @@ fn parse_mapping(
             .position(|f| f.eq_ignore_ascii_case(key));
         match field {
             Some(0) => {
-                if v.is_null() {
-                    return Err(err(
-                        v.start.line,
-                        format!("`{key}` must be an ARN, but it is {}", v.type_name()),
-                    ));
+                // The type's name (a YAML 1.1 number check) only when it is an error.
+                let null = v.is_null();
+                match v.value {
+                    Value::Scalar { text, .. } if !null => m.arn = text,
+                    _ => {
+                        return Err(err(
+                            v.start.line,
+                            format!("`{key}` must be an ARN, but it is {}", v.type_name()),
+                        ))
+                    }
                 }
-                let Value::Scalar { text, .. } = v.value else {
-                    return Err(err(
-                        v.start.line,
-                        format!("`{key}` must be an ARN, but it is {}", v.type_name()),
-                    ));
-                };
-                m.arn = text;
                 has_arn = true;
                 m.order.push(Field::Arn);
             }
             Some(1) => {
                 if !v.is_null() {
-                    let (line, type_name) = (v.start.line, v.type_name());
-                    let Value::Scalar { text, .. } = v.value else {
-                        return Err(err(
-                            line,
-                            format!("`username` must be a string, but it is {type_name}"),
-                        ));
-                    };
-                    m.username = Some(text);
+                    match v.value {
+                        Value::Scalar { text, .. } => m.username = Some(text),
+                        _ => {
+                            return Err(err(
+                                v.start.line,
+                                format!("`username` must be a string, but it is {}", v.type_name()),
+                            ))
+                        }
+                    }
                 }
                 m.order.push(Field::Username);
             }
@@ -620,22 +623,27 @@ fn parse_mapping(
                 if v.is_null() {
                     continue;
                 }
-                let (line, type_name) = (v.start.line, v.type_name());
-                let Value::Seq(gs) = v.value else {
-                    return Err(err(
-                        line,
-                        format!("`groups` must be a list, but it is {type_name}"),
-                    ));
+                let gs = match v.value {
+                    Value::Seq(gs) => gs,
+                    _ => {
+                        return Err(err(
+                            v.start.line,
+                            format!("`groups` must be a list, but it is {}", v.type_name()),
+                        ))
+                    }
                 };
                 m.groups.reserve_exact(gs.len());
                 for g in gs {
-                    let (line, type_name, null) = (g.start.line, g.type_name(), g.is_null());
+                    let null = g.is_null();
                     match g.value {
                         Value::Scalar { text, .. } if !null => m.groups.push(text),
                         _ => {
                             return Err(err(
-                                line,
-                                format!("each group must be a string, but this one is {type_name}"),
+                                g.start.line,
+                                format!(
+                                    "each group must be a string, but this one is {}",
+                                    g.type_name()
+                                ),
                             ))
                         }
                     }

@@ -243,16 +243,17 @@ fn flow_seq(line: &Line, col: usize) -> Option<Node> {
 
 /// True for ASCII text without tabs or carriage returns: the only text these readers take.
 pub(super) fn plain_ascii(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b.is_ascii() && b != b'\t' && b != b'\r')
+    // Three vectorised scans (is_ascii, memchr) beat one byte-by-byte pass.
+    text.is_ascii() && !text.contains('\t') && !text.contains('\r')
 }
 
 /// Where the two-byte sequence `first second` starts in `text`: `str::find` with a string
 /// pattern builds a searcher per call, and this runs for every scalar read.
 fn find_pair(text: &str, first: u8, second: u8) -> Option<usize> {
-    text.as_bytes()
-        .windows(2)
-        .position(|w| w[0] == first && w[1] == second)
+    let bytes = text.as_bytes();
+    text.match_indices(char::from(first))
+        .map(|(i, _)| i)
+        .find(|&i| bytes.get(i + 1) == Some(&second))
 }
 
 /// True when only spaces, or spaces and a comment, follow.
