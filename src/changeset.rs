@@ -69,32 +69,52 @@ impl ChangeSet {
         }
         let snap = self.target.read()?;
         let warnings = snap.warnings.clone();
-        self.staged = Some(snap.auth.clone());
         self.base = Some(snap);
         Ok(warnings)
     }
 
+    /// The staged state, copied from the base at the first change: a script that only
+    /// reads, and the state after a commit, never pay for the copy of a large aws-auth.
     fn staged_mut(&mut self) -> &mut AwsAuth {
-        self.staged.as_mut().expect("load() runs before staging")
+        let base = &self.base.as_ref().expect("load() runs before staging").auth;
+        self.staged.get_or_insert_with(|| base.clone())
+    }
+
+    /// The staged state when something was staged, else the base.
+    fn current(&self) -> &AwsAuth {
+        match (&self.staged, &self.base) {
+            (Some(staged), _) => staged,
+            (None, Some(base)) => &base.auth,
+            (None, None) => panic!("load() runs before reading"),
+        }
     }
 
     /// Stages one intent: applied to the staged state now (so guards fire at the call),
     /// and recorded for replay at commit.
     pub fn stage(&mut self, intent: Intent) -> Result<Applied, Refusal> {
         self.asked = true;
+        let vetted = self.target.vet(&intent)?;
         let protected = self.protected.clone();
-        let applied = self.staged_mut().apply(&intent, &protected)?;
+        let mut applied = self.staged_mut().apply(&intent, &protected)?;
         if applied.changed {
             self.intents.push(intent);
         }
+        applied.notes.splice(0..0, vetted);
         Ok(applied)
+    }
+
+    /// True when the target keys principals by their real ARN (access entries), so
+    /// aws-auth's notes about stripped role paths do not apply.
+    pub fn uses_real_arns(&self) -> bool {
+        self.target.uses_real_arns()
     }
 
     /// The staged mappings, each marked when an access entry shadows it.
     pub fn mappings(&mut self) -> Vec<MappingView> {
-        let mut views = self.staged_mut().mappings();
+        let mut views = self.current().mappings();
         for v in &mut views {
             v.shadowed = !v.arn.is_empty() && self.target.shadowed(&v.arn);
+            self.target.annotate(v);
         }
         views
     }
@@ -109,6 +129,15 @@ impl ChangeSet {
         }
     }
 
+    /// The lint findings of the staged state that apply to the target's mechanism.
+    pub fn findings(&mut self) -> Vec<crate::access::lint::Finding> {
+        let found = crate::access::lint::findings(self.current());
+        found
+            .into_iter()
+            .filter(|f| self.target.keeps_finding(f))
+            .collect()
+    }
+
     /// What is written, for the run's summary line.
     pub fn mechanism(&self) -> String {
         self.target.mechanism()
@@ -116,14 +145,14 @@ impl ChangeSet {
 
     /// The staged state.
     pub fn staged(&mut self) -> &AwsAuth {
-        self.staged_mut()
+        self.current()
     }
 
     /// The pending change: diff and counts against the last read.
     pub fn plan(&self) -> (String, Summary) {
         match (&self.base, &self.staged) {
             (Some(base), Some(staged)) => (
-                plan::diff(&base.auth, staged),
+                self.target.diff(&base.auth, staged),
                 plan::summarize(&base.auth, staged),
             ),
             _ => (String::new(), Summary::default()),
@@ -152,7 +181,7 @@ impl ChangeSet {
             written: commit.written,
             notes: commit.notes,
         };
-        self.staged = Some(commit.snapshot.auth.clone());
+        self.staged = None;
         self.base = Some(commit.snapshot);
         self.intents.clear();
         Ok(done)

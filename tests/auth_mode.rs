@@ -7,14 +7,14 @@
 use serde_json::Value;
 
 use crate::support::kube_api::AuthMode;
-use crate::support::{create_user_with_key, EksWorld, ACCOUNT};
+use crate::support::{create_role, create_user_with_key, EksWorld, ACCOUNT};
 use crate::util::{script, Cmd, Outcome, TestDir};
 
-const CLUSTER: &str = "my-cluster";
-const REGION: &str = "eu-west-1";
-const ROLE: &str = "arn:aws:iam::123456789012:role/deployer";
+pub(crate) const CLUSTER: &str = "my-cluster";
+pub(crate) const REGION: &str = "eu-west-1";
+pub(crate) const ROLE: &str = "arn:aws:iam::123456789012:role/deployer";
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -23,15 +23,15 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 /// An EKS world in `mode` with an IAM user `ops` mapped to system:masters in aws-auth.
-struct World {
-    eks: EksWorld,
+pub(crate) struct World {
+    pub(crate) eks: EksWorld,
     key: String,
     secret: String,
-    dir: TestDir,
+    pub(crate) dir: TestDir,
 }
 
 impl World {
-    fn new(mode: AuthMode) -> World {
+    pub(crate) fn new(mode: AuthMode) -> World {
         let eks = EksWorld::start(CLUSTER, REGION, mode);
         let (key, secret) = block_on(create_user_with_key(&eks.moto, "ops", None, true));
         eks.kube.seed_aws_auth(&[(
@@ -47,12 +47,17 @@ impl World {
     }
 
     /// `okscript` as `ops`, with AWS calls sent to moto and the EKS fake.
-    fn okscript(&self) -> Cmd {
+    pub(crate) fn okscript(&self) -> Cmd {
+        self.okscript_as(&self.key, &self.secret)
+    }
+
+    /// `okscript` as the IAM identity of this access key.
+    pub(crate) fn okscript_as(&self, key: &str, secret: &str) -> Cmd {
         let mut cmd = self
             .dir
             .cmd()
-            .env("AWS_ACCESS_KEY_ID", &self.key)
-            .env("AWS_SECRET_ACCESS_KEY", &self.secret)
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
             .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key")
             .env(
                 "OKSCRIPT_BACKUP_DIR",
@@ -65,7 +70,7 @@ impl World {
     }
 
     /// `okscript run grant-role.rhai --cluster my-cluster ARGS... --set arn=ROLE`.
-    fn grant(&self, args: &[&str]) -> Outcome {
+    pub(crate) fn grant(&self, args: &[&str]) -> Outcome {
         self.okscript()
             .arg("run")
             .arg(script("grant-role.rhai"))
@@ -76,14 +81,14 @@ impl World {
             .run()
     }
 
-    fn aws_auth(&self) -> Value {
+    pub(crate) fn aws_auth(&self) -> Value {
         self.eks
             .kube
             .config_map("kube-system", "aws-auth")
             .expect("aws-auth exists")
     }
 
-    fn aws_auth_writes(&self) -> usize {
+    pub(crate) fn aws_auth_writes(&self) -> usize {
         self.eks
             .kube
             .requests()
@@ -92,7 +97,7 @@ impl World {
             .count()
     }
 
-    fn backups(&self) -> usize {
+    pub(crate) fn backups(&self) -> usize {
         std::fs::read_dir(self.dir.join("backups").join(CLUSTER))
             .map(|d| d.count())
             .unwrap_or(0)
@@ -116,17 +121,27 @@ fn on_a_config_map_cluster_the_grant_writes_aws_auth_and_the_summary_names_it() 
 }
 
 #[test]
-fn on_an_api_cluster_neither_cluster_nor_aws_auth_writes_anything() {
+fn on_an_api_cluster_aws_auth_is_refused_and_an_unknown_role_gets_no_entry() {
     let w = World::new(AuthMode::Api);
     let before = w.aws_auth();
-    // --target cluster (the default with --cluster) picks access entries, which okscript
-    // cannot write yet.
-    for args in [&[][..], &["--target", "cluster"][..]] {
+    // --target cluster (the default with --cluster) and --target access-entries write access
+    // entries; `deployer` is not in IAM, so it cannot have one: refused before any write.
+    for args in [
+        &[][..],
+        &["--target", "cluster"][..],
+        &["--target", "access-entries"][..],
+    ] {
         let (code, _, err) = parts(w.grant(args));
         assert_eq!(code, 1, "{err}");
-        assert!(err.contains("grant-role.rhai:21:5: cluster my-cluster authenticates through EKS access entries (authenticationMode API); okscript cannot write access entries yet; nothing was written"), "{err}");
-        assert!(err.contains("hint: create the access entry"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "{ROLE} cannot have an access entry: no such role deployer"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("hint: check the ARN"), "{err}");
     }
+    assert_eq!(w.eks.eks.count("CreateAccessEntry"), 0);
     // --target aws-auth: refused, EKS would ignore it.
     let (code, out, err) = parts(w.grant(&["--target", "aws-auth"]));
     assert_eq!(code, 1, "{err}");
@@ -135,14 +150,11 @@ fn on_an_api_cluster_neither_cluster_nor_aws_auth_writes_anything() {
         "{err}"
     );
     assert!(err.contains("nothing was written"), "{err}");
-    assert!(!out.contains("added"), "never a success line: {out}");
-    // --target access-entries: the same clear failure.
-    let (code, _, err) = parts(w.grant(&["--target", "access-entries"]));
-    assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("okscript cannot write access entries yet"),
+        err.contains("hint: write the cluster's access entries instead"),
         "{err}"
     );
+    assert!(!out.contains("added"), "never a success line: {out}");
     // Nothing was written, nothing was even backed up.
     assert_eq!(w.aws_auth(), before, "aws-auth unchanged");
     assert_eq!(w.aws_auth_writes(), 0, "{:#?}", w.eks.kube.requests());
@@ -150,14 +162,12 @@ fn on_an_api_cluster_neither_cluster_nor_aws_auth_writes_anything() {
 }
 
 #[test]
-fn a_dry_run_on_an_api_cluster_fails_too() {
+fn a_dry_run_of_aws_auth_on_an_api_cluster_fails_too() {
     let w = World::new(AuthMode::Api);
-    for target in ["cluster", "aws-auth"] {
-        let (code, out, err) = parts(w.grant(&["--target", target, "--dry-run"]));
-        assert_eq!(code, 1, "{target}: {err}");
-        assert!(!out.contains("dry run:"), "no plan EKS would ignore: {out}");
-        assert!(err.contains("authenticationMode API"), "{err}");
-    }
+    let (code, out, err) = parts(w.grant(&["--target", "aws-auth", "--dry-run"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(!out.contains("dry run:"), "no plan EKS would ignore: {out}");
+    assert!(err.contains("authenticationMode API"), "{err}");
     assert_eq!(w.aws_auth_writes(), 0);
 }
 
@@ -179,16 +189,17 @@ fn on_api_and_config_map_cluster_picks_entries_and_aws_auth_warns_per_shadowed_p
     )
     .expect("alice's entry");
     let before = w.aws_auth();
-    // --target cluster: access entries win here, and okscript cannot write them yet.
-    let (code, _, err) = parts(w.grant(&[]));
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains(
-            "authenticationMode API_AND_CONFIG_MAP); okscript cannot write access entries yet"
-        ),
-        "{err}"
+    // --target cluster: access entries win here, so the grant writes one, not aws-auth.
+    block_on(create_role(&w.eks.moto, "deployer", None));
+    let out = w.grant(&[]);
+    out.expect_code(0).expect_stdout(&[
+        "access entries of cluster my-cluster (authenticationMode API_AND_CONFIG_MAP): 1 added, 0 changed, 0 removed",
+    ]);
+    assert_eq!(
+        w.eks.eks.count("CreateAccessEntry"),
+        2,
+        "alice's, then deployer's"
     );
-    assert!(err.contains("hint: pass `--target aws-auth`"), "{err}");
     assert_eq!(w.aws_auth(), before);
     assert_eq!(w.backups(), 0);
     // --target aws-auth: written, with the warnings.
@@ -343,7 +354,7 @@ fn restore_on_an_api_cluster_is_refused() {
 }
 
 /// Exit code, stdout and stderr, owned.
-fn parts(out: Outcome) -> (i32, String, String) {
+pub(crate) fn parts(out: Outcome) -> (i32, String, String) {
     let (code, stdout, stderr) = out.parts();
     (code, stdout.to_string(), stderr.to_string())
 }

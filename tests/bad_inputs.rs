@@ -647,7 +647,7 @@ rows! {
     script_unterminated_string: after_a_grant("print(\"oops);")
         .fails(1, &["s.rhai:2:", "syntax error"]);
     script_unknown_function: after_a_grant("grant_rol(\"x\", []);")
-        .fails(1, &["s.rhai:2:1: unknown function `grant_rol", "did you mean `grant_role`?"]);
+        .fails(1, &["s.rhai:2:1: unknown function `grant_rol", "did you mean `grant_role`, `grant_policy`?"]);
     script_wrong_argument_type: after_a_grant("grant_role(1, []);")
         .fails(1, &["s.rhai:2:1: the ARN must be a string, but it is i64"]);
     script_unknown_option: after_a_grant(&format!("grant_role(\"{ROLE}\", [\"devs\"], #{{forse: true}});"))

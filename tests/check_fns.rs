@@ -87,7 +87,7 @@ fn check_reports_an_unknown_function_with_its_position_and_a_suggestion() {
         .expect_stderr(&[
             "error: typo.rhai:3:5: unknown function `revoke_rol`",
             "3 |     revoke_rol(arn);",
-            "hint: did you mean `revoke_role`?",
+            "hint: did you mean `revoke_role`, `revoke_policy`?",
         ]);
 }
 

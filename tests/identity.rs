@@ -419,3 +419,58 @@ fn many_grants_are_checked_against_iam_in_one_listing() {
         out.stderr
     );
 }
+
+/// Opens `fifo` for writing without blocking: it succeeds only while a reader holds it open.
+fn fifo_has_reader(fifo: &std::path::Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(fifo)
+        .is_ok()
+}
+
+#[test]
+fn the_system_root_certificates_are_read_only_for_https_endpoints() {
+    // SSL_CERT_FILE is where the root store is read from; as a FIFO, a read of it blocks
+    // until a writer comes, so a run that finishes never opened it.
+    let moto = MotoServer::start();
+    let (key, secret) = block_on(create_user_with_key(&moto, "roots", None, false));
+    let dir = TestDir::new();
+    let fifo = dir.path().join("roots.pem");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("running mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let fifo_text = fifo.to_str().unwrap();
+    let out = with_keys(aws_cmd(&dir, &moto), &key, &secret)
+        .env("SSL_CERT_FILE", fifo_text)
+        .script("whoami.rhai")
+        .args(["-a", "access-key"])
+        .run();
+    out.expect_code(0)
+        .expect_stdout(&[&format!("account:        {ACCOUNT}")]);
+
+    // The control: an https endpoint (nothing listens there) does read the root store.
+    let running = with_keys(dir.cmd(), &key, &secret)
+        .env("AWS_ENDPOINT_URL", "https://127.0.0.1:9")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("SSL_CERT_FILE", fifo_text)
+        .script("whoami.rhai")
+        .args(["-a", "access-key"])
+        .spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !fifo_has_reader(&fifo) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "an https endpoint never read the root store"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The writer opened and closed it: the reader sees an empty file and goes on.
+    let out = running.wait();
+    assert_ne!(out.code, 0, "{out:?}");
+}

@@ -255,7 +255,7 @@ fn an_unknown_function_suggests_the_nearest_name() {
         .expect_stderr(&[
             "error: typo.rhai:2:1: unknown function `grant_rol",
             "2 | grant_rol(",
-            "hint: did you mean `grant_role`?",
+            "hint: did you mean `grant_role`, `grant_policy`?",
         ]);
     assert_eq!(dir.read(&file), crate::util::fixture_text("eks-nodes-only"));
 }

@@ -297,10 +297,35 @@ pub fn authenticator_matches(entry_arn: &str, canonical: &str) -> bool {
 /// The key two ARNs share when the authenticator treats them as one principal: the
 /// canonical form, lower-cased (it compares with EqualFold). Unparseable text keys as itself.
 pub fn match_key(text: &str) -> String {
+    // Nearly every aws-auth ARN is already canonical and path-less; its key is its
+    // lower-cased text, without building a `Principal` (this runs for every entry read).
+    canonical_key(text).unwrap_or_else(|| parsed_key(text))
+}
+
+/// [`match_key`] the long way, by parsing the ARN (the property tests compare the two).
+pub(crate) fn parsed_key(text: &str) -> String {
     match parse_folded(text) {
         Ok(p) => p.canonical().to_lowercase(),
         Err(_) => text.trim().to_lowercase(),
     }
+}
+
+/// [`match_key`] of an ARN that is already in canonical form without a path
+/// (`arn:P:iam::ACCOUNT:role/NAME` or `.../user/NAME`, any case); `None` for anything else.
+fn canonical_key(text: &str) -> Option<String> {
+    let rest = text
+        .strip_prefix("arn:")
+        .or_else(|| text.strip_prefix("ARN:"))?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest
+        .strip_prefix("iam::")
+        .or_else(|| rest.strip_prefix("IAM::"))?;
+    let (account, resource) = rest.split_once(':')?;
+    let (kind, name) = resource.split_once('/')?;
+    let known_partition = PARTITIONS.iter().any(|p| p.eq_ignore_ascii_case(partition));
+    let principal = kind.eq_ignore_ascii_case("role") || kind.eq_ignore_ascii_case("user");
+    (known_partition && principal && is_account_id(account) && valid_name(name, 64))
+        .then(|| text.to_ascii_lowercase())
 }
 
 /// True when `account` is exactly twelve ASCII digits.

@@ -43,7 +43,9 @@ pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
     }
     // mapRoles and mapUsers share one key space: the authenticator looks a caller up in
     // both, so duplicates are found across them, by the rule grants and revokes use.
-    let mut seen: BTreeMap<String, (String, Vec<At>)> = BTreeMap::new();
+    // (key, ARN as first written, where): sorted by key below, so that duplicates stand
+    // together without a map entry per principal (this runs on every read).
+    let mut seen: Vec<(&str, &str, At)> = Vec::new();
     let mut accounts: BTreeMap<String, Vec<Option<usize>>> = BTreeMap::new();
     for name in SectionName::ALL {
         let section = auth.section(name);
@@ -72,19 +74,25 @@ pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
                 Body::Mapping(m) => {
                     mapping_findings(m, &mut push);
                     if !m.arn.is_empty() {
-                        seen.entry(slot.key.clone())
-                            .or_insert_with(|| (m.arn.clone(), Vec::new()))
-                            .1
-                            .push(At {
+                        seen.push((
+                            &slot.key,
+                            &m.arn,
+                            At {
                                 section: name,
                                 index,
-                            });
+                            },
+                        ));
                     }
                 }
             }
         }
     }
-    for (_, (arn, found)) in seen.into_iter().filter(|(_, (_, f))| f.len() > 1) {
+    // Stable: a principal's entries stay in the order they were read.
+    seen.sort_by(|a, b| a.0.cmp(b.0));
+    let runs = seen.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1);
+    for run in runs {
+        let arn = run[0].1.to_string();
+        let found: Vec<At> = run.iter().map(|r| r.2).collect();
         let look = auth.lookup(&arn);
         let last = *found.last().expect("more than one");
         let line_of = |at: At| auth.section(at.section).slots[at.index].line;

@@ -4,7 +4,8 @@
 
 use super::arn::{self, PrincipalKind};
 use super::entry::{union_groups, Mapping, MASTERS};
-use super::intent::{Intent, Note};
+use super::intent::{parse_policy_item, policy_item, Intent, Note};
+pub use super::intent::{policy_items, set_policy_items, PolicyView};
 use super::section::{Body, Section, SectionError, SectionName, Slot};
 
 /// A data key the authenticator never reads because it differs from a section's key only in
@@ -96,6 +97,13 @@ pub struct MappingView {
     /// True when EKS ignores this row because an access entry for the principal wins
     /// (API_AND_CONFIG_MAP); false when there is none or okscript could not tell.
     pub shadowed: bool,
+    /// `aws-auth` for a ConfigMap row, `access-entry` for an EKS access entry.
+    pub source: &'static str,
+    /// An access entry's type (`STANDARD`, `EC2_LINUX`, ...); empty for aws-auth rows.
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    /// An access entry's policies with their scopes; empty for aws-auth rows.
+    pub policies: Vec<PolicyView>,
 }
 
 impl AwsAuth {
@@ -179,6 +187,9 @@ impl AwsAuth {
                         groups: Vec::new(),
                         account: a.clone(),
                         shadowed: false,
+                        source: "aws-auth",
+                        entry_type: String::new(),
+                        policies: Vec::new(),
                     },
                 });
             }
@@ -253,6 +264,20 @@ impl AwsAuth {
                 members,
                 force,
             } => self.members(*kind, group, members, *force, protected),
+            Intent::Policy {
+                kind,
+                arn,
+                policy_arn,
+                namespaces,
+                force,
+            } => self.policy(
+                *kind,
+                arn,
+                policy_arn,
+                namespaces.as_deref(),
+                *force,
+                protected,
+            ),
             Intent::GrantAccount { account, .. } => {
                 let s = &mut self.accounts;
                 if s.bodies()
@@ -357,13 +382,7 @@ impl AwsAuth {
                 .map(str::to_string)
                 .or_else(|| default_username(kind, arn));
             let mapping = Mapping::new(kind, arn, username.as_deref(), groups);
-            self.mapping_section(kind)
-                .slots
-                .push(Slot::new(Body::Mapping(mapping)));
-            return Ok(Applied {
-                changed: true,
-                notes: Vec::new(),
-            });
+            return Ok(self.push_new(kind, mapping));
         };
         let old = self.mapping(base).clone();
         if exact && groups.is_empty() {
@@ -453,6 +472,66 @@ impl AwsAuth {
             "revoke groups of",
             None,
         )
+    }
+
+    /// Adds a new entry at the end of its section.
+    fn push_new(&mut self, kind: PrincipalKind, mapping: Mapping) -> Applied {
+        self.mapping_section(kind)
+            .slots
+            .push(Slot::new(Body::Mapping(mapping)));
+        Applied {
+            changed: true,
+            notes: Vec::new(),
+        }
+    }
+
+    /// An access policy at a scope for a principal (`None`: take it away); see
+    /// [`Intent::Policy`]. A new principal gets a row as a grant makes it, with no groups.
+    fn policy(
+        &mut self,
+        kind: PrincipalKind,
+        arn: &str,
+        policy_arn: &str,
+        namespaces: Option<&[String]>,
+        force: bool,
+        protected: &Protected,
+    ) -> Result<Applied, Refusal> {
+        let look = self.lookup(arn);
+        let Some(base) = look.base(kind) else {
+            let Some(ns) = namespaces else {
+                return Ok(Applied {
+                    changed: false,
+                    notes: vec![format!("{arn} has no access entry; nothing to revoke")],
+                });
+            };
+            let username = default_username(kind, arn);
+            let mut mapping = Mapping::new(kind, arn, username.as_deref(), &[]);
+            set_policy_items(&mut mapping, &[policy_item(policy_arn, ns)]);
+            return Ok(self.push_new(kind, mapping));
+        };
+        let old = self.mapping(base).clone();
+        let mut items = policy_items(&old);
+        items.retain(|i| parse_policy_item(i).0 != policy_arn);
+        if let Some(ns) = namespaces {
+            items.push(policy_item(policy_arn, ns));
+            items.sort();
+        } else if !force
+            && items.len() != policy_items(&old).len()
+            && protected.keys.contains(&arn::match_key(arn))
+        {
+            return Err(Refusal {
+                message: format!("refusing to take an access policy from {arn}: that is who this script is logged in as, so it could lock itself out"),
+                hint: "pass #{force: true} as the last argument if another admin can still reach the cluster".into(),
+            });
+        }
+        let mut new = old.clone();
+        set_policy_items(&mut new, &items);
+        let verb = if namespaces.is_some() {
+            "grant a policy to"
+        } else {
+            "revoke a policy of"
+        };
+        self.put(arn, &look, base, Some(new), force, protected, verb, None)
     }
 
     /// The team form: `group` held by exactly `members` among principals of `kind`. All or
@@ -686,6 +765,15 @@ fn view(m: &Mapping) -> MappingView {
             .map(|p| p.account)
             .unwrap_or_default(),
         shadowed: false,
+        source: "aws-auth",
+        entry_type: String::new(),
+        policies: policy_items(m)
+            .iter()
+            .map(|i| {
+                let (arn, ns) = parse_policy_item(i);
+                PolicyView::new(&arn, ns)
+            })
+            .collect(),
     }
 }
 

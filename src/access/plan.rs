@@ -1,8 +1,6 @@
 //! What a change set does, for people: counts of principals added, changed and removed, and a
 //! unified diff of the data sections. Pure: no I/O.
 
-use std::collections::BTreeMap;
-
 use super::model::AwsAuth;
 use super::section::{Body, SectionName};
 
@@ -31,28 +29,61 @@ impl Summary {
     }
 }
 
-fn grouped(auth: &AwsAuth, name: SectionName) -> BTreeMap<String, Vec<&Body>> {
-    let mut map: BTreeMap<String, Vec<&Body>> = BTreeMap::new();
-    for body in auth.section(name).bodies() {
-        map.entry(body.match_key()).or_default().push(body);
-    }
-    map
+/// The section's items sorted by the authenticator's match key (stable: a principal's
+/// entries stay in file order), borrowing the keys the slots cache.
+fn by_key(auth: &AwsAuth, name: SectionName) -> Vec<(&str, &Body)> {
+    let mut items: Vec<(&str, &Body)> = auth
+        .section(name)
+        .slots
+        .iter()
+        .map(|slot| (slot.key.as_str(), &slot.body))
+        .collect();
+    items.sort_by(|a, b| a.0.cmp(b.0));
+    items
+}
+
+/// Items paired with their match keys, sorted by key.
+type Keyed<'a, 'b> = &'b [(&'a str, &'a Body)];
+
+/// Splits off the run of items that share the first item's key.
+fn next_run<'a, 'b>(items: Keyed<'a, 'b>) -> (Keyed<'a, 'b>, Keyed<'a, 'b>) {
+    let n = items.iter().take_while(|(k, _)| *k == items[0].0).count();
+    items.split_at(n)
 }
 
 /// Counts principals added, changed and removed between two states.
 pub fn summarize(old: &AwsAuth, new: &AwsAuth) -> Summary {
     let mut s = Summary::default();
     for name in SectionName::ALL {
-        let before = grouped(old, name);
-        let after = grouped(new, name);
-        for (key, bodies) in &after {
-            match before.get(key) {
-                None => s.added += 1,
-                Some(prev) if prev != bodies => s.changed += 1,
-                Some(_) => {}
+        let (before, after) = (by_key(old, name), by_key(new, name));
+        let (mut b, mut a) = (before.as_slice(), after.as_slice());
+        // A merge walk over both sorted lists: linear after the sorts.
+        while !b.is_empty() || !a.is_empty() {
+            let order = match (b.first(), a.first()) {
+                (Some(x), Some(y)) => x.0.cmp(y.0),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    s.removed += 1;
+                    b = next_run(b).1;
+                }
+                std::cmp::Ordering::Greater => {
+                    s.added += 1;
+                    a = next_run(a).1;
+                }
+                std::cmp::Ordering::Equal => {
+                    let ((run_b, rest_b), (run_a, rest_a)) = (next_run(b), next_run(a));
+                    let same = run_b.len() == run_a.len()
+                        && run_b.iter().zip(run_a).all(|(x, y)| x.1 == y.1);
+                    if !same {
+                        s.changed += 1;
+                    }
+                    (b, a) = (rest_b, rest_a);
+                }
             }
         }
-        s.removed += before.keys().filter(|k| !after.contains_key(*k)).count();
     }
     s
 }

@@ -422,3 +422,39 @@ proptest! {
         }
     }
 }
+
+/// ARN-like text: the pieces of principal ARNs in any case, with the near misses (paths,
+/// sessions, short accounts, white space, unknown partitions) mixed in.
+fn arn_like() -> impl Strategy<Value = String> {
+    let piece = |options: &'static [&'static str]| proptest::sample::select(options);
+    (
+        piece(&["arn:", "ARN:", "Arn:", "", " arn:"]),
+        piece(&["aws", "AWS", "aws-cn", "aws-eusc", "aws-x", ""]),
+        piece(&[":iam::", ":IAM::", ":sts::", ":iam:eu-west-1:", ":Iam::"]),
+        piece(&["123456789012", "12345678901", "12345678901a", ""]),
+        piece(&[
+            ":role/",
+            ":user/",
+            ":ROLE/",
+            ":User/",
+            ":assumed-role/",
+            ":group/",
+        ]),
+        piece(&["", "team/", "aws-reserved/sso.amazonaws.com/", "/"]),
+        "[A-Za-z0-9+=,.@_ -]{0,6}",
+        piece(&["", "/session", " ", "\u{e9}"]),
+    )
+        .prop_map(|(a, p, s, acct, kind, path, name, tail)| {
+            format!("{a}{p}{s}{acct}{kind}{path}{name}{tail}")
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// The fast key of canonical ARNs is the key the full parse gives, for any input.
+    #[test]
+    fn the_fast_match_key_agrees_with_the_parse(text in arn_like()) {
+        prop_assert_eq!(arn::match_key(&text), arn::parsed_key(&text), "{:?}", text);
+    }
+}

@@ -212,10 +212,11 @@ impl Section {
             ));
         }
         let mut bodies: Vec<Body> = Vec::new();
-        let mut convert = |item: &Node| -> Result<(), SectionError> {
+        // Items are consumed: their strings move into the entries instead of being copied.
+        let mut convert = |item: Node| -> Result<(), SectionError> {
             bodies.push(match name.kind() {
                 Some(kind) => Body::Mapping(parse_mapping(name, kind, item)?),
-                None => Body::Account(parse_account(name, item)?),
+                None => Body::Account(parse_account(name, &item)?),
             });
             Ok(())
         };
@@ -225,15 +226,12 @@ impl Section {
         } else {
             simple_list::parse(text)
         };
+        let is_simple = simple.is_some();
         let docs = match simple {
-            Some(root) => {
-                if let Value::Seq(items) = &root.value {
-                    items.iter().try_for_each(&mut convert)?;
-                }
-                vec![root]
-            }
+            // Converted below, once the layout has taken the items' positions.
+            Some(root) => vec![root],
             // Entries are converted as the parser completes them (see `yaml::parse_streaming`).
-            None => yaml::parse_streaming(text, convert)
+            None => yaml::parse_streaming(text, |item| convert(item.clone()))
         .map_err(|e| match e {
             yaml::StreamError::Item(e) => e,
             yaml::StreamError::Syntax(e) => err(
@@ -282,21 +280,22 @@ impl Section {
         let Value::Seq(items) = root.value else {
             unreachable!("checked above")
         };
+        let starts = (!flow && !items.is_empty()).then(|| line_starts(text));
         if flow {
             section.layout = flow_layout(text, &root_span, &items);
-        } else if !items.is_empty() {
-            section.layout = block_layout(text, col, &items);
+        } else if let Some(starts) = &starts {
+            section.layout = block_layout(text, starts, col, &items);
         }
-        let dash_lines: Vec<usize> = match &section.layout {
-            Layout::Block { dash_starts, .. } => {
-                let starts = line_starts(text);
-                dash_starts
-                    .iter()
-                    .map(|d| starts.partition_point(|s| s <= d))
-                    .collect()
-            }
+        let dash_lines: Vec<usize> = match (&section.layout, &starts) {
+            (Layout::Block { dash_starts, .. }, Some(starts)) => dash_starts
+                .iter()
+                .map(|d| starts.partition_point(|s| s <= d))
+                .collect(),
             _ => items.iter().map(|i| i.start.line).collect(),
         };
+        if is_simple {
+            items.into_iter().try_for_each(&mut convert)?;
+        }
         section.slots.reserve_exact(bodies.len());
         for (i, body) in bodies.into_iter().enumerate() {
             section.slots.push(Slot {
@@ -469,8 +468,7 @@ fn render_body(body: &Body, indent: usize) -> String {
 
 /// Finds each item's text: from the comments just above its dash to the line before the
 /// next item's comments; the last item ends with its last content line.
-fn block_layout(text: &str, indent: usize, items: &[Node]) -> Layout {
-    let starts = line_starts(text);
+fn block_layout(text: &str, starts: &[usize], indent: usize, items: &[Node]) -> Layout {
     let line_text = |l: usize| -> &str {
         let s = starts[l - 1];
         let e = starts.get(l).copied().unwrap_or(text.len());
@@ -530,46 +528,37 @@ fn scalar_text(node: &Node) -> Option<&str> {
 fn parse_mapping(
     name: SectionName,
     kind: PrincipalKind,
-    item: &Node,
+    item: Node,
 ) -> Result<Mapping, SectionError> {
     let err = |line: usize, message: String| SectionError {
         section: name.key(),
         line,
         message,
     };
-    let Value::Map(pairs) = &item.value else {
+    let (line, type_name) = (item.start.line, item.type_name());
+    let Value::Map(pairs) = item.value else {
         return Err(err(
-            item.start.line,
+            line,
             format!(
-                "each entry must be a mapping with `{}`, `username` and `groups`, but this one is {}",
+                "each entry must be a mapping with `{}`, `username` and `groups`, but this one is {type_name}",
                 arn_key(kind),
-                item.type_name()
             ),
         ));
     };
-    let mut m = Mapping {
-        kind,
-        arn: String::new(),
-        username: None,
-        groups: Vec::new(),
-        has_groups_key: false,
-        extra: Vec::new(),
-        order: Vec::new(),
-    };
-    let mut seen: Vec<String> = Vec::new();
-    let mut has_arn = false;
-    for (k, v) in pairs {
+    // Keys first, borrowed and compared ignoring case (this runs for every entry read);
+    // the values are then moved into the entry rather than copied.
+    let mut keys: Vec<&str> = Vec::with_capacity(pairs.len());
+    for (k, v) in &pairs {
         let Some(key) = k.as_scalar() else {
             return Err(err(k.start.line, "entry keys must be plain words".into()));
         };
-        let folded = key.to_ascii_lowercase();
-        if seen.contains(&folded) {
+        if keys.iter().any(|s| s.eq_ignore_ascii_case(key)) {
             return Err(err(
                 k.start.line,
                 format!("the key `{key}` appears twice in one entry (keys are compared ignoring case); keep one"),
             ));
         }
-        seen.push(folded.clone());
+        keys.push(key);
         if matches!(v.value, Value::Alias) {
             return Err(err(
                 v.start.line,
@@ -577,69 +566,90 @@ fn parse_mapping(
                     .into(),
             ));
         }
-        match folded.as_str() {
-            k2 if k2 == arn_key(kind) => {
-                let Some(arn) = scalar_text(v).filter(|_| !v.is_null()) else {
+    }
+    let sso = kind == PrincipalKind::Role && keys.iter().any(|k| k.eq_ignore_ascii_case("sso"));
+    let mut m = Mapping {
+        kind,
+        arn: String::new(),
+        username: None,
+        groups: Vec::new(),
+        has_groups_key: false,
+        extra: Vec::new(),
+        order: Vec::with_capacity(pairs.len()),
+    };
+    let mut has_arn = false;
+    for (k, v) in pairs {
+        let key = k.as_scalar().expect("checked above");
+        let field = [arn_key(kind), "username", "groups"]
+            .into_iter()
+            .position(|f| f.eq_ignore_ascii_case(key));
+        match field {
+            Some(0) => {
+                if v.is_null() {
+                    return Err(err(
+                        v.start.line,
+                        format!("`{key}` must be an ARN, but it is {}", v.type_name()),
+                    ));
+                }
+                let Value::Scalar { text, .. } = v.value else {
                     return Err(err(
                         v.start.line,
                         format!("`{key}` must be an ARN, but it is {}", v.type_name()),
                     ));
                 };
-                m.arn = arn.to_string();
+                m.arn = text;
                 has_arn = true;
                 m.order.push(Field::Arn);
             }
-            "username" => {
+            Some(1) => {
                 if !v.is_null() {
-                    let Some(u) = scalar_text(v) else {
+                    let (line, type_name) = (v.start.line, v.type_name());
+                    let Value::Scalar { text, .. } = v.value else {
                         return Err(err(
-                            v.start.line,
-                            format!("`username` must be a string, but it is {}", v.type_name()),
+                            line,
+                            format!("`username` must be a string, but it is {type_name}"),
                         ));
                     };
-                    m.username = Some(u.to_string());
+                    m.username = Some(text);
                 }
                 m.order.push(Field::Username);
             }
-            "groups" => {
+            Some(_) => {
                 m.has_groups_key = true;
                 m.order.push(Field::Groups);
-                match &v.value {
-                    _ if v.is_null() => {}
-                    Value::Seq(gs) => {
-                        for g in gs {
-                            match scalar_text(g).filter(|_| !g.is_null()) {
-                                Some(t) => m.groups.push(t.to_string()),
-                                None => {
-                                    return Err(err(
-                                        g.start.line,
-                                        format!(
-                                            "each group must be a string, but this one is {}",
-                                            g.type_name()
-                                        ),
-                                    ))
-                                }
-                            }
+                if v.is_null() {
+                    continue;
+                }
+                let (line, type_name) = (v.start.line, v.type_name());
+                let Value::Seq(gs) = v.value else {
+                    return Err(err(
+                        line,
+                        format!("`groups` must be a list, but it is {type_name}"),
+                    ));
+                };
+                m.groups.reserve_exact(gs.len());
+                for g in gs {
+                    let (line, type_name, null) = (g.start.line, g.type_name(), g.is_null());
+                    match g.value {
+                        Value::Scalar { text, .. } if !null => m.groups.push(text),
+                        _ => {
+                            return Err(err(
+                                line,
+                                format!("each group must be a string, but this one is {type_name}"),
+                            ))
                         }
-                    }
-                    _ => {
-                        return Err(err(
-                            v.start.line,
-                            format!("`groups` must be a list, but it is {}", v.type_name()),
-                        ))
                     }
                 }
             }
-            _ => {
+            None => {
                 m.order.push(Field::Extra(m.extra.len()));
-                m.extra.push((key.to_string(), to_json(v).to_string()));
+                m.extra.push((key.to_string(), to_json(&v).to_string()));
             }
         }
     }
-    let sso = kind == PrincipalKind::Role && seen.iter().any(|k| k == "sso");
     if !has_arn && !sso {
         return Err(err(
-            item.start.line,
+            line,
             format!(
                 "this entry has no `{}`, so the authenticator rejects the section",
                 arn_key(kind)

@@ -10,7 +10,7 @@ use super::yaml::{Node, Style, Value};
 
 /// The single document of `text` in the simple shape, or `None`.
 pub fn parse(text: &str) -> Option<Vec<Node>> {
-    if !text.is_ascii() || text.contains(['\t', '\r']) {
+    if !simple_list::plain_ascii(text) {
         return None;
     }
     let lines = simple_list::lines(text);

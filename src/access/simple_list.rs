@@ -22,7 +22,7 @@ pub(super) struct Line<'a> {
 
 /// Every line of `text`, with offsets and indents.
 pub(super) fn lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(text.bytes().filter(|b| *b == b'\n').count() + 1);
     let mut start = 0;
     for (i, raw) in text.split('\n').enumerate() {
         let indent = raw.len() - raw.trim_start_matches(' ').len();
@@ -65,7 +65,7 @@ impl Line<'_> {
 /// The root list of a section in the simple shape, with each item fully built; `None` when
 /// the text is empty or has any other shape.
 pub fn parse(text: &str) -> Option<Node> {
-    if !text.is_ascii() || text.contains(['\t', '\r']) {
+    if !plain_ascii(text) {
         return None;
     }
     let mut lines = lines(text);
@@ -241,6 +241,20 @@ fn flow_seq(line: &Line, col: usize) -> Option<Node> {
     })
 }
 
+/// True for ASCII text without tabs or carriage returns: the only text these readers take.
+pub(super) fn plain_ascii(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii() && b != b'\t' && b != b'\r')
+}
+
+/// Where the two-byte sequence `first second` starts in `text`: `str::find` with a string
+/// pattern builds a searcher per call, and this runs for every scalar read.
+fn find_pair(text: &str, first: u8, second: u8) -> Option<usize> {
+    text.as_bytes()
+        .windows(2)
+        .position(|w| w[0] == first && w[1] == second)
+}
+
 /// True when only spaces, or spaces and a comment, follow.
 pub(super) fn ends_line(rest: &str) -> bool {
     let t = rest.trim_start_matches(' ');
@@ -275,10 +289,11 @@ pub(super) fn scalar(line: &Line, col: usize, in_flow: bool) -> Option<Node> {
             rest.find([',', ']', '[', '{', '}', '"', '\'', '#'])
                 .unwrap_or(rest.len())
         } else {
-            rest.find(" #").unwrap_or(rest.len())
+            find_pair(rest, b' ', b'#').unwrap_or(rest.len())
         };
         let text = rest[..stop].trim_end_matches(' ');
-        if text.contains(": ") || text.ends_with(':') || (in_flow && text.contains(" #")) {
+        let comment = in_flow && find_pair(text, b' ', b'#').is_some();
+        if find_pair(text, b':', b' ').is_some() || text.ends_with(':') || comment {
             return None;
         }
         (text, Style::Plain, col + text.len())

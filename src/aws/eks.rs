@@ -120,6 +120,332 @@ pub async fn list_access_entries(
     Ok(arns)
 }
 
+pub use crate::access::intent::CLUSTER_ADMIN_POLICY;
+
+/// Where an access policy applies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum PolicyScope {
+    /// The whole cluster.
+    Cluster,
+    /// These namespaces (`team-*` wildcards allowed), sorted.
+    Namespaces(Vec<String>),
+}
+
+impl std::fmt::Display for PolicyScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PolicyScope::Cluster => f.write_str("cluster"),
+            PolicyScope::Namespaces(ns) => write!(f, "namespaces {}", ns.join(",")),
+        }
+    }
+}
+
+/// One access policy associated with an entry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PolicyAssociation {
+    /// The policy ARN, `arn:aws:eks::aws:cluster-access-policy/NAME`.
+    pub policy_arn: String,
+    /// Where it applies.
+    pub scope: PolicyScope,
+}
+
+impl PolicyAssociation {
+    /// The policy's short name (`AmazonEKSViewPolicy`).
+    pub fn name(&self) -> &str {
+        self.policy_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.policy_arn)
+    }
+}
+
+/// One EKS access entry with its policy associations, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessEntryInfo {
+    /// The principal's IAM ARN (a role's with its path).
+    pub principal_arn: String,
+    /// `STANDARD`, `EC2_LINUX`, `EC2_WINDOWS`, `FARGATE_LINUX`, `EC2` or `HYBRID_LINUX`.
+    pub kind: String,
+    /// The Kubernetes username, when EKS reports one.
+    pub username: Option<String>,
+    /// The Kubernetes groups.
+    pub groups: Vec<String>,
+    /// The associated access policies, sorted.
+    pub policies: Vec<PolicyAssociation>,
+}
+
+/// How many entries a full read describes at once.
+const READ_CONCURRENCY: usize = 8;
+
+/// What an access-entry write call needs: the cluster and the session to call EKS with.
+#[derive(Clone, Copy)]
+pub struct EntriesAt<'a> {
+    /// The session.
+    pub session: &'a Session,
+    /// The cluster name.
+    pub cluster: &'a str,
+}
+
+/// True for AWS errors worth retrying later: throttling, server errors, no answer.
+pub fn is_transient(e: &AwsError) -> bool {
+    match e {
+        AwsError::Unreachable { .. } => true,
+        AwsError::Api { code, .. } => {
+            code.contains("Throttl")
+                || code.contains("ServerException")
+                || code.contains("ServiceUnavailable")
+                || code.starts_with("HTTP 5")
+        }
+        _ => false,
+    }
+}
+
+/// True when EKS answered that the entry (or association) does not exist.
+pub fn is_not_found(e: &AwsError) -> bool {
+    matches!(e, AwsError::Api { code, .. } if code.contains("ResourceNotFound"))
+}
+
+/// True when EKS answered 409 ResourceInUse: the entry exists already.
+pub fn is_in_use(e: &AwsError) -> bool {
+    matches!(e, AwsError::Api { code, .. } if code.contains("ResourceInUse"))
+}
+
+fn scope_of(s: Option<&aws_sdk_eks::types::AccessScope>) -> PolicyScope {
+    match s {
+        Some(s) if s.r#type() == Some(&aws_sdk_eks::types::AccessScopeType::Namespace) => {
+            let mut ns = s.namespaces().to_vec();
+            ns.sort();
+            PolicyScope::Namespaces(ns)
+        }
+        _ => PolicyScope::Cluster,
+    }
+}
+
+impl EntriesAt<'_> {
+    fn err<E>(
+        &self,
+        op: &'static str,
+    ) -> impl Fn(aws_sdk_eks::error::SdkError<E, aws_sdk_eks::config::http::HttpResponse>) -> AwsError + '_
+    where
+        E: aws_sdk_eks::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        move |e| sdk_error(e, op, self.session.endpoint_eks(), self.session.redactor())
+    }
+
+    /// Every access entry with its policies: ListAccessEntries, then DescribeAccessEntry and
+    /// ListAssociatedAccessPolicies per entry (an entry deleted meanwhile is skipped).
+    ///
+    /// # Errors
+    /// An AWS error.
+    pub async fn read_all(&self) -> Result<Vec<AccessEntryInfo>, AwsError> {
+        let arns = list_access_entries(self.session, self.cluster).await?;
+        let mut out = Vec::new();
+        // Two calls per entry: a few at a time, or a cluster of hundreds takes minutes.
+        for chunk in arns.chunks(READ_CONCURRENCY) {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, arn) in chunk.iter().enumerate() {
+                let (session, cluster, arn) =
+                    (self.session.clone(), self.cluster.to_string(), arn.clone());
+                set.spawn(async move {
+                    let at = EntriesAt {
+                        session: &session,
+                        cluster: &cluster,
+                    };
+                    (i, at.describe(&arn).await)
+                });
+            }
+            let mut got = vec![None; chunk.len()];
+            while let Some(joined) = set.join_next().await {
+                let (i, described) = joined.map_err(|e| AwsError::Api {
+                    operation: "eks:DescribeAccessEntry",
+                    code: "TaskFailed".into(),
+                    message: e.to_string(),
+                })?;
+                got[i] = described?;
+            }
+            out.extend(got.into_iter().flatten());
+        }
+        Ok(out)
+    }
+
+    /// One entry with its policies; `None` when EKS does not have it (or not visibly yet).
+    ///
+    /// # Errors
+    /// An AWS error other than not found.
+    pub async fn describe(&self, arn: &str) -> Result<Option<AccessEntryInfo>, AwsError> {
+        let eks = self.session.eks_client();
+        let out = eks
+            .describe_access_entry()
+            .cluster_name(self.cluster)
+            .principal_arn(arn)
+            .send()
+            .await
+            .map_err(self.err("eks:DescribeAccessEntry"));
+        let out = match out {
+            Err(e) if is_not_found(&e) => return Ok(None),
+            other => other?,
+        };
+        let Some(entry) = out.access_entry() else {
+            return Ok(None);
+        };
+        let mut policies = Vec::new();
+        let mut pages = eks
+            .list_associated_access_policies()
+            .cluster_name(self.cluster)
+            .principal_arn(arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page.map_err(self.err("eks:ListAssociatedAccessPolicies")) {
+                Err(e) if is_not_found(&e) => return Ok(None),
+                other => other?,
+            };
+            for p in page.associated_access_policies() {
+                policies.push(PolicyAssociation {
+                    policy_arn: p.policy_arn().unwrap_or_default().to_string(),
+                    scope: scope_of(p.access_scope()),
+                });
+            }
+        }
+        policies.sort();
+        Ok(Some(AccessEntryInfo {
+            principal_arn: entry.principal_arn().unwrap_or(arn).to_string(),
+            kind: entry.r#type().unwrap_or("STANDARD").to_string(),
+            username: entry.username().map(str::to_string),
+            groups: entry.kubernetes_groups().to_vec(),
+            policies,
+        }))
+    }
+
+    /// CreateAccessEntry (type STANDARD).
+    ///
+    /// # Errors
+    /// An AWS error; [`is_in_use`] tells a 409 apart.
+    pub async fn create(
+        &self,
+        arn: &str,
+        groups: &[String],
+        username: Option<&str>,
+    ) -> Result<(), AwsError> {
+        self.session
+            .eks_client()
+            .create_access_entry()
+            .cluster_name(self.cluster)
+            .principal_arn(arn)
+            .set_kubernetes_groups(Some(groups.to_vec()))
+            .set_username(username.map(str::to_string))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(self.err("eks:CreateAccessEntry"))
+    }
+
+    /// UpdateAccessEntry: `groups` replaces the list; `None` leaves a field as it is.
+    ///
+    /// # Errors
+    /// An AWS error.
+    pub async fn update(
+        &self,
+        arn: &str,
+        groups: Option<&[String]>,
+        username: Option<&str>,
+    ) -> Result<(), AwsError> {
+        self.session
+            .eks_client()
+            .update_access_entry()
+            .cluster_name(self.cluster)
+            .principal_arn(arn)
+            .set_kubernetes_groups(groups.map(<[String]>::to_vec))
+            .set_username(username.map(str::to_string))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(self.err("eks:UpdateAccessEntry"))
+    }
+
+    /// DeleteAccessEntry (its associations go with it).
+    ///
+    /// # Errors
+    /// An AWS error.
+    pub async fn delete(&self, arn: &str) -> Result<(), AwsError> {
+        self.session
+            .eks_client()
+            .delete_access_entry()
+            .cluster_name(self.cluster)
+            .principal_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(self.err("eks:DeleteAccessEntry"))
+    }
+
+    /// AssociateAccessPolicy (again with another scope replaces the scope).
+    ///
+    /// # Errors
+    /// An AWS error.
+    pub async fn associate(&self, arn: &str, policy: &PolicyAssociation) -> Result<(), AwsError> {
+        use aws_sdk_eks::types::{AccessScope, AccessScopeType};
+        let scope = match &policy.scope {
+            PolicyScope::Cluster => AccessScope::builder().r#type(AccessScopeType::Cluster),
+            PolicyScope::Namespaces(ns) => AccessScope::builder()
+                .r#type(AccessScopeType::Namespace)
+                .set_namespaces(Some(ns.clone())),
+        };
+        self.session
+            .eks_client()
+            .associate_access_policy()
+            .cluster_name(self.cluster)
+            .principal_arn(arn)
+            .policy_arn(&policy.policy_arn)
+            .access_scope(scope.build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(self.err("eks:AssociateAccessPolicy"))
+    }
+
+    /// DisassociateAccessPolicy.
+    ///
+    /// # Errors
+    /// An AWS error.
+    pub async fn disassociate(&self, arn: &str, policy_arn: &str) -> Result<(), AwsError> {
+        self.session
+            .eks_client()
+            .disassociate_access_policy()
+            .cluster_name(self.cluster)
+            .principal_arn(arn)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(self.err("eks:DisassociateAccessPolicy"))
+    }
+
+    /// The access policy catalogue (ListAccessPolicies, all pages): `(name, arn)` pairs.
+    ///
+    /// # Errors
+    /// An AWS error.
+    pub async fn policies(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let mut pages = self
+            .session
+            .eks_client()
+            .list_access_policies()
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(self.err("eks:ListAccessPolicies"))?;
+            for p in page.access_policies() {
+                out.push((
+                    p.name().unwrap_or_default().to_string(),
+                    p.arn().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The statuses in which a cluster's API server answers. `UPDATING` is one: a version
 /// upgrade or a config change keeps the endpoint up (the AWS CLI's `update-kubeconfig`
 /// accepts it too).

@@ -288,6 +288,37 @@ pub async fn account_principals(
     Ok(out)
 }
 
+/// The ARN an EKS access entry needs for the principal `arn` names (any form: path-less,
+/// with a path, an STS assumed-role session): a role's real ARN with its path (IAM GetRole
+/// by name), a user's ARN as IAM has it (GetUser). The opposite of aws-auth's rule.
+///
+/// # Errors
+/// [`AwsError::NoSuchRole`] / [`AwsError::NoSuchUser`] when IAM has no such principal,
+/// [`AwsError::OtherAccount`], an ARN that names neither a role nor a user, or an IAM error.
+pub async fn entry_principal_arn(session: &Session, arn: &str) -> Result<String, AwsError> {
+    let canonical = principal_arn(arn.trim())?;
+    let resource = parse_arn(&canonical)?.resource;
+    let found = if resource.starts_with("role/") {
+        iam_role(session, &canonical).await?.arn
+    } else if resource.starts_with("user/") {
+        iam_user(session, &canonical).await?.arn
+    } else {
+        return Err(AwsError::InvalidArn {
+            arn: arn.to_string(),
+            reason: "an access entry is for an IAM role or user".into(),
+        });
+    };
+    // IAM looks names up in the session's account only.
+    if account_of(&found) != account_of(&canonical) {
+        return Err(AwsError::OtherAccount {
+            arn: arn.to_string(),
+            arn_account: account_of(&canonical),
+            account: session.account().to_string(),
+        });
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

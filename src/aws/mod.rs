@@ -22,6 +22,7 @@ pub mod config_file;
 mod context;
 mod eks;
 mod error;
+mod http;
 mod iam;
 mod identity;
 mod session;
@@ -33,13 +34,15 @@ mod token;
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
 pub use context::{AwsContext, CHAIN_ENV_VARS, FALLBACK_REGION, RELEVANT_ENV_VARS};
 pub use eks::{
-    describe_cluster, list_access_entries, list_clusters, validate_cluster_name, AuthMode,
-    ClusterInfo, SERVING_STATUSES,
+    describe_cluster, is_in_use, is_not_found, is_transient, list_access_entries, list_clusters,
+    validate_cluster_name, AccessEntryInfo, AuthMode, ClusterInfo, EntriesAt, PolicyAssociation,
+    PolicyScope, CLUSTER_ADMIN_POLICY, SERVING_STATUSES,
 };
 pub use error::AwsError;
 pub use iam::{
-    account_principals, iam_role, iam_user, parse_sso_role_name, principal_exists, sso_role_arn,
-    strip_role_path, RoleInfo, UserInfo, SSO_ROLE_NAME_PREFIX, SSO_ROLE_PATH_PREFIX,
+    account_principals, entry_principal_arn, iam_role, iam_user, parse_sso_role_name,
+    principal_exists, sso_role_arn, strip_role_path, RoleInfo, UserInfo, SSO_ROLE_NAME_PREFIX,
+    SSO_ROLE_PATH_PREFIX,
 };
 pub use identity::{default_session_name, principal_arn, CredentialType, Identity};
 pub use session::{

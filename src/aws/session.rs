@@ -250,6 +250,7 @@ async fn login_chain(
         .with_contents(ProfileFileKind::Credentials, "")
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(super::http::client())
         .env(Env::from(ctx.sdk_env_chain(Some(&region))))
         .profile_files(files)
         .region(Region::new(region.clone()));
@@ -518,6 +519,7 @@ async fn load_sdk_config_with(
         };
     }
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(super::http::client())
         .env(env)
         .profile_files(files.build())
         .profile_name(profile.unwrap_or("default"))

@@ -8,14 +8,15 @@ use super::api::{self, error_with_hint, Api, FnDoc, FnResult, Opts};
 use super::state::Shared;
 use crate::access::arn::{self, PrincipalKind};
 use crate::access::intent::Intent;
-use crate::access::lint;
 use crate::access::model::MappingView;
 use crate::access::plan::{self, Summary};
 
 fn stage(state: &Shared, intent: Intent, note: Option<String>) -> FnResult<bool> {
     let mut st = state.borrow_mut();
     st.check_not_blocked()?;
-    if let Some(n) = note {
+    // aws-auth's path note; access entries say what they write instead (their vet notes).
+    let real_arns = st.changes()?.uses_real_arns();
+    if let Some(n) = note.filter(|_| !real_arns) {
         st.printer.note(&n);
     }
     let shadowed = st.changes()?.shadow_warning(&intent);
@@ -240,7 +241,64 @@ fn row(v: MappingView) -> Dynamic {
     map.insert("groups".into(), groups.into());
     map.insert("account".into(), v.account.into());
     map.insert("shadowed".into(), v.shadowed.into());
+    map.insert("source".into(), v.source.into());
+    map.insert("type".into(), v.entry_type.into());
+    let policies: Array = v.policies.iter().map(api::to_dynamic).collect();
+    map.insert("policies".into(), policies.into());
     map.into()
+}
+
+/// A policy scope from a script: `"cluster"`, or an array of namespaces.
+fn scope_of(v: &Dynamic) -> FnResult<Vec<String>> {
+    if v.is_string() {
+        let s = api::string("the scope", v)?;
+        return if s == "cluster" {
+            Ok(Vec::new())
+        } else {
+            Err(error_with_hint(
+                format!("the scope `{s}` is neither \"cluster\" nor an array of namespaces"),
+                "pass \"cluster\", or namespaces such as [\"dev\", \"team-*\"]",
+            ))
+        };
+    }
+    let ns = api::groups(v).map_err(|_| {
+        format!(
+            "the scope must be \"cluster\" or an array of namespaces, but it is {}",
+            v.type_name()
+        )
+    })?;
+    if ns.is_empty() {
+        return Err(error_with_hint(
+            "the scope names no namespace",
+            "pass \"cluster\", or at least one namespace",
+        ));
+    }
+    Ok(ns)
+}
+
+/// `grant_policy` / `revoke_policy`: access entries only; ClusterAdmin at cluster scope is
+/// staged as `system:masters`, the one form both the projection and aws-auth know.
+fn policy(
+    state: &Shared,
+    name: &str,
+    arn: &Dynamic,
+    policy: &Dynamic,
+    scope: Option<&Dynamic>,
+    opts: Opts,
+) -> FnResult<bool> {
+    let kind = kind_of(arn)?;
+    let arn = api::string("the ARN", arn)?;
+    let policy = api::string("the policy", policy)?;
+    let namespaces = scope.map(scope_of).transpose()?;
+    if !state.borrow_mut().changes()?.uses_real_arns() {
+        return Err(error_with_hint(
+            format!("{name} works on EKS access entries only: aws-auth has no access policies, only groups"),
+            "run it with `--target cluster` on an API or API_AND_CONFIG_MAP cluster (or `--target access-entries`); with aws-auth, grant a group and bind it to a ClusterRole with RBAC",
+        ));
+    }
+    let (intent, note) =
+        Intent::policy(kind, &arn, &policy, namespaces, opts.force).map_err(|e| e.to_string())?;
+    stage(state, intent, note)
 }
 
 fn summary_map(s: Summary) -> Dynamic {
@@ -472,10 +530,58 @@ pub fn register(api: &mut Api, state: &Shared) {
     let s = state.clone();
     api.def(
         FnDoc {
+            name: "grant_policy",
+            params: "arn: string, policy: string, scope: string | array",
+            returns: "bool",
+            doc: "Access entries only: associate an EKS access policy with the principal's entry (made if missing). policy: ClusterAdmin, Admin, Edit, View, AdminView, a full name (AmazonEKSViewPolicy) or an ARN, checked against EKS's ListAccessPolicies; scope: \"cluster\" or namespaces ([\"dev\", \"team-*\"]); a new scope replaces the old. ClusterAdmin at cluster scope is system:masters. An error on aws-auth, which has no policies. Returns whether anything changed.",
+            example: r#"grant_policy("arn:aws:iam::123456789012:role/dev", "Edit", ["team-*"]);"#,
+        },
+        move |arn: Dynamic, p: Dynamic, scope: Dynamic| policy(&s, "grant_policy", &arn, &p, Some(&scope), Opts::default()),
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "grant_policy",
+            params: "arn: string, policy: string, scope: string | array, options: map",
+            returns: "bool",
+            doc: "Like grant_policy(arn, policy, scope) with options: #{force: true} passes guards (node entries).",
+            example: r#"grant_policy("arn:aws:iam::123456789012:role/dev", "View", "cluster", #{force: false});"#,
+        },
+        move |arn: Dynamic, p: Dynamic, scope: Dynamic, options: Dynamic| {
+            policy(&s, "grant_policy", &arn, &p, Some(&scope), api::opts(&options)?)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "revoke_policy",
+            params: "arn: string, policy: string",
+            returns: "bool",
+            doc: "Access entries only: disassociate an access policy (any scope) from the principal's entry; ClusterAdmin also takes system:masters. Your own entry needs #{force: true}. An error on aws-auth. Returns whether anything changed.",
+            example: r#"revoke_policy("arn:aws:iam::123456789012:role/dev", "Edit");"#,
+        },
+        move |arn: Dynamic, p: Dynamic| policy(&s, "revoke_policy", &arn, &p, None, Opts::default()),
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
+            name: "revoke_policy",
+            params: "arn: string, policy: string, options: map",
+            returns: "bool",
+            doc: "Like revoke_policy(arn, policy) with options: #{force: true} passes guards (your own entry, the last ClusterAdmin).",
+            example: r#"revoke_policy("arn:aws:iam::123456789012:role/dev", "Edit", #{force: true});"#,
+        },
+        move |arn: Dynamic, p: Dynamic, options: Dynamic| {
+            policy(&s, "revoke_policy", &arn, &p, None, api::opts(&options)?)
+        },
+    );
+    let s = state.clone();
+    api.def(
+        FnDoc {
             name: "mappings",
             params: "",
             returns: "array",
-            doc: "Every mapping as staged (including this script's changes): #{kind: \"role\"|\"user\"|\"account\", arn, username, groups, account, shadowed} (shadowed: an access entry for the principal wins, so EKS ignores the row).",
+            doc: "Every mapping as staged (including this script's changes): #{kind: \"role\"|\"user\"|\"account\", arn, username, groups, account, shadowed, source, type, policies} (shadowed: an access entry for the principal wins, so EKS ignores the row; source: \"aws-auth\" or \"access-entry\"; type: an entry's type such as STANDARD or EC2_LINUX; policies: an entry's #{name, arn, scope, namespaces}).",
             example: r#"for m in mappings() { print(`${m.kind} ${m.arn}`); }"#,
         },
         move || -> FnResult<Array> {
@@ -494,7 +600,7 @@ pub fn register(api: &mut Api, state: &Shared) {
         },
         move || -> FnResult<Array> {
             let mut st = s.borrow_mut();
-            let found = lint::findings(st.changes()?.staged());
+            let found = st.changes()?.findings();
             Ok(found.iter().map(api::to_dynamic).collect())
         },
     );
@@ -564,6 +670,12 @@ mod tests {
             groups: vec!["devs".into()],
             account: "123456789012".into(),
             shadowed: true,
+            source: "access-entry",
+            entry_type: "STANDARD".into(),
+            policies: vec![crate::access::model::PolicyView::new(
+                "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+                vec!["dev".into()],
+            )],
         };
         let by_hand: Map = row(view.clone()).cast();
         let by_serde: Map = api::to_dynamic(&view).cast();

@@ -16,6 +16,10 @@ pub const SCRIPTS: &[(&str, &str)] = &[
     ("grant-user", include_str!("../../scripts/grant-user.rhai")),
     ("lint", include_str!("../../scripts/lint.rhai")),
     ("list", include_str!("../../scripts/list.rhai")),
+    (
+        "migrate-to-access-entries",
+        include_str!("../../scripts/migrate-to-access-entries.rhai"),
+    ),
     ("onboard", include_str!("../../scripts/onboard.rhai")),
     ("revoke", include_str!("../../scripts/revoke.rhai")),
     ("verify", include_str!("../../scripts/verify.rhai")),

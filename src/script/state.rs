@@ -101,12 +101,20 @@ impl State {
         };
         let warning = match targets::choose(spec, mode, &name).map_err(target_error)? {
             targets::Mechanism::AwsAuth { warning } => warning,
-            // Not written yet: fail before anything is read, staged or written.
             targets::Mechanism::AccessEntries { mode } => {
-                return Err(target_error(targets::TargetError::AccessEntriesNotYet {
-                    cluster: name,
-                    mode,
-                }))
+                let eks = conn
+                    .borrow()
+                    .eks_cluster()
+                    .map(|(cluster, session)| (cluster.to_string(), session.clone()));
+                let Some((cluster, session)) = eks else {
+                    return Err(target_error(targets::TargetError::EntriesNeedEks {
+                        cluster: name,
+                    }));
+                };
+                let rt = self.aws.runtime()?;
+                return Ok(Box::new(targets::entries::EntriesTarget::new(
+                    rt, session, cluster, mode,
+                )));
             }
         };
         match (warning, mode) {

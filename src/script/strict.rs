@@ -3,7 +3,6 @@
 //! otherwise), so CI can demand a clean aws-auth.
 
 use super::state::State;
-use crate::access::lint;
 
 /// Under `--strict`, the reason the run must stop before writing (message, hint), or `None`.
 /// Call after the IAM principal check, which raises warnings of its own.
@@ -13,7 +12,7 @@ pub fn gate(st: &mut State) -> Option<(String, String)> {
     }
     let mut findings = Vec::new();
     if let Some(changes) = st.changes.as_mut().filter(|c| c.is_pending()) {
-        findings = lint::findings(changes.staged());
+        findings = changes.findings();
     }
     for f in findings {
         let line = f.line.map(|l| format!(" line {l}")).unwrap_or_default();

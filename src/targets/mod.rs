@@ -3,6 +3,8 @@
 //! replays the intents when someone else wrote in between, and writes once, conditionally.
 
 pub mod cluster;
+pub mod entries;
+pub mod entries_model;
 pub mod file;
 
 use std::fmt;
@@ -144,13 +146,41 @@ pub enum TargetError {
         /// The cluster.
         cluster: String,
     },
-    /// The cluster's access lives in access entries, which okscript cannot write yet.
-    #[error("cluster {cluster} authenticates through EKS access entries (authenticationMode {}); okscript cannot write access entries yet; nothing was written", mode.map_or("unknown", AuthMode::as_str))]
-    AccessEntriesNotYet {
+    /// An access-entry call failed; `landed` lists the calls EKS had carried out before it.
+    #[error("{target}: {call} failed: {error}; {}", landed_text(landed))]
+    EntriesCall {
+        /// The target.
+        target: String,
+        /// The call (or step) that failed.
+        call: String,
+        /// What EKS said.
+        error: String,
+        /// The calls that had landed, in order.
+        landed: Vec<String>,
+        /// What the AWS error advises, if anything.
+        hint: Option<String>,
+    },
+    /// A change access entries cannot hold (found before any call was made).
+    #[error("{target}: {message}; nothing was written")]
+    EntriesRefused {
+        /// The target.
+        target: String,
+        /// What cannot be done.
+        message: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// Access entries were asked for on a cluster whose mode has none.
+    #[error("cluster {cluster} has no access entries (authenticationMode CONFIG_MAP): EKS reads only aws-auth there; nothing was written")]
+    NoEntries {
         /// The cluster.
         cluster: String,
-        /// Its mode, when known.
-        mode: Option<AuthMode>,
+    },
+    /// Access entries were asked for, but the connection does not know the EKS cluster.
+    #[error("access entries of {cluster} are written through the EKS API, and okscript does not know which EKS cluster this is; nothing was written")]
+    EntriesNeedEks {
+        /// The connection's name.
+        cluster: String,
     },
 }
 
@@ -173,14 +203,19 @@ impl TargetError {
             TargetError::LockedOut { restored: true, .. } => Some(
                 "keep a mapping for the identity you run okscript as (check whoami() and mappings())".into(),
             ),
-            TargetError::IgnoredByEks { cluster } => Some(format!(
-                "grant access with an EKS access entry instead (`aws eks create-access-entry --cluster-name {cluster} ...`); okscript cannot write access entries yet"
-            )),
-            TargetError::AccessEntriesNotYet { mode: Some(AuthMode::ApiAndConfigMap), .. } => Some(
-                "pass `--target aws-auth` to write aws-auth, which EKS still reads for principals that have no access entry; or create the access entry with `aws eks create-access-entry`".into(),
+            TargetError::IgnoredByEks { .. } => Some(
+                "write the cluster's access entries instead: `--target cluster` (or `--target access-entries`) runs the same script against them".into(),
             ),
-            TargetError::AccessEntriesNotYet { .. } => Some(
-                "create the access entry with `aws eks create-access-entry` and `aws eks associate-access-policy`".into(),
+            TargetError::EntriesCall { hint, .. } => Some(match hint {
+                Some(h) => format!("{h}; then run the script again: okscript reads the entries afresh and makes only the calls still missing"),
+                None => "run the script again: okscript reads the entries afresh and makes only the calls still missing".into(),
+            }),
+            TargetError::NoEntries { cluster } => Some(format!(
+                "use `--target cluster` (aws-auth on this cluster), or step the cluster to access entries first: `aws eks update-cluster-config --name {cluster} --access-config authenticationMode=API_AND_CONFIG_MAP` (one way: it cannot be undone)"
+            )),
+            TargetError::EntriesRefused { hint, .. } => Some(hint.clone()),
+            TargetError::EntriesNeedEks { .. } => Some(
+                "pass --cluster NAME (with --context, too) so that okscript can call EKS for that cluster".into(),
             ),
             TargetError::NoFolder { folder, .. } => Some(format!(
                 "create the folder first (`mkdir -p {folder}`), or fix the --target path"
@@ -227,6 +262,44 @@ pub trait Target {
     /// Whether EKS ignores the aws-auth row of this principal because an access entry wins.
     fn shadowed(&self, _arn: &str) -> bool {
         false
+    }
+
+    /// Checks an intent against what the mechanism can hold, before it is staged (so that
+    /// `--dry-run` refuses it too); the notes say how an input was understood.
+    fn vet(&mut self, _intent: &Intent) -> Result<Vec<Note>, Refusal> {
+        Ok(Vec::new())
+    }
+
+    /// The diff `--dry-run` and `plan()` print between two states.
+    fn diff(&self, before: &AwsAuth, after: &AwsAuth) -> String {
+        crate::access::plan::diff(before, after)
+    }
+
+    /// Whether a lint finding about the staged state applies to this mechanism.
+    fn keeps_finding(&self, _finding: &Finding) -> bool {
+        true
+    }
+
+    /// Fills in what only the target knows about a `mappings()` row (its source, an entry's
+    /// type and policies).
+    fn annotate(&self, _view: &mut crate::access::model::MappingView) {}
+
+    /// True when the mechanism keys principals by their real ARN (role paths kept), so
+    /// aws-auth's notes about stripping paths do not apply.
+    fn uses_real_arns(&self) -> bool {
+        false
+    }
+}
+
+/// How an access-entry failure reads: which calls had landed.
+fn landed_text(landed: &[String]) -> String {
+    if landed.is_empty() {
+        "no call had landed, so nothing was written".into()
+    } else {
+        format!(
+            "these calls had landed before it: {} (nothing else was written)",
+            landed.join("; ")
+        )
     }
 }
 
@@ -342,6 +415,9 @@ pub fn choose(
 ) -> Result<Mechanism, TargetError> {
     match (spec, mode) {
         (TargetSpec::File(_), _) => Ok(Mechanism::AwsAuth { warning: None }),
+        (TargetSpec::AccessEntries, Some(AuthMode::ConfigMap)) => Err(TargetError::NoEntries {
+            cluster: cluster.to_string(),
+        }),
         (TargetSpec::AccessEntries, _)
         | (TargetSpec::Cluster, Some(AuthMode::Api | AuthMode::ApiAndConfigMap)) => {
             Ok(Mechanism::AccessEntries { mode })
@@ -399,23 +475,21 @@ mod tests {
                 ok(TargetSpec::Cluster, Some(mode)).unwrap(),
                 Mechanism::AccessEntries { mode: Some(mode) }
             );
-            let e = TargetError::AccessEntriesNotYet {
-                cluster: "prod".into(),
-                mode: Some(mode),
-            };
-            assert!(
-                e.to_string().starts_with(&format!(
-                    "cluster prod authenticates through EKS access entries (authenticationMode {mode}); okscript cannot write access entries yet"
-                )),
-                "{e}"
-            );
-            assert!(e.hint().is_some());
         }
-        let both = TargetError::AccessEntriesNotYet {
-            cluster: "prod".into(),
-            mode: Some(ApiAndConfigMap),
+        let e = TargetError::EntriesCall {
+            target: "access-entries:prod".into(),
+            call: "AssociateAccessPolicy x".into(),
+            error: "boom".into(),
+            landed: vec!["CreateAccessEntry x".into()],
+            hint: None,
         };
-        assert!(both.hint().unwrap().contains("--target aws-auth"));
+        assert!(
+            e.to_string().ends_with(
+                "these calls had landed before it: CreateAccessEntry x (nothing else was written)"
+            ),
+            "{e}"
+        );
+        assert!(e.hint().unwrap().contains("run the script again"));
         let e = ok(TargetSpec::AwsAuth, Some(Api)).unwrap_err();
         assert!(
             e.to_string()
@@ -432,11 +506,19 @@ mod tests {
             panic!("an unknown mode writes aws-auth with a note");
         };
         assert!(w.contains("unknown"), "{w}");
+        let e = ok(TargetSpec::AccessEntries, Some(ConfigMap)).unwrap_err();
+        assert!(
+            e.to_string().contains("authenticationMode CONFIG_MAP"),
+            "{e}"
+        );
+        assert!(e.hint().unwrap().contains("update-cluster-config"), "{e}");
         for mode in [None, Some(ConfigMap), Some(ApiAndConfigMap), Some(Api)] {
-            assert_eq!(
-                ok(TargetSpec::AccessEntries, mode).unwrap(),
-                Mechanism::AccessEntries { mode }
-            );
+            if mode != Some(ConfigMap) {
+                assert_eq!(
+                    ok(TargetSpec::AccessEntries, mode).unwrap(),
+                    Mechanism::AccessEntries { mode }
+                );
+            }
             assert!(matches!(
                 ok(TargetSpec::File("a.yaml".into()), mode),
                 Ok(Mechanism::AwsAuth { warning: None })
