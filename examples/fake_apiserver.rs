@@ -19,8 +19,7 @@
 //! - `aws-auth`: the stored `kube-system/aws-auth` ConfigMap (or `null`);
 //! - `log`: `{"requests": ["METHOD path?query -> status (user)", ...]}`, for debugging.
 
-#[path = "../tests/support/kube_api/mod.rs"]
-mod kube_api;
+use fake_kube_api as kube_api;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use super::config_file::{self, ConfigFile, SectionId};
 use super::error::AwsError;
 
-/// Environment variables the AWS layer looks at. `AWS_ENDPOINT_URL_<SERVICE>` variables are
-/// taken too (see [`AwsContext::is_relevant_var`]).
+/// Environment variables the AWS layer looks at, with [`CHAIN_ENV_VARS`].
+/// `AWS_ENDPOINT_URL_<SERVICE>` variables are taken too (see [`AwsContext::is_relevant_var`]).
 pub const RELEVANT_ENV_VARS: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -22,21 +22,11 @@ pub const RELEVANT_ENV_VARS: &[&str] = &[
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_EC2_METADATA_DISABLED",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
 ];
 
 /// The variables only the default chain's later sources read (web identity, container
 /// credentials, instance metadata): handed to aws-config for that chain alone.
-const CHAIN_ENV_VARS: &[&str] = &[
+pub const CHAIN_ENV_VARS: &[&str] = &[
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
     "AWS_ROLE_SESSION_NAME",
@@ -66,7 +56,8 @@ pub const FALLBACK_REGION: &str = "us-east-1";
 /// `Debug` never shows secret values.
 #[derive(Clone, Default)]
 pub struct AwsContext {
-    /// A snapshot of the environment (only [`RELEVANT_ENV_VARS`] and `AWS_ENDPOINT_URL_*` are used).
+    /// A snapshot of the environment (only [`RELEVANT_ENV_VARS`], [`CHAIN_ENV_VARS`] and
+    /// `AWS_ENDPOINT_URL_*` are used).
     pub env: BTreeMap<String, String>,
     /// Region override (e.g. `--region`, or `metadata.region` of a cluster declaration); wins over the env.
     pub region: Option<String>,
@@ -134,6 +125,7 @@ impl AwsContext {
     /// Whether the AWS layer uses this variable.
     pub fn is_relevant_var(name: &str) -> bool {
         RELEVANT_ENV_VARS.contains(&name)
+            || CHAIN_ENV_VARS.contains(&name)
             || name
                 .strip_prefix("AWS_ENDPOINT_URL_")
                 .is_some_and(|s| !s.is_empty())

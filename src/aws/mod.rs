@@ -32,7 +32,7 @@ mod time;
 mod token;
 
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
-pub use context::{AwsContext, FALLBACK_REGION, RELEVANT_ENV_VARS};
+pub use context::{AwsContext, CHAIN_ENV_VARS, FALLBACK_REGION, RELEVANT_ENV_VARS};
 pub use eks::{
     describe_cluster, is_in_use, is_not_found, is_transient, list_access_entries, list_clusters,
     validate_cluster_name, AccessEntryInfo, AuthMode, ClusterInfo, EntriesAt, PolicyAssociation,

@@ -30,7 +30,13 @@ pub fn sso_login(
             std::future::pending::<()>().await;
         }
     };
-    let done = rt.block_on(aws::sso_login(&aws.ctx, &profile, &opts, &mut show, cancel))?;
+    let done = rt.block_on(aws::sso_login(
+        &aws.ctx,
+        profile.as_str(),
+        &opts,
+        &mut show,
+        cancel,
+    ))?;
     printer.note(&format!(
         "logged in to AWS SSO for profile `{}` ({}) until {}; the token is cached in {}",
         done.profile,

@@ -4,7 +4,7 @@
 
 pub mod eks_api;
 pub mod fake_sso;
-pub mod kube_api;
+pub use fake_kube_api as kube_api;
 pub mod moto;
 
 use std::collections::BTreeMap;

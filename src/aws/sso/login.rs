@@ -167,12 +167,6 @@ impl<'a> From<&'a str> for LoginFor<'a> {
     }
 }
 
-impl<'a> From<&'a String> for LoginFor<'a> {
-    fn from(profile: &'a String) -> Self {
-        LoginFor::Profile(profile)
-    }
-}
-
 impl<'a> From<&'a SsoSessionSpec> for LoginFor<'a> {
     fn from(spec: &'a SsoSessionSpec) -> Self {
         LoginFor::Session(spec)
@@ -201,19 +195,6 @@ where
         LoginFor::Profile(profile) => target(ctx, profile)?,
         LoginFor::Session(spec) => session_target(ctx, spec)?,
     };
-    login_to(ctx, t, opts, show, cancel).await
-}
-
-pub(super) async fn login_to<C>(
-    ctx: &AwsContext,
-    t: Target,
-    opts: &SsoLoginOptions,
-    show: &mut dyn FnMut(&str),
-    cancel: C,
-) -> Result<SsoLogin, AwsError>
-where
-    C: Future<Output = ()>,
-{
     let now = SystemTime::now();
     let cached = read_token(&t.cache_file);
     let done = |token: &CachedToken, source| SsoLogin {

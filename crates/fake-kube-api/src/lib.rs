@@ -7,7 +7,7 @@
 //! aws-auth rules) and nothing more: no watch, no other resources, no admission.
 //!
 //! ```ignore
-//! use crate::support::kube_api::{KubeApi, Options};
+//! use fake_kube_api::{KubeApi, Options};
 //! let api = KubeApi::start(Options::new().admin_token("admin-token"));
 //! api.write_kubeconfig(std::path::Path::new("/tmp/kubeconfig"), "admin-token");
 //! // run `kubectl --kubeconfig /tmp/kubeconfig get --raw /version` …
