@@ -3,7 +3,7 @@
 //! consistency, a failing call reported with what landed, and the 50-grant measurement.
 
 use crate::auth_mode::{block_on, parts, World, CLUSTER};
-use crate::entries::{role, ADMIN_POLICY};
+use crate::entries::{expect_admitted_as, role, ADMIN_POLICY};
 use crate::support::eks_api::Fault;
 use crate::support::kube_api::AuthMode;
 use crate::support::ACCOUNT;
@@ -239,12 +239,7 @@ fn a_forced_revoke_that_locks_the_caller_out_is_undone_and_the_undo_calls_are_na
         ]
     );
     // The identity is admitted again, through the recreated entry.
-    let s = w.dir.write("who.rhai", "print(cluster_whoami().username);");
-    w.okscript()
-        .args(["run", &s, "--cluster", CLUSTER])
-        .run()
-        .expect_code(0)
-        .expect_stdout(&["ops"]);
+    expect_admitted_as(&w, "ops");
 }
 
 #[test]

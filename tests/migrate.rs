@@ -4,7 +4,7 @@
 //! no-op; blockers stop the step to API; `--dry-run` stays a plan.
 
 use crate::auth_mode::{block_on, parts, World, CLUSTER};
-use crate::entries::{role, ADMIN_POLICY, SSO_NAME, SSO_PATH};
+use crate::entries::{expect_admitted_as, role, ADMIN_POLICY, SSO_NAME, SSO_PATH};
 use crate::support::kube_api::AuthMode;
 use crate::support::{create_user_with_key, ACCOUNT};
 use crate::util::{fixture_text, script, Outcome};
@@ -171,12 +171,7 @@ fn blockers_stop_the_step_to_api_and_without_them_the_cluster_ends_in_api() {
     assert!(out.contains("kube-system/aws-auth was kept"), "{out}");
     assert_eq!(w.eks.eks.mode(CLUSTER), Some(AuthMode::Api));
     assert_eq!(w.aws_auth()["data"], before["data"]);
-    let s = w.dir.write("who.rhai", "print(cluster_whoami().username);");
-    w.okscript()
-        .args(["run", &s, "--cluster", CLUSTER])
-        .run()
-        .expect_code(0)
-        .expect_stdout(&["ops"]);
+    expect_admitted_as(&w, "ops");
 
     // A row IAM does not know is a blocker: named, and no step to API.
     let w = World::new(AuthMode::ConfigMap);

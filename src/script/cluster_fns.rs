@@ -166,13 +166,7 @@ fn admitted_by(state: &Shared, who: &kapi::WhoAmI) -> (String, String) {
     let Some(conn) = st.connection.clone() else {
         return unknown("no cluster connection");
     };
-    let (mode, eks) = {
-        let c = conn.borrow();
-        let eks = c
-            .eks_cluster()
-            .map(|(cluster, session)| (cluster.to_string(), session.clone()));
-        (c.auth_mode(), eks)
-    };
+    let (mode, eks) = super::migrate_fns::eks_of(&conn);
     match mode {
         None => unknown("the cluster's authenticationMode is unknown (pass --cluster NAME)"),
         Some(AuthMode::ConfigMap) => (

@@ -22,6 +22,17 @@ fn aws_error(e: aws::AwsError) -> Box<rhai::EvalAltResult> {
     }
 }
 
+/// The cluster's authentication mode, and its EKS name and session when it is an EKS cluster.
+pub(super) fn eks_of(
+    conn: &std::cell::RefCell<crate::kube::Connection>,
+) -> (Option<AuthMode>, Option<(String, aws::Session)>) {
+    let c = conn.borrow();
+    let eks = c
+        .eks_cluster()
+        .map(|(cluster, session)| (cluster.to_string(), session.clone()));
+    (c.auth_mode(), eks)
+}
+
 /// Refuses to switch while the current target holds changes not written yet.
 fn check_nothing_staged(state: &Shared, what: &str) -> FnResult<()> {
     let pending = state
@@ -47,13 +58,7 @@ fn set_access_mode(state: &Shared, to: &str) -> FnResult<String> {
     };
     state.borrow().check_not_blocked()?;
     let conn = state.borrow_mut().connection()?;
-    let (from, eks) = {
-        let c = conn.borrow();
-        let eks = c
-            .eks_cluster()
-            .map(|(cluster, session)| (cluster.to_string(), session.clone()));
-        (c.auth_mode(), eks)
-    };
+    let (from, eks) = eks_of(&conn);
     let (Some(from), Some((cluster, session))) = (from, eks) else {
         return Err(error_with_hint(
             "the cluster's authentication mode is unknown (a kubeconfig context)",
@@ -152,11 +157,7 @@ fn use_target(state: &Shared, spec: &str) -> FnResult<()> {
 
 fn access_entry(state: &Shared, arn: &str) -> FnResult<Dynamic> {
     let conn = state.borrow_mut().connection()?;
-    let eks = conn
-        .borrow()
-        .eks_cluster()
-        .map(|(cluster, session)| (cluster.to_string(), session.clone()));
-    let Some((cluster, session)) = eks else {
+    let Some((cluster, session)) = eks_of(&conn).1 else {
         return Err(error_with_hint(
             "access_entry() needs an EKS cluster",
             "pass --cluster NAME",
