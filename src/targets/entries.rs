@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use super::cluster::{backoff, MAX_ATTEMPTS};
 use super::entries_model::{self, Call, Projection};
+use super::entries_undo;
 use super::{replay, Commit, Snapshot, Target, TargetError};
 use crate::access::arn::{self, PrincipalKind};
 use crate::access::entry::MASTERS;
@@ -150,7 +151,7 @@ impl EntriesTarget {
         let keys: BTreeSet<String> = touched.iter().map(|a| arn::match_key(a)).collect();
         let mut restored = Vec::new();
         let outcome = self.fetch(landed).and_then(|now| {
-            let undo = entries_model::undo_calls(original, &now, &keys)
+            let undo = entries_undo::undo_calls(original, &now, &keys)
                 .map_err(|r| self.refused(r, landed))?;
             for call in &undo {
                 match self.send(call) {
@@ -651,7 +652,7 @@ impl Target for EntriesTarget {
             );
             if admitted_before.is_none() {
                 let original = original.as_ref().expect("set at the first read");
-                if entries_model::sensitive(original, &touched, &protected.keys) {
+                if entries_undo::sensitive(original, &touched, &protected.keys) {
                     admitted_before = Some(matches!(self.still_admitted(), Ok(Some(_))));
                 }
             }

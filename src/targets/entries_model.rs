@@ -9,7 +9,7 @@
 //! the node guard needs `force` to touch them. Role rows hold the path-less ARN (what intents
 //! and the matching rule use); the entry's real ARN is kept beside it by match key.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::access::arn::{self, PrincipalKind};
 use crate::access::entry::{Mapping, MASTERS, NODES};
@@ -302,7 +302,7 @@ pub fn session_name_note(arn: &str, username: &str) -> Option<String> {
     })
 }
 
-fn rows(auth: &AwsAuth) -> BTreeMap<String, &Mapping> {
+pub(super) fn rows(auth: &AwsAuth) -> BTreeMap<String, &Mapping> {
     let mut out = BTreeMap::new();
     for body in auth.roles.bodies().chain(auth.users.bodies()) {
         if let Body::Mapping(m) = body {
@@ -429,52 +429,6 @@ pub fn calls(
         }
     }
     Ok(out)
-}
-
-/// Whether a write that touched `touched` (real ARNs) needs the lockout check: it touched a
-/// protected principal (the caller) or one that was a ClusterAdmin in `original`.
-pub fn sensitive(original: &Projection, touched: &BTreeSet<String>, protected: &[String]) -> bool {
-    let admins = rows(&original.auth);
-    touched
-        .iter()
-        .map(|a| arn::match_key(a))
-        .any(|k| protected.contains(&k) || admins.get(&k).is_some_and(|m| m.is_admin()))
-}
-
-/// The calls that put the principals `keys` (match keys) back as `original` had them, from
-/// `now`; the other principals are left as they are now (another writer's changes stay).
-///
-/// # Errors
-/// A principal `original` had that calls cannot recreate (a deleted node entry).
-pub fn undo_calls(
-    original: &Projection,
-    now: &Projection,
-    keys: &BTreeSet<String>,
-) -> Result<Vec<Call>, Refusal> {
-    let mut wanted = now.entries.clone();
-    for key in keys {
-        match original.entries.get(key) {
-            Some(e) => {
-                if e.kind != "STANDARD" && !now.entries.contains_key(key) {
-                    return Err(Refusal {
-                        message: format!(
-                            "cannot recreate {}: it was an access entry of type {}, which only EKS and the node-group tools create",
-                            e.principal_arn, e.kind
-                        ),
-                        hint: format!("`aws eks create-access-entry --type {} --principal-arn {}`", e.kind, e.principal_arn),
-                    });
-                }
-                wanted.insert(key.clone(), e.clone())
-            }
-            None => wanted.remove(key),
-        };
-    }
-    let target = project(&wanted.into_values().collect::<Vec<_>>());
-    let real = |k: &str| original.entries.get(k).map(|e| e.principal_arn.clone());
-    Ok(calls(now, &target.auth, &real)?
-        .into_iter()
-        .flat_map(|(_, c)| c)
-        .collect())
 }
 
 /// One line per principal, for the diff: real ARN, type, username, groups and policies.
@@ -704,49 +658,5 @@ mod tests {
         assert!(session_name_note(SSO, "a:{{SessionName}}").is_some());
         assert!(session_name_note(SSO, "a:{{SessionNameRaw}}").is_none());
         assert!(session_name_note(NODE, "a:{{SessionName}}").is_none());
-    }
-
-    #[test]
-    fn a_lockout_is_undone_for_the_touched_principals_only() {
-        let before = world();
-        let bob = "arn:aws:iam::123456789012:user/bob";
-        let carol = entry(
-            "arn:aws:iam::123456789012:user/carol",
-            "STANDARD",
-            &["x"],
-            false,
-        );
-        // The run deleted the SSO admin; another writer added carol meanwhile.
-        let now = project(&[
-            entry(NODE, "EC2_LINUX", &["system:nodes"], false),
-            entry(bob, "STANDARD", &[], false),
-            carol,
-        ]);
-        let touched: BTreeSet<String> = [SSO.to_string()].into();
-        assert!(
-            sensitive(&before, &touched, &[]),
-            "a ClusterAdmin was touched"
-        );
-        assert!(sensitive(
-            &before,
-            &[bob.to_string()].into(),
-            &[arn::match_key(bob)]
-        ));
-        assert!(!sensitive(&before, &[bob.to_string()].into(), &[]));
-        let keys = touched.iter().map(|a| arn::match_key(a)).collect();
-        let undo = undo_calls(&before, &now, &keys).unwrap();
-        let text: Vec<String> = undo.iter().map(Call::to_string).collect();
-        assert_eq!(
-            text,
-            [
-                format!("CreateAccessEntry {SSO} (groups [devs], username u)"),
-                format!("AssociateAccessPolicy {SSO} AmazonEKSClusterAdminPolicy (cluster)"),
-            ]
-        );
-        // A deleted node entry cannot be recreated by okscript: said, not attempted.
-        let gone = project(&[entry(SSO, "STANDARD", &["devs"], true)]);
-        let keys = [arn::match_key(NODE)].into();
-        let e = undo_calls(&before, &gone, &keys).unwrap_err();
-        assert!(e.message.contains("type EC2_LINUX"), "{}", e.message);
     }
 }

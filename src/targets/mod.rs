@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod entries;
 pub mod entries_model;
+pub mod entries_undo;
 pub mod file;
 
 use std::fmt;
