@@ -89,6 +89,16 @@ impl World {
     }
 }
 
+/// The cluster admits the caller (a SelfSubjectReview with a fresh token) as `username`.
+pub(crate) fn expect_admitted_as(w: &World, username: &str) {
+    let s = w.dir.write("who.rhai", "print(cluster_whoami().username);");
+    w.okscript()
+        .args(["run", &s, "--cluster", CLUSTER])
+        .run()
+        .expect_code(0)
+        .expect_stdout(&[username]);
+}
+
 pub(crate) fn role(w: &World, name: &str, path: Option<&str>) -> String {
     block_on(create_role(&w.eks.moto, name, path))
 }

@@ -146,3 +146,46 @@ fn the_migration_plan_maps_every_row_names_the_blockers_and_writes_nothing() {
     assert_eq!(w.aws_auth_writes(), 0);
     assert_eq!(w.eks_writes(), 0);
 }
+
+/// SelfSubjectReview's `extra` is the same for both mechanisms on EKS, so
+/// `cluster_whoami().admitted_by` follows EKS's precedence: the mode, then the entry.
+#[test]
+fn cluster_whoami_names_the_mechanism_that_admitted_you_by_the_mode_and_the_entry() {
+    let show = |w: &World| {
+        let s = w.dir.write(
+            "who.rhai",
+            "let me = cluster_whoami(); print(`${me.username} via ${me.admitted_by}: ${me.admitted_why}`);",
+        );
+        let (code, out, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let ops = format!("arn:aws:iam::{ACCOUNT}:user/ops");
+    let w = World::new(AuthMode::ConfigMap);
+    assert!(
+        show(&w).contains("ops via aws-auth: authenticationMode CONFIG_MAP"),
+        "{}",
+        show(&w)
+    );
+    let w = World::new(AuthMode::ApiAndConfigMap);
+    let out = show(&w);
+    assert!(
+        out.contains(&format!(
+            "ops via aws-auth: authenticationMode API_AND_CONFIG_MAP and {ops} has no access entry"
+        )),
+        "{out}"
+    );
+    let s = w.dir.write(
+        "me.rhai",
+        format!("grant_user(\"{ops}\", \"ops-entry\", [\"system:masters\"]);"),
+    );
+    w.okscript()
+        .args(["run", &s, "--cluster", CLUSTER])
+        .run()
+        .expect_code(0);
+    let out = show(&w);
+    assert!(
+        out.contains(&format!("ops-entry via access-entry: authenticationMode API_AND_CONFIG_MAP and {ops} has an access entry")),
+        "{out}"
+    );
+}

@@ -3,7 +3,7 @@
 //! consistency, a failing call reported with what landed, and the 50-grant measurement.
 
 use crate::auth_mode::{block_on, parts, World, CLUSTER};
-use crate::entries::{role, ADMIN_POLICY};
+use crate::entries::{expect_admitted_as, role, ADMIN_POLICY};
 use crate::support::eks_api::Fault;
 use crate::support::kube_api::AuthMode;
 use crate::support::ACCOUNT;
@@ -186,6 +186,60 @@ fn the_callers_own_entry_needs_force() {
         "{err}"
     );
     assert!(w.entry(&ops).is_some());
+}
+
+/// A forced revoke of the caller's own entry on an API cluster: a fresh token is no longer
+/// admitted, so okscript puts the entry back (create + ClusterAdmin) and says exactly how.
+#[test]
+fn a_forced_revoke_that_locks_the_caller_out_is_undone_and_the_undo_calls_are_named() {
+    let w = World::new(AuthMode::Api);
+    let ops = format!("arn:aws:iam::{ACCOUNT}:user/ops");
+    let other = role(&w, "admin", None);
+    let s = w.dir.write(
+        "admins.rhai",
+        format!("grant_user(\"{ops}\", \"ops\", [\"system:masters\", \"devs\"]);\ngrant_role(\"{other}\", [\"system:masters\"]);"),
+    );
+    w.okscript()
+        .args(["run", &s, "--cluster", CLUSTER])
+        .run()
+        .expect_code(0);
+    w.eks.eks.clear_requests();
+    let s = w.dir.write(
+        "me.rhai",
+        format!("revoke_user(\"{ops}\", #{{force: true}});"),
+    );
+    let (code, _, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
+    assert_eq!(code, 1, "{err}");
+    for needle in [
+        "is no longer admitted by the cluster",
+        &format!("the run's calls: DeleteAccessEntry {ops}"),
+        &format!("okscript undid them with: CreateAccessEntry {ops} (groups [devs], username ops); AssociateAccessPolicy {ops} AmazonEKSClusterAdminPolicy (cluster)"),
+        "the entries are as before the run",
+        "hint: keep an access entry",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    let back = w.entry(&ops).expect("the entry is back");
+    assert_eq!(back.groups, ["devs"]);
+    assert_eq!(back.policies, [format!("{ADMIN_POLICY}@cluster")]);
+    let writes: Vec<&str> = w
+        .eks
+        .eks
+        .requests()
+        .iter()
+        .map(|r| r.operation)
+        .filter(|o| !o.starts_with("Describe") && !o.starts_with("List"))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "DeleteAccessEntry",
+            "CreateAccessEntry",
+            "AssociateAccessPolicy"
+        ]
+    );
+    // The identity is admitted again, through the recreated entry.
+    expect_admitted_as(&w, "ops");
 }
 
 #[test]

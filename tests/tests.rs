@@ -26,6 +26,7 @@ mod kubeconfig;
 mod limits;
 mod logins;
 mod membership;
+mod migrate;
 mod onboarding;
 mod run;
 mod sandbox;

@@ -21,6 +21,7 @@ mod cluster;
 pub mod config_file;
 mod context;
 mod eks;
+mod eks_mode;
 mod error;
 mod http;
 mod iam;
@@ -38,6 +39,7 @@ pub use eks::{
     validate_cluster_name, AccessEntryInfo, AuthMode, ClusterInfo, EntriesAt, PolicyAssociation,
     PolicyScope, CLUSTER_ADMIN_POLICY, SERVING_STATUSES,
 };
+pub use eks_mode::{describe_update, refused_step, update_auth_mode, ClusterUpdate};
 pub use error::AwsError;
 pub use iam::{
     account_principals, entry_principal_arn, iam_role, iam_user, parse_sso_role_name,

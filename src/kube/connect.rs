@@ -256,6 +256,13 @@ impl Connection {
         self.access.as_ref().map(|a| a.mode)
     }
 
+    /// Records a mode okscript stepped the cluster to (the next target is chosen by it).
+    pub fn set_auth_mode(&mut self, mode: aws::AuthMode) {
+        if let Some(a) = self.access.as_mut() {
+            a.mode = mode;
+        }
+    }
+
     /// The EKS cluster name and an AWS session for EKS calls about it, when known.
     pub fn eks_cluster(&self) -> Option<(&str, &Session)> {
         self.access

@@ -149,6 +149,62 @@ fn access_mode(state: &Shared) -> FnResult<String> {
     Ok(mode.map_or("unknown", crate::aws::AuthMode::as_str).into())
 }
 
+/// Which mechanism admitted `who`, by EKS's precedence: CONFIG_MAP reads only aws-auth, API
+/// only entries, API_AND_CONFIG_MAP an entry first (asked with DescribeAccessEntry for the
+/// principal's real ARN). The server does not say it itself: SelfSubjectReview's `extra`
+/// carries the same keys (arn, canonicalArn, principalId, ...) for both.
+fn admitted_by(state: &Shared, who: &kapi::WhoAmI) -> (String, String) {
+    use crate::aws::AuthMode;
+    let unknown = |why: &str| ("unknown".to_string(), why.to_string());
+    let canonical = who
+        .extra
+        .get("canonicalArn")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_else(|| who.arn.clone());
+    let mut st = state.borrow_mut();
+    let Some(conn) = st.connection.clone() else {
+        return unknown("no cluster connection");
+    };
+    let (mode, eks) = super::migrate_fns::eks_of(&conn);
+    match mode {
+        None => unknown("the cluster's authenticationMode is unknown (pass --cluster NAME)"),
+        Some(AuthMode::ConfigMap) => (
+            "aws-auth".into(),
+            "authenticationMode CONFIG_MAP: EKS reads only aws-auth".into(),
+        ),
+        Some(AuthMode::Api) => (
+            "access-entry".into(),
+            "authenticationMode API: EKS reads only access entries".into(),
+        ),
+        Some(AuthMode::ApiAndConfigMap) => {
+            let Some((cluster, session)) = eks.filter(|_| !canonical.is_empty()) else {
+                return unknown("no IAM principal in the cluster's answer");
+            };
+            let found = st.aws.block_on(async {
+                let real = crate::aws::entry_principal_arn(&session, &canonical).await?;
+                let at = crate::aws::EntriesAt {
+                    session: &session,
+                    cluster: &cluster,
+                };
+                at.describe(&real).await
+            });
+            match found {
+                Ok(Ok(Some(e))) => (
+                    "access-entry".into(),
+                    format!("authenticationMode API_AND_CONFIG_MAP and {} has an access entry, which EKS uses before aws-auth", e.principal_arn),
+                ),
+                Ok(Ok(None)) => (
+                    "aws-auth".into(),
+                    format!("authenticationMode API_AND_CONFIG_MAP and {canonical} has no access entry, so aws-auth admitted it"),
+                ),
+                Ok(Err(e)) => unknown(&format!("could not look up the access entry of {canonical}: {e}")),
+                Err(e) => unknown(&e.to_string()),
+            }
+        }
+    }
+}
+
 /// Registers the cluster functions.
 pub fn register(api: &mut Api, state: &Shared) {
     let s = state.clone();
@@ -179,12 +235,18 @@ pub fn register(api: &mut Api, state: &Shared) {
             name: "cluster_whoami",
             params: "",
             returns: "map",
-            doc: "Who the cluster says you are (SelfSubjectReview): #{username, groups, arn, extra}; a 401 error explains the likely cause.",
-            example: r#"let me = cluster_whoami(); print(`${me.username} ${me.groups}`);"#,
+            doc: "Who the cluster says you are (SelfSubjectReview): #{username, groups, arn, extra, admitted_by, admitted_why}; a 401 error explains the likely cause. EKS's answer does not name the mechanism (its extra holds the same keys either way), so admitted_by is okscript's reading of EKS's rule: \"access-entry\" or \"aws-auth\" from the cluster's authenticationMode and whether your principal has an access entry (DescribeAccessEntry), \"unknown\" when that cannot be told; admitted_why says how it was told.",
+            example: r#"let me = cluster_whoami(); print(`${me.username} ${me.groups} via ${me.admitted_by}`);"#,
         },
         move || -> FnResult<Dynamic> {
             let who = with_client(&s, async |c| kapi::whoami(&c).await)?;
-            Ok(api::to_dynamic(&who))
+            let (by, why) = admitted_by(&s, &who);
+            let mut out = api::to_dynamic(&who);
+            if let Some(map) = out.write_lock::<rhai::Map>().as_deref_mut() {
+                map.insert("admitted_by".into(), by.into());
+                map.insert("admitted_why".into(), why.into());
+            }
+            Ok(out)
         },
     );
     let s = state.clone();

@@ -12,6 +12,7 @@ pub mod errors;
 pub mod inputs;
 pub mod limits;
 pub mod memory;
+pub mod migrate_fns;
 pub mod resolver;
 pub mod shipped;
 pub mod sso_fns;
@@ -122,6 +123,7 @@ pub fn engine(
     access_fns::register(&mut api, state);
     aws_fns::register(&mut api, state);
     cluster_fns::register(&mut api, state);
+    migrate_fns::register(&mut api, state);
     sso_fns::register(&mut api, state);
     sso_login_fns::register(&mut api, state);
     util_fns::register(&mut api, state);

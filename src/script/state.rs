@@ -112,9 +112,10 @@ impl State {
                     }));
                 };
                 let rt = self.aws.runtime()?;
-                return Ok(Box::new(targets::entries::EntriesTarget::new(
-                    rt, session, cluster, mode,
-                )));
+                return Ok(Box::new(
+                    targets::entries::EntriesTarget::new(rt, session, cluster, mode)
+                        .with_connection(conn),
+                ));
             }
         };
         match (warning, mode) {

@@ -4,14 +4,19 @@
 //! replays the script's intents until they all hold (bounded, with backoff): a concurrent
 //! writer's change to the same principal is merged, not lost. A 409 on create adopts the
 //! entry EKS already has; a new entry is waited for until EKS shows it. A failed call is
-//! reported with exactly the calls that had landed before it.
+//! reported with exactly the calls that had landed before it. After a write that touched
+//! the caller's own principal or a ClusterAdmin, a fresh token must still be admitted;
+//! otherwise the run's calls are undone.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::cluster::{backoff, MAX_ATTEMPTS};
 use super::entries_model::{self, Call, Projection};
+use super::entries_undo;
 use super::{replay, Commit, Snapshot, Target, TargetError};
 use crate::access::arn::{self, PrincipalKind};
 use crate::access::entry::MASTERS;
@@ -19,6 +24,7 @@ use crate::access::intent::{Intent, Note};
 use crate::access::model::{AwsAuth, MappingView, PolicyView, Protected, Refusal};
 use crate::access::plan;
 use crate::aws::{self, AccessEntryInfo, AuthMode, AwsError, EntriesAt, Session};
+use crate::kube::{api as kube_api, Connection, KubeError};
 
 /// How many times okscript asks EKS for an entry it just created before it stops waiting.
 const VISIBILITY_POLLS: u32 = 10;
@@ -40,6 +46,8 @@ pub struct EntriesTarget {
     noted: BTreeSet<String>,
     /// The access policy catalogue (ListAccessPolicies), once read: `(name, arn)`.
     catalogue: Option<Vec<(String, String)>>,
+    /// The cluster connection, for the lockout check after a write (`None`: no check).
+    conn: Option<Rc<RefCell<Connection>>>,
 }
 
 impl std::fmt::Debug for EntriesTarget {
@@ -90,7 +98,81 @@ impl EntriesTarget {
             real: BTreeMap::new(),
             noted: BTreeSet::new(),
             catalogue: None,
+            conn: None,
         }
+    }
+
+    /// Checks after a sensitive write that the caller still reaches the cluster through `conn`.
+    pub fn with_connection(mut self, conn: Rc<RefCell<Connection>>) -> EntriesTarget {
+        self.conn = Some(conn);
+        self
+    }
+
+    /// After a write: is a token made just now still admitted? Asked as a SelfSubjectReview,
+    /// which EKS answers for any principal it authenticates (through its entry in API mode).
+    /// `Ok(None)` when there is nothing to ask with (no EKS token).
+    fn still_admitted(&self) -> Result<Option<String>, KubeError> {
+        let Some(conn) = &self.conn else {
+            return Ok(None);
+        };
+        let conn = conn.borrow();
+        if !conn.uses_eks_token() {
+            return Ok(None);
+        }
+        let client = self.rt.block_on(conn.fresh_client())?;
+        let me = self.rt.block_on(kube_api::whoami(&client))?;
+        Ok(Some(me.username))
+    }
+
+    /// The lockout check of a commit that wrote: when the caller is no longer admitted, the
+    /// touched principals are put back as `original` had them, and the error says exactly
+    /// which calls did that.
+    fn check_lockout(
+        &self,
+        original: &Projection,
+        touched: &BTreeSet<String>,
+        landed: &[String],
+    ) -> Result<(), TargetError> {
+        let error =
+            match self.still_admitted() {
+                Ok(_) => return Ok(()),
+                Err(e) if matches!(e.code(), Some(401 | 403)) => e.to_string(),
+                // Not a verdict on access (a dropped connection): say so, undo nothing.
+                Err(e) => return Err(TargetError::EntriesCall {
+                    target: self.describe(),
+                    call:
+                        "checking with a fresh token that this identity still reaches the cluster"
+                            .into(),
+                    error: e.to_string(),
+                    landed: landed.to_vec(),
+                    hint: e.hint(),
+                }),
+            };
+        let keys: BTreeSet<String> = touched.iter().map(|a| arn::match_key(a)).collect();
+        let mut restored = Vec::new();
+        let outcome = self.fetch(landed).and_then(|now| {
+            let undo = entries_undo::undo_calls(original, &now, &keys)
+                .map_err(|r| self.refused(r, landed))?;
+            for call in &undo {
+                match self.send(call) {
+                    Ok(()) => {
+                        restored.push(call.to_string());
+                        if let Call::Create { arn, .. } = call {
+                            self.wait_visible(arn);
+                        }
+                    }
+                    Err(e) => return Err(self.failed(call.to_string(), &e, landed)),
+                }
+            }
+            Ok(())
+        });
+        Err(TargetError::EntriesLockedOut {
+            target: self.describe(),
+            error,
+            landed: landed.to_vec(),
+            restored,
+            failed: outcome.err().map(|e| e.to_string()),
+        })
     }
 
     /// Refuses a policy EKS does not have (asked once per run: the catalogue grows).
@@ -497,8 +579,15 @@ impl Target for EntriesTarget {
         // okscript wrote may still land a change planned from that read.
         let mut settled = false;
         let mut touched: BTreeSet<String> = BTreeSet::new();
+        let mut original: Option<Projection> = None;
+        // Whether the caller was admitted before a sensitive write (asked once, just before
+        // it): a caller the cluster did not admit anyway is not locked out by the run.
+        let mut admitted_before: Option<bool> = None;
         for attempt in 1..=MAX_ATTEMPTS {
             let now = self.fetch(&landed)?;
+            if original.is_none() {
+                original = Some(now.clone());
+            }
             let version = fingerprint(&now.entries);
             let after = if attempt == 1 && version == base.version {
                 staged.clone()
@@ -525,6 +614,9 @@ impl Target for EntriesTarget {
                 let (summary, diff) = first.unwrap_or_default();
                 if !landed.is_empty() {
                     notes.push(format!("EKS calls made: {}", landed.join("; ")));
+                }
+                if let (Some(original), Some(true)) = (&original, admitted_before) {
+                    self.check_lockout(original, &touched, &landed)?;
                 }
                 let snapshot = Snapshot {
                     auth: now.auth.clone(),
@@ -558,6 +650,12 @@ impl Target for EntriesTarget {
                     .iter()
                     .flat_map(|(_, c)| c.iter().map(|c| c.arn().to_string())),
             );
+            if admitted_before.is_none() {
+                let original = original.as_ref().expect("set at the first read");
+                if entries_undo::sensitive(original, &touched, &protected.keys) {
+                    admitted_before = Some(matches!(self.still_admitted(), Ok(Some(_))));
+                }
+            }
             expected = self.execute(
                 &now,
                 &planned,

@@ -302,7 +302,7 @@ pub fn session_name_note(arn: &str, username: &str) -> Option<String> {
     })
 }
 
-fn rows(auth: &AwsAuth) -> BTreeMap<String, &Mapping> {
+pub(super) fn rows(auth: &AwsAuth) -> BTreeMap<String, &Mapping> {
     let mut out = BTreeMap::new();
     for body in auth.roles.bodies().chain(auth.users.bodies()) {
         if let Body::Mapping(m) = body {

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod entries;
 pub mod entries_model;
+pub mod entries_undo;
 pub mod file;
 
 use std::fmt;
@@ -160,6 +161,21 @@ pub enum TargetError {
         /// What the AWS error advises, if anything.
         hint: Option<String>,
     },
+    /// After an access-entry write a fresh token was no longer admitted; `restored` lists the
+    /// calls that undid the run's, `failed` why undoing stopped (if it did).
+    #[error("{target}: after the change this identity is no longer admitted by the cluster ({error}); the run's calls: {}; {}", landed.join("; "), restored_text(restored, failed.as_deref()))]
+    EntriesLockedOut {
+        /// The target.
+        target: String,
+        /// The error of the access check.
+        error: String,
+        /// The run's calls that had landed.
+        landed: Vec<String>,
+        /// The calls that put the touched principals back, in order.
+        restored: Vec<String>,
+        /// Why undoing stopped, when it did.
+        failed: Option<String>,
+    },
     /// A change access entries cannot hold (found before any call was made).
     #[error("{target}: {message}; nothing was written")]
     EntriesRefused {
@@ -213,6 +229,12 @@ impl TargetError {
             TargetError::NoEntries { cluster } => Some(format!(
                 "use `--target cluster` (aws-auth on this cluster), or step the cluster to access entries first: `aws eks update-cluster-config --name {cluster} --access-config authenticationMode=API_AND_CONFIG_MAP` (one way: it cannot be undone)"
             )),
+            TargetError::EntriesLockedOut { failed: None, .. } => Some(
+                "keep an access entry (or, on API_AND_CONFIG_MAP, an aws-auth row) for the identity you run okscript as; check whoami() and mappings()".into(),
+            ),
+            TargetError::EntriesLockedOut { failed: Some(_), .. } => Some(
+                "the EKS API still admits you where the cluster does not: run the script that undoes the change, or `aws eks create-access-entry` + `aws eks associate-access-policy` for your own principal".into(),
+            ),
             TargetError::EntriesRefused { hint, .. } => Some(hint.clone()),
             TargetError::EntriesNeedEks { .. } => Some(
                 "pass --cluster NAME (with --context, too) so that okscript can call EKS for that cluster".into(),
@@ -292,6 +314,18 @@ pub trait Target {
 }
 
 /// How an access-entry failure reads: which calls had landed.
+fn restored_text(restored: &[String], failed: Option<&str>) -> String {
+    let done = if restored.is_empty() {
+        "no call was needed to undo them".to_string()
+    } else {
+        format!("okscript undid them with: {}", restored.join("; "))
+    };
+    match failed {
+        None => format!("{done}; the entries are as before the run"),
+        Some(why) => format!("okscript could NOT undo them all ({why}); {done}"),
+    }
+}
+
 fn landed_text(landed: &[String]) -> String {
     if landed.is_empty() {
         "no call had landed, so nothing was written".into()
