@@ -364,3 +364,35 @@ fn completions_and_the_man_page_come_from_the_clap_definitions() {
         .expect_code(0)
         .expect_stdout(&[".TH okscript", "Exit codes:", "64"]);
 }
+
+#[test]
+fn every_shipped_script_declares_its_inputs_however_deep_its_functions_nest() {
+    // The inputs reader compiled with a raw engine's nesting limits: a script with a deep
+    // function body (migrate-to-access-entries) seemed to declare nothing, so a typo in
+    // `--set aply=true` was ignored and the script quietly only planned.
+    let dir = TestDir::new();
+    let file = dir.fixture("eks-nodes-only");
+    let out = dir
+        .cmd()
+        .script("migrate-to-access-entries.rhai")
+        .target(&file)
+        .set("aply", "true")
+        .run();
+    out.expect_code(64).expect_stderr(&[
+        "`--set aply=true`: [ROOT]/scripts/migrate-to-access-entries.rhai declares no input `aply`",
+        "hint: did you mean `--set apply=true`?",
+        "nothing was run",
+    ]);
+    let scripts: Vec<String> = std::fs::read_dir(script(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rhai"))
+        .map(|p| p.display().to_string())
+        .collect();
+    let out = dir.cmd().arg("check").args(&scripts).run();
+    out.expect_code(0);
+    assert!(
+        !out.stderr.contains("declares no inputs"),
+        "every shipped script declares its inputs:\n{out}"
+    );
+}

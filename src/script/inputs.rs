@@ -298,6 +298,9 @@ fn declaration_call(stmt: &Stmt) -> Option<(Option<&Expr>, rhai::Position)> {
 pub fn declaration(script: &str, text: &str) -> Result<Option<Declaration>, InputError> {
     let mut engine = Engine::new_raw();
     engine.set_optimization_level(OptimizationLevel::None);
+    // A raw engine allows less nesting than the run: a deep function body would not
+    // compile here, and the script would seem to declare no inputs at all.
+    engine.set_max_expr_depths(super::limits::EXPR_DEPTHS.0, super::limits::EXPR_DEPTHS.1);
     let Ok(ast) = engine.compile(text) else {
         return Ok(None);
     };

@@ -8,6 +8,11 @@ use rhai::{Dynamic, Engine};
 
 use super::memory::{self, Budget, MEMORY_MARKER};
 
+/// How deeply expressions may nest (at the top level, inside functions): every engine that
+/// compiles a script (the run, `check`, the inputs reader, the stdlib docs) uses these, so
+/// that none of them refuses a script another accepts.
+pub const EXPR_DEPTHS: (usize, usize) = (128, 64);
+
 /// Limits for one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -58,7 +63,7 @@ impl Limits {
             .set_max_string_size(self.max_string_size)
             .set_max_array_size(self.max_array_size)
             .set_max_map_size(self.max_map_size)
-            .set_max_expr_depths(128, 64);
+            .set_max_expr_depths(EXPR_DEPTHS.0, EXPR_DEPTHS.1);
         let start = Instant::now();
         let timeout = self.timeout;
         let budget = Budget::starting_now(self.max_memory);

@@ -160,8 +160,7 @@ pub struct StdlibFn {
 /// from their source, doc comments included.
 pub fn stdlib_docs() -> Vec<StdlibFn> {
     let mut engine = Engine::new_raw();
-    // The same nesting the run allows (`Limits::install`).
-    engine.set_max_expr_depths(128, 64);
+    engine.set_max_expr_depths(limits::EXPR_DEPTHS.0, limits::EXPR_DEPTHS.1);
     let mut out = Vec::new();
     for (module, source) in resolver::STDLIB {
         let Ok(ast) = engine.compile(*source) else {
