@@ -172,9 +172,12 @@ impl ChangeSet {
         if !self.is_pending() {
             return Ok(Committed::default());
         }
-        let commit = self
-            .target
-            .commit(base, staged, &self.intents, &self.protected)?;
+        let commit = self.target.commit(crate::targets::Pending {
+            base,
+            staged,
+            intents: &self.intents,
+            protected: &self.protected,
+        })?;
         let done = Committed {
             summary: commit.summary,
             diff: commit.diff,

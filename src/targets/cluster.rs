@@ -15,10 +15,9 @@ use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::{read_warnings, replay, Commit, Snapshot, Target, TargetError};
-use crate::access::intent::Intent;
+use super::{read_warnings, replay, Commit, Pending, Snapshot, Target, TargetError};
 use crate::access::manifest::MAX_DATA_BYTES;
-use crate::access::model::{AwsAuth, Protected};
+use crate::access::model::AwsAuth;
 use crate::access::plan;
 use crate::access::section::SectionName;
 use crate::access::transition;
@@ -434,19 +433,13 @@ impl Target for ClusterTarget {
         Ok(snapshot)
     }
 
-    fn commit(
-        &mut self,
-        base: &Snapshot,
-        staged: &AwsAuth,
-        intents: &[Intent],
-        protected: &Protected,
-    ) -> Result<Commit, TargetError> {
+    fn commit(&mut self, pending: Pending<'_>) -> Result<Commit, TargetError> {
         self.check_mode()?;
         let mut notes = Vec::new();
         let mut sent: Option<BTreeMap<String, String>> = None;
         let mut last_error = String::new();
         for attempt in 1..=MAX_ATTEMPTS {
-            let current = if attempt == 1 && version(&self.last) == base.version {
+            let current = if attempt == 1 && version(&self.last) == pending.base.version {
                 self.last.clone()
             } else {
                 // One read per attempt: the attempts are the retries (no retries inside them).
@@ -466,25 +459,31 @@ impl Target for ClusterTarget {
             if let Some(d) = &sent {
                 if data(&current) == *d {
                     notes.push("the last write's answer was lost, but the cluster holds what okscript sent".into());
-                    return Ok(self.committed(base, staged, current, true, notes));
+                    return Ok(self.committed(pending.base, pending.staged, current, true, notes));
                 }
             }
             let replayed;
-            let (before, after): (&AwsAuth, &AwsAuth) = if version(&current) == base.version {
-                (&base.auth, staged)
+            let (before, after): (&AwsAuth, &AwsAuth) = if version(&current) == pending.base.version
+            {
+                (&pending.base.auth, pending.staged)
             } else {
                 let now = self.parse(&current)?;
                 let how = format!(
                     " (resourceVersion {} -> {})",
-                    if base.version.is_empty() {
+                    if pending.base.version.is_empty() {
                         "none"
                     } else {
-                        &base.version
+                        &pending.base.version
                     },
                     version(&current)
                 );
-                let (auth, replay_notes) =
-                    replay(&self.describe(), &how, &now, intents, protected)?;
+                let (auth, replay_notes) = replay(
+                    &self.describe(),
+                    &how,
+                    &now,
+                    pending.intents,
+                    pending.protected,
+                )?;
                 // Only the last replay's notes matter: earlier attempts were not written.
                 notes.retain(|n: &String| n.starts_with("saved the previous"));
                 notes.extend(replay_notes);
@@ -520,7 +519,7 @@ impl Target for ClusterTarget {
             }
             let summary = plan::summarize(before, after);
             let diff = plan::diff(before, after);
-            let caller_mapped = protected.keys.iter().any(|k| {
+            let caller_mapped = pending.protected.keys.iter().any(|k| {
                 [&before.roles, &before.users]
                     .iter()
                     .any(|s| s.slots.iter().any(|slot| &slot.key == k))
@@ -561,7 +560,8 @@ impl Target for ClusterTarget {
                             }
                         }
                     }
-                    let mut commit = self.committed(base, staged, Some(written), true, notes);
+                    let mut commit =
+                        self.committed(pending.base, pending.staged, Some(written), true, notes);
                     commit.summary = summary;
                     commit.diff = diff;
                     return Ok(commit);

@@ -17,7 +17,7 @@ use std::time::Duration;
 use super::cluster::{backoff, MAX_ATTEMPTS};
 use super::entries_model::{self, Call, Projection};
 use super::entries_undo;
-use super::{replay, Commit, Snapshot, Target, TargetError};
+use super::{replay, Commit, Pending, Snapshot, Target, TargetError};
 use crate::access::arn::{self, PrincipalKind};
 use crate::access::entry::MASTERS;
 use crate::access::intent::{Intent, Note};
@@ -563,13 +563,7 @@ impl Target for EntriesTarget {
         entries_model::diff(before, after, entries, &|k| self.real_of(k))
     }
 
-    fn commit(
-        &mut self,
-        base: &Snapshot,
-        staged: &AwsAuth,
-        intents: &[Intent],
-        protected: &Protected,
-    ) -> Result<Commit, TargetError> {
+    fn commit(&mut self, pending: Pending<'_>) -> Result<Commit, TargetError> {
         let mut landed: Vec<String> = Vec::new();
         let mut notes: Vec<Note> = Vec::new();
         let mut first: Option<(plan::Summary, String)> = None;
@@ -589,10 +583,16 @@ impl Target for EntriesTarget {
                 original = Some(now.clone());
             }
             let version = fingerprint(&now.entries);
-            let after = if attempt == 1 && version == base.version {
-                staged.clone()
+            let after = if attempt == 1 && version == pending.base.version {
+                pending.staged.clone()
             } else {
-                let (auth, replayed) = replay(&self.describe(), "", &now.auth, intents, protected)?;
+                let (auth, replayed) = replay(
+                    &self.describe(),
+                    "",
+                    &now.auth,
+                    pending.intents,
+                    pending.protected,
+                )?;
                 if attempt == 1 {
                     notes.extend(replayed);
                 }
@@ -605,7 +605,12 @@ impl Target for EntriesTarget {
             if planned.is_empty() && !landed.is_empty() && !settled {
                 settled = true;
                 std::thread::sleep(SETTLE);
-                match self.recheck(&now, &touched, (intents, protected), &landed)? {
+                match self.recheck(
+                    &now,
+                    &touched,
+                    (pending.intents, pending.protected),
+                    &landed,
+                )? {
                     Some(p) => now = p,
                     None => continue,
                 }
@@ -652,14 +657,14 @@ impl Target for EntriesTarget {
             );
             if admitted_before.is_none() {
                 let original = original.as_ref().expect("set at the first read");
-                if entries_undo::sensitive(original, &touched, &protected.keys) {
+                if entries_undo::sensitive(original, &touched, &pending.protected.keys) {
                     admitted_before = Some(matches!(self.still_admitted(), Ok(Some(_))));
                 }
             }
             expected = self.execute(
                 &now,
                 &planned,
-                (intents, protected),
+                (pending.intents, pending.protected),
                 &mut landed,
                 &mut notes,
             )?;

@@ -7,10 +7,9 @@
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use super::{read_warnings, replay, Commit, Snapshot, Target, TargetError};
-use crate::access::intent::Intent;
+use super::{read_warnings, replay, Commit, Pending, Snapshot, Target, TargetError};
 use crate::access::manifest::Manifest;
-use crate::access::model::{AwsAuth, Protected};
+use crate::access::model::AwsAuth;
 use crate::access::plan;
 use crate::access::section::SectionName;
 use crate::fsio::{self, NewFile};
@@ -145,31 +144,26 @@ impl Target for FileTarget {
         Ok(snapshot)
     }
 
-    fn commit(
-        &mut self,
-        base: &Snapshot,
-        staged: &AwsAuth,
-        intents: &[Intent],
-        protected: &Protected,
-    ) -> Result<Commit, TargetError> {
+    fn commit(&mut self, pending: Pending<'_>) -> Result<Commit, TargetError> {
         let _lock = fsio::FolderLock::take(&self.folder()?)?;
-        let current = self.load(Some(&base.version))?;
+        let current = self.load(Some(&pending.base.version))?;
         if self.existed && current.text.is_none() {
             // Recreating it would drop every entry the script saw, node roles included.
             return Err(TargetError::Deleted { path: self.shown() });
         }
-        let unchanged_since_read = current.text.as_deref().unwrap_or_default() == base.version;
+        let unchanged_since_read =
+            current.text.as_deref().unwrap_or_default() == pending.base.version;
         let replayed;
         let mut notes = Vec::new();
         let (before, after) = if unchanged_since_read {
-            (&base.auth, staged)
+            (&pending.base.auth, pending.staged)
         } else {
             let (auth, replay_notes) = replay(
                 &self.shown(),
                 "",
                 &current.manifest.auth,
-                intents,
-                protected,
+                pending.intents,
+                pending.protected,
             )?;
             notes.extend(replay_notes);
             replayed = auth;
@@ -192,15 +186,15 @@ impl Target for FileTarget {
                     text: Some(text),
                 }
             } else if unchanged_since_read {
-                // The cached parse lent its model to `base`; the caller keeps using that.
+                // The cached parse lent its model to `pending.base`; the caller keeps using that.
                 return Ok(Commit {
                     summary,
                     diff,
                     written,
                     notes,
                     snapshot: Snapshot {
-                        auth: staged.clone(),
-                        version: base.version.clone(),
+                        auth: pending.staged.clone(),
+                        version: pending.base.version.clone(),
                         warnings: Vec::new(),
                     },
                 });

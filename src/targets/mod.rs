@@ -254,6 +254,20 @@ impl TargetError {
     }
 }
 
+/// What a commit is asked to write: the state the script read, what it staged against that
+/// state, and the intents to replay (under the same guards) when the target changed since.
+#[derive(Debug, Clone, Copy)]
+pub struct Pending<'a> {
+    /// The state the script read.
+    pub base: &'a Snapshot,
+    /// The state the script wants.
+    pub staged: &'a AwsAuth,
+    /// The script's changes, in order, for a replay on a newer state.
+    pub intents: &'a [Intent],
+    /// Principals the script may not lock out without force.
+    pub protected: &'a Protected,
+}
+
 /// Where access lives; see the module docs for the protocol.
 pub trait Target {
     /// A short description such as `file:aws-auth.yaml`, for messages.
@@ -268,13 +282,7 @@ pub trait Target {
     /// # Errors
     /// A guard refusing the replay, a state that no longer parses, or an I/O failure; in
     /// every case nothing was written.
-    fn commit(
-        &mut self,
-        base: &Snapshot,
-        staged: &AwsAuth,
-        intents: &[Intent],
-        protected: &Protected,
-    ) -> Result<Commit, TargetError>;
+    fn commit(&mut self, pending: Pending<'_>) -> Result<Commit, TargetError>;
 
     /// What is written, for the run's summary line (a cluster names its mechanism and mode).
     fn mechanism(&self) -> String {
