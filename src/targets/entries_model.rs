@@ -495,16 +495,17 @@ pub fn diff(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::access::intent::Intent;
     use crate::access::model::Protected;
 
-    const SSO: &str = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef";
+    pub(crate) const SSO: &str = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef";
     const SSO_ROW: &str = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef";
-    const NODE: &str = "arn:aws:iam::123456789012:role/nodes";
+    pub(crate) const NODE: &str = "arn:aws:iam::123456789012:role/nodes";
 
-    fn entry(arn: &str, kind: &str, groups: &[&str], admin: bool) -> AccessEntryInfo {
+    /// An entry as DescribeAccessEntry gives it (with ClusterAdmin when `admin`).
+    pub(crate) fn entry(arn: &str, kind: &str, groups: &[&str], admin: bool) -> AccessEntryInfo {
         AccessEntryInfo {
             principal_arn: arn.into(),
             kind: kind.into(),
@@ -518,7 +519,8 @@ mod tests {
         }
     }
 
-    fn world() -> Projection {
+    /// An admin SSO role, a node role and a user without groups.
+    pub(crate) fn world() -> Projection {
         project(&[
             entry(SSO, "STANDARD", &["devs"], true),
             entry(NODE, "EC2_LINUX", &["system:nodes"], false),

@@ -57,35 +57,7 @@ pub fn undo_calls(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::{AccessEntryInfo, PolicyAssociation, PolicyScope, CLUSTER_ADMIN_POLICY};
-
-    const SSO: &str = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef";
-    const NODE: &str = "arn:aws:iam::123456789012:role/nodes";
-
-    fn entry(arn: &str, kind: &str, groups: &[&str], admin: bool) -> AccessEntryInfo {
-        AccessEntryInfo {
-            principal_arn: arn.into(),
-            kind: kind.into(),
-            username: Some("u".into()),
-            groups: groups.iter().map(|g| g.to_string()).collect(),
-            policies: if admin {
-                vec![PolicyAssociation {
-                    policy_arn: CLUSTER_ADMIN_POLICY.into(),
-                    scope: PolicyScope::Cluster,
-                }]
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    fn world() -> Projection {
-        project(&[
-            entry(SSO, "STANDARD", &["devs"], true),
-            entry(NODE, "EC2_LINUX", &["system:nodes"], false),
-            entry("arn:aws:iam::123456789012:user/bob", "STANDARD", &[], false),
-        ])
-    }
+    use crate::targets::entries_model::tests::{entry, world, NODE, SSO};
 
     #[test]
     fn a_lockout_is_undone_for_the_touched_principals_only() {
