@@ -313,6 +313,14 @@ pub(crate) fn parsed_key(text: &str) -> String {
 /// [`match_key`] of an ARN that is already in canonical form without a path
 /// (`arn:P:iam::ACCOUNT:role/NAME` or `.../user/NAME`, any case); `None` for anything else.
 fn canonical_key(text: &str) -> Option<String> {
+    canonical_parts(text).map(|_| text.to_ascii_lowercase())
+}
+
+/// The kind and account of an ARN already in canonical form without a path
+/// (`arn:P:iam::ACCOUNT:role/NAME` or `.../user/NAME`, any case), read without building a
+/// [`Principal`]: what the linter and `mappings()` need of nearly every entry. `None` for
+/// anything else, which then takes the full parse.
+pub fn canonical_parts(text: &str) -> Option<(PrincipalKind, &str)> {
     let rest = text
         .strip_prefix("arn:")
         .or_else(|| text.strip_prefix("ARN:"))?;
@@ -322,10 +330,15 @@ fn canonical_key(text: &str) -> Option<String> {
         .or_else(|| rest.strip_prefix("IAM::"))?;
     let (account, resource) = rest.split_once(':')?;
     let (kind, name) = resource.split_once('/')?;
+    let kind = if kind.eq_ignore_ascii_case("role") {
+        PrincipalKind::Role
+    } else if kind.eq_ignore_ascii_case("user") {
+        PrincipalKind::User
+    } else {
+        return None;
+    };
     let known_partition = PARTITIONS.iter().any(|p| p.eq_ignore_ascii_case(partition));
-    let principal = kind.eq_ignore_ascii_case("role") || kind.eq_ignore_ascii_case("user");
-    (known_partition && principal && is_account_id(account) && valid_name(name, 64))
-        .then(|| text.to_ascii_lowercase())
+    (known_partition && is_account_id(account) && valid_name(name, 64)).then_some((kind, account))
 }
 
 /// True when `account` is exactly twelve ASCII digits.

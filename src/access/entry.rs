@@ -71,6 +71,10 @@ pub fn check_name(what: &'static str, value: &str) -> Result<(), NameError> {
 
 /// The first `{{...}}` (or stray `{{`/`}}`) in `value` that is not a known template.
 pub fn unknown_template(value: &str) -> Option<String> {
+    // Most names hold no braces at all: one memchr each instead of a substring search.
+    if !value.contains('{') && !value.contains('}') {
+        return None;
+    }
     let mut rest = value;
     while let Some(open) = rest.find("{{") {
         let after = &rest[open..];

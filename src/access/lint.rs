@@ -160,9 +160,14 @@ fn mapping_findings(m: &Mapping, push: &mut impl FnMut(&'static str, &str, Strin
         return;
     }
     let home = |k: PrincipalKind| model::home(k).key();
-    match arn::parse_folded(&m.arn) {
-        Err(e) => push("bad-arn", &m.arn, format!("{e}; the authenticator never matches it")),
-        Ok(p) if p.session.is_some() => push(
+    // A canonical, path-less ARN of the section's kind (nearly every entry) has nothing to
+    // report: skip the full parse.
+    let canonical = arn::canonical_parts(&m.arn).is_some_and(|(kind, _)| kind == m.kind);
+    let parsed = (!canonical).then(|| arn::parse_folded(&m.arn));
+    match parsed {
+        None => {}
+        Some(Err(e)) => push("bad-arn", &m.arn, format!("{e}; the authenticator never matches it")),
+        Some(Ok(p)) if p.session.is_some() => push(
             "wrong-kind",
             &m.arn,
             format!(
@@ -171,7 +176,7 @@ fn mapping_findings(m: &Mapping, push: &mut impl FnMut(&'static str, &str, Strin
                 p.canonical(),
             ),
         ),
-        Ok(p) if p.kind != m.kind => push(
+        Some(Ok(p)) if p.kind != m.kind => push(
             "wrong-kind",
             &m.arn,
             format!(
@@ -184,7 +189,7 @@ fn mapping_findings(m: &Mapping, push: &mut impl FnMut(&'static str, &str, Strin
                 p.canonical(),
             ),
         ),
-        Ok(p) if p.has_role_path() => push(
+        Some(Ok(p)) if p.has_role_path() => push(
             "role-path",
             &m.arn,
             format!(
@@ -193,7 +198,7 @@ fn mapping_findings(m: &Mapping, push: &mut impl FnMut(&'static str, &str, Strin
                 p.canonical()
             ),
         ),
-        Ok(_) => {}
+        Some(Ok(_)) => {}
     }
     let names = m
         .username

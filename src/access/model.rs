@@ -761,9 +761,12 @@ fn view(m: &Mapping) -> MappingView {
         arn: m.arn.clone(),
         username: m.username.clone().unwrap_or_default(),
         groups: m.groups.clone(),
-        account: arn::parse_principal(&m.arn)
-            .map(|p| p.account)
-            .unwrap_or_default(),
+        account: match arn::canonical_parts(&m.arn) {
+            Some((_, account)) => account.to_string(),
+            None => arn::parse_principal(&m.arn)
+                .map(|p| p.account)
+                .unwrap_or_default(),
+        },
         shadowed: false,
         source: "aws-auth",
         entry_type: String::new(),

@@ -458,3 +458,21 @@ proptest! {
         prop_assert_eq!(arn::match_key(&text), arn::parsed_key(&text), "{:?}", text);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// What the fast reading of a canonical ARN says (kind, account, nothing to report) is
+    /// what the full parse says.
+    #[test]
+    fn canonical_parts_agree_with_the_parse(text in arn_like()) {
+        if let Some((kind, account)) = arn::canonical_parts(&text) {
+            let p = arn::parse_folded(&text);
+            prop_assert!(p.is_ok(), "{:?}: {:?}", text, p);
+            let p = p.unwrap();
+            prop_assert_eq!(p.kind, kind, "{:?}", text);
+            prop_assert_eq!(p.account.as_str(), account, "{:?}", text);
+            prop_assert!(p.session.is_none() && !p.has_role_path(), "{:?}", text);
+        }
+    }
+}
