@@ -5,15 +5,16 @@
 
 use serde_json::Value;
 
-use crate::auth_mode::{parts, World, CLUSTER};
-use crate::entries::expect_admitted_as;
+use crate::auth_mode::{block_on, parts, World, CLUSTER};
+use crate::entries::{expect_admitted_as, ADMIN_POLICY};
+use crate::migrate::writes;
+use crate::support::eks_api::Fault;
 use crate::support::kube_api::AuthMode;
 use crate::support::ACCOUNT;
 
-/// A CONFIG_MAP world whose aws-auth was force-written without ops; the aws-auth from before
-/// is the newest backup. Returns the world and the backup's data.
-fn locked_out() -> (World, Value) {
-    let w = World::new(AuthMode::ConfigMap);
+/// Saves `w`'s aws-auth as the newest backup, then force-writes one without ops (the
+/// lockout). Returns the backup's data.
+fn lock_out(w: &World) -> Value {
     let before = w.aws_auth();
     let backup = serde_json::json!({
         "apiVersion": "v1",
@@ -32,31 +33,18 @@ fn locked_out() -> (World, Value) {
         "mapRoles",
         "- rolearn: arn:aws:iam::123456789012:role/other-admin\n  username: other\n  groups:\n  - system:masters\n",
     )]);
-    (w, before["data"].clone())
+    before["data"].clone()
+}
+
+/// A CONFIG_MAP world locked out by [`lock_out`], with the backup's data.
+fn locked_out() -> (World, Value) {
+    let w = World::new(AuthMode::ConfigMap);
+    let data = lock_out(&w);
+    (w, data)
 }
 
 fn ops() -> String {
     format!("arn:aws:iam::{ACCOUNT}:user/ops")
-}
-
-/// The successful EKS write operations, in order.
-fn eks_writes(w: &World) -> Vec<&'static str> {
-    w.eks
-        .eks
-        .requests()
-        .iter()
-        .filter(|r| r.status < 300)
-        .map(|r| r.operation)
-        .filter(|o| {
-            [
-                "UpdateClusterConfig",
-                "CreateAccessEntry",
-                "AssociateAccessPolicy",
-                "DeleteAccessEntry",
-            ]
-            .contains(o)
-        })
-        .collect()
 }
 
 #[test]
@@ -95,7 +83,7 @@ fn rescue_steps_the_mode_enters_restores_aws_auth_and_removes_the_entry_in_that_
     assert_eq!(w.eks.eks.mode(CLUSTER), Some(AuthMode::ApiAndConfigMap));
     assert!(w.entry(&ops()).is_none(), "the temporary entry is gone");
     assert_eq!(
-        eks_writes(&w),
+        writes(&w),
         [
             "UpdateClusterConfig",
             "CreateAccessEntry",
@@ -133,7 +121,7 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
         ]);
     assert_eq!(w.aws_auth(), before);
     assert_eq!(w.eks.eks.mode(CLUSTER), Some(AuthMode::ConfigMap));
-    assert!(eks_writes(&w).is_empty(), "{:?}", eks_writes(&w));
+    assert!(writes(&w).is_empty(), "{:?}", writes(&w));
     assert_eq!(w.aws_auth_writes(), 0);
 }
 
@@ -149,19 +137,14 @@ fn without_yes_and_without_a_terminal_rescue_refuses_after_the_plan() {
     assert!(err.contains("pass --yes"), "{err}");
     assert_eq!(w.aws_auth(), before);
     assert_eq!(w.eks.eks.mode(CLUSTER), Some(AuthMode::ConfigMap));
-    assert!(eks_writes(&w).is_empty());
+    assert!(writes(&w).is_empty());
 }
 
 #[test]
 fn on_an_api_cluster_there_is_no_aws_auth_to_repair() {
     let w = World::new(AuthMode::Api);
-    let folder = w.dir.join("backups").join(CLUSTER);
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(
-        folder.join("aws-auth-20261201T000000Z-rv1.json"),
-        r#"{"metadata":{"name":"aws-auth","namespace":"kube-system"},"data":{}}"#,
-    )
-    .unwrap();
+    lock_out(&w);
+    let before = w.aws_auth();
     w.eks.eks.clear_requests();
     let (code, out, err) = parts(
         w.okscript()
@@ -170,6 +153,95 @@ fn on_an_api_cluster_there_is_no_aws_auth_to_repair() {
     );
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains("no aws-auth to repair"), "{err}");
-    assert!(eks_writes(&w).is_empty());
-    assert_eq!(w.aws_auth_writes(), 0);
+    assert!(writes(&w).is_empty());
+    assert_eq!(w.aws_auth(), before);
+}
+
+#[test]
+fn a_caller_with_an_entry_already_keeps_it_and_rescue_only_restores() {
+    let w = World::new(AuthMode::ApiAndConfigMap);
+    let admin = aws_sdk_eks::types::AccessScope::builder()
+        .r#type(aws_sdk_eks::types::AccessScopeType::Cluster)
+        .build();
+    let client = w.eks.eks_client();
+    block_on(
+        client
+            .create_access_entry()
+            .cluster_name(CLUSTER)
+            .principal_arn(ops())
+            .send(),
+    )
+    .unwrap();
+    block_on(
+        client
+            .associate_access_policy()
+            .cluster_name(CLUSTER)
+            .principal_arn(ops())
+            .policy_arn(ADMIN_POLICY)
+            .access_scope(admin)
+            .send(),
+    )
+    .unwrap();
+    let backup = lock_out(&w);
+    w.eks.eks.clear_requests();
+    let (code, out, err) = parts(
+        w.okscript()
+            .args(["rescue", "--cluster", CLUSTER, "--yes"])
+            .run(),
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("the mode is API_AND_CONFIG_MAP already: no step"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "you, {}, have an access entry already: it is used, not created or deleted",
+            ops()
+        )),
+        "{out}"
+    );
+    assert_eq!(w.aws_auth()["data"], backup);
+    assert!(writes(&w).is_empty(), "{:?}", writes(&w));
+    assert!(w.entry(&ops()).is_some(), "the caller's own entry stays");
+}
+
+#[test]
+fn a_rescue_that_stops_names_what_landed_and_how_to_delete_the_temporary_entry() {
+    let (w, _) = locked_out();
+    // The SDK retries a 500 itself: enough of them make the association fail for good.
+    w.eks
+        .eks
+        .faults()
+        .fail_next("AssociateAccessPolicy", Fault::Server, 10);
+    let (code, out, err) = parts(
+        w.okscript()
+            .args(["rescue", "--cluster", CLUSTER, "--yes"])
+            .run(),
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("rescue of cluster my-cluster stopped at creating the temporary access entry"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cluster my-cluster is now API_AND_CONFIG_MAP (EKS cannot step it back)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("the temporary access entry for {} exists", ops())),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "aws eks delete-access-entry --cluster-name my-cluster --principal-arn {}",
+            ops()
+        )),
+        "{err}"
+    );
+    assert!(
+        w.entry(&ops()).is_some(),
+        "the entry the report names is there"
+    );
+    assert_eq!(w.aws_auth_writes(), 0, "aws-auth was not touched");
 }

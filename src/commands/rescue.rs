@@ -61,7 +61,7 @@ impl Landed {
                 "aws-auth is back; delete the temporary entry: `aws eks delete-access-entry --cluster-name {cluster} --principal-arn {arn}`"
             ),
             Some(arn) => format!(
-                "fix the cause and run `okscript rescue --cluster {cluster}` again (it reuses the entry and deletes it at the end), or delete it: `aws eks delete-access-entry --cluster-name {cluster} --principal-arn {arn}`"
+                "fix the cause and run `okscript rescue --cluster {cluster}` again (it uses the entry that is there and leaves it), then delete the entry: `aws eks delete-access-entry --cluster-name {cluster} --principal-arn {arn}`"
             ),
             None => format!("fix the cause and run `okscript rescue --cluster {cluster}` again"),
         };
