@@ -6,11 +6,11 @@
 use serde_json::Value;
 
 use crate::auth_mode::{block_on, parts, World, CLUSTER};
-use crate::entries::{expect_admitted_as, role, ADMIN_POLICY, SSO_NAME, SSO_PATH};
+use crate::entries::{as_sso_role, expect_admitted_as, ADMIN_POLICY};
 use crate::migrate::writes;
 use crate::support::eks_api::Fault;
 use crate::support::kube_api::AuthMode;
-use crate::support::{create_user_with_key, ACCOUNT};
+use crate::support::ACCOUNT;
 
 /// Saves `w`'s aws-auth as the newest backup, then force-writes one without ops (the
 /// lockout). Returns the backup's data.
@@ -249,20 +249,9 @@ fn a_rescue_that_stops_names_what_landed_and_how_to_delete_the_temporary_entry()
 #[test]
 fn an_sso_role_caller_gets_the_entry_of_its_real_arn_with_the_path() {
     let (w, backup) = locked_out();
-    let real = role(&w, SSO_NAME, Some(SSO_PATH));
-    let (key, secret) = block_on(create_user_with_key(&w.eks.moto, "someone", None, true));
-    let sts = crate::support::sts_with(&w.eks.moto, &key, &secret, None);
-    let out = block_on(
-        sts.assume_role()
-            .role_arn(&real)
-            .role_session_name("alice")
-            .send(),
-    )
-    .expect("assume");
-    let c = out.credentials().expect("credentials");
+    let (real, okscript) = as_sso_role(&w);
     let rescue = |args: &[&str]| {
-        w.okscript_as(c.access_key_id(), c.secret_access_key())
-            .env("AWS_SESSION_TOKEN", c.session_token())
+        okscript()
             .args(["rescue", "--cluster", CLUSTER])
             .args(args)
             .run()
@@ -283,7 +272,7 @@ fn an_sso_role_caller_gets_the_entry_of_its_real_arn_with_the_path() {
         .filter(|r| r.operation == "CreateAccessEntry" && r.status < 300)
         .filter_map(|r| r.principal)
         .collect();
-    assert_eq!(created, [real.clone()]);
+    assert_eq!(created, std::slice::from_ref(&real));
     assert!(w.entry(&real).is_none(), "the temporary entry is gone");
     assert_eq!(w.aws_auth()["data"], backup);
 }
