@@ -276,3 +276,12 @@ fn an_sso_role_caller_gets_the_entry_of_its_real_arn_with_the_path() {
     assert!(w.entry(&real).is_none(), "the temporary entry is gone");
     assert_eq!(w.aws_auth()["data"], backup);
 }
+
+#[test]
+fn without_a_cluster_name_rescue_says_it_needs_one() {
+    let dir = crate::util::TestDir::new();
+    let (code, _, err) = parts(dir.cmd().args(["rescue", "--yes"]).run());
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("it needs the EKS cluster's name"), "{err}");
+    assert!(err.contains("pass --cluster NAME"), "{err}");
+}
