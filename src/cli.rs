@@ -143,6 +143,29 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// Get back into a cluster whose aws-auth locks you out (the Kubernetes API answers 401),
+    /// through the EKS API: step a CONFIG_MAP cluster to API_AND_CONFIG_MAP, give yourself a
+    /// temporary cluster-admin access entry, restore aws-auth from a backup, delete the entry.
+    #[command(
+        after_help = "The plan is printed first and confirmed once (--yes skips the question; without a terminal, --yes is needed). The mode step cannot be undone (EKS changes it one way only). Needs eks:DescribeCluster, eks:UpdateClusterConfig, eks:DescribeUpdate, eks:CreateAccessEntry, eks:AssociateAccessPolicy, eks:DescribeAccessEntry, eks:DeleteAccessEntry and iam:GetRole/GetUser. On an API cluster there is no aws-auth to repair."
+    )]
+    Rescue {
+        /// The backup file, or its name as `restore --list` shows it [default: the newest of the cluster].
+        #[arg(long, value_name = "FILE")]
+        backup: Option<PathBuf>,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Go ahead without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// AWS login settings.
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Cluster settings.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Log in to AWS SSO for a profile, like `aws sso login`, and cache the token where the
     /// AWS CLI v2 keeps it (one login serves both tools).
     #[command(
@@ -433,6 +456,21 @@ fn dispatch(cli: Cli, env: &BTreeMap<String, String>) -> Result<ExitStatus, Fail
             };
             let (a, k, mut p) = cluster_settings(&aws, &cluster, env)?;
             commands::restore::restore(&a, &k, &opts, &mut p)
+        }
+        Command::Rescue {
+            backup,
+            dry_run,
+            yes,
+            aws,
+            cluster,
+        } => {
+            let opts = commands::rescue::RescueOptions {
+                backup,
+                dry_run,
+                yes,
+            };
+            let (a, k, mut p) = cluster_settings(&aws, &cluster, env)?;
+            commands::rescue::rescue(&a, &k, &opts, &mut p)
         }
     }
 }

@@ -102,6 +102,27 @@ pub(crate) fn expect_admitted_as(w: &World, username: &str) {
 pub(crate) fn role(w: &World, name: &str, path: Option<&str>) -> String {
     block_on(create_role(&w.eks.moto, name, path))
 }
+
+/// The SSO role under its real path, assumed by a user as session `alice`: the role's real
+/// ARN, and `okscript` as that session.
+pub(crate) fn as_sso_role(w: &World) -> (String, impl Fn() -> crate::util::Cmd + '_) {
+    let real = role(w, SSO_NAME, Some(SSO_PATH));
+    let (key, secret) = block_on(create_user_with_key(&w.eks.moto, "someone", None, true));
+    let sts = crate::support::sts_with(&w.eks.moto, &key, &secret, None);
+    let out = block_on(
+        sts.assume_role()
+            .role_arn(&real)
+            .role_session_name("alice")
+            .send(),
+    )
+    .expect("assume");
+    let c = out.credentials().expect("credentials").clone();
+    let cmd = move || {
+        w.okscript_as(c.access_key_id(), c.secret_access_key())
+            .env("AWS_SESSION_TOKEN", c.session_token())
+    };
+    (real, cmd)
+}
 #[test]
 fn the_same_grant_script_writes_aws_auth_or_access_entries_by_the_clusters_mode() {
     for (mode, word) in [

@@ -3,7 +3,7 @@
 //! off aws-auth, blockers named, writing nothing.
 
 use crate::auth_mode::{block_on, parts, World, CLUSTER};
-use crate::entries::{role, SSO_NAME, SSO_PATH};
+use crate::entries::{as_sso_role, role, SSO_NAME, SSO_PATH};
 use crate::support::kube_api::AuthMode;
 use crate::support::{create_user_with_key, ACCOUNT};
 use crate::util::script;
@@ -63,20 +63,8 @@ fn verify_explains_a_401_on_an_entries_cluster_with_the_real_arn_and_the_right_g
 #[test]
 fn verify_names_a_roles_real_arn_with_its_path_for_the_entry() {
     let w = World::new(AuthMode::Api);
-    let real = role(&w, SSO_NAME, Some(SSO_PATH));
-    let (key, secret) = block_on(create_user_with_key(&w.eks.moto, "someone", None, true));
-    let sts = crate::support::sts_with(&w.eks.moto, &key, &secret, None);
-    let out = block_on(
-        sts.assume_role()
-            .role_arn(&real)
-            .role_session_name("alice")
-            .send(),
-    )
-    .expect("assume");
-    let c = out.credentials().expect("credentials");
-    let run = w
-        .okscript_as(c.access_key_id(), c.secret_access_key())
-        .env("AWS_SESSION_TOKEN", c.session_token())
+    let (real, okscript) = as_sso_role(&w);
+    let run = okscript()
         .arg("run")
         .arg(script("verify.rhai"))
         .args(["--cluster", CLUSTER])

@@ -71,7 +71,7 @@ fn migrate(w: &World, args: &[&str]) -> Outcome {
 }
 
 /// The EKS write operations in the fake's request log, in order.
-fn writes(w: &World) -> Vec<&'static str> {
+pub(crate) fn writes(w: &World) -> Vec<&'static str> {
     w.eks
         .eks
         .requests()

@@ -28,6 +28,7 @@ mod logins;
 mod membership;
 mod migrate;
 mod onboarding;
+mod rescue;
 mod run;
 mod sandbox;
 mod scripts;

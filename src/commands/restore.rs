@@ -68,7 +68,7 @@ pub struct RestoreOptions {
 }
 
 /// A backup read and checked: its data, and its sections parsed as `run` parses them.
-struct Backup {
+pub(crate) struct Backup {
     data: BTreeMap<String, String>,
     auth: AwsAuth,
     version: String,
@@ -85,7 +85,7 @@ fn bad_backup(file: &Path, what: String) -> Failure {
 }
 
 /// Reads a backup and refuses one that is not kube-system/aws-auth or does not parse.
-fn read_backup(file: &Path) -> Result<Backup, Failure> {
+pub(crate) fn read_backup(file: &Path) -> Result<Backup, Failure> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         Failure::usage(
             format!("cannot read {}: {e}", file.display()),
@@ -255,6 +255,33 @@ fn list_backups(
     Ok(ExitStatus::Success)
 }
 
+/// The backup file to restore: `backup` as given (a bare name is looked up in `folder`, as
+/// `--list` shows it), else the newest in `folder`.
+pub(crate) fn backup_file(
+    cluster: &str,
+    folder: Option<&Path>,
+    backup: Option<&Path>,
+) -> Result<PathBuf, Failure> {
+    Ok(match backup {
+        // A bare name, as `--list` shows it, is looked up in the cluster's folder.
+        Some(b) if !b.exists() && b.components().count() == 1 && folder.is_some() => folder
+            .map(|f| f.join(b))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| b.to_path_buf()),
+        Some(b) => b.to_path_buf(),
+        None => folder.and_then(newest_backup).ok_or_else(|| {
+            Failure::usage(
+                format!(
+                    "no backups of {} in {}",
+                    cluster,
+                    folder.map_or("?".into(), |f| f.display().to_string())
+                ),
+                "name the backup file to restore, or set OKSCRIPT_BACKUP_DIR to where backups are",
+            )
+        })?,
+    })
+}
+
 /// `okscript restore`: puts a saved aws-auth back through the conditional write, after
 /// checking it (name, namespace, sections that parse) and the guards against the live state;
 /// or lists the backups, or shows the diff without writing.
@@ -297,27 +324,7 @@ pub fn restore(
         let (mut target, protected) = connect()?;
         return list_backups(&mut target, folder.as_deref(), &protected, printer);
     }
-    let file = match &opts.backup {
-        // A bare name, as `--list` shows it, is looked up in the cluster's folder.
-        Some(b) if !b.exists() && b.components().count() == 1 && folder.is_some() => folder
-            .as_deref()
-            .map(|f| f.join(b))
-            .filter(|p| p.exists())
-            .unwrap_or_else(|| b.clone()),
-        Some(b) => b.clone(),
-        None => folder.as_deref().and_then(newest_backup).ok_or_else(|| {
-            Failure::usage(
-                format!(
-                    "no backups of {} in {}",
-                    spec.name(),
-                    folder
-                        .as_deref()
-                        .map_or("?".into(), |f| f.display().to_string())
-                ),
-                "name the backup file to restore, or set OKSCRIPT_BACKUP_DIR to where backups are",
-            )
-        })?,
-    };
+    let file = backup_file(&spec.name(), folder.as_deref(), opts.backup.as_deref())?;
     // Checked before connecting: a bad backup never gets near the cluster.
     let backup = read_backup(&file)?;
     let (mut target, protected) = connect()?;
