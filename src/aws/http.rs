@@ -7,7 +7,7 @@
 use std::sync::{Arc, OnceLock};
 
 use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -18,18 +18,27 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 /// The client to give `aws_config`'s loader (`.http_client(...)`).
 pub fn client() -> SharedHttpClient {
+    // The plain side is the same client with an empty trust store: it only ever sees
+    // `http://` requests, and it keeps to the crate's public API.
+    let no_roots = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_native_roots(false))
+        .build()
+        .expect("an empty trust store is a valid TLS context");
     SharedHttpClient::new(LazyTls {
-        plain: Builder::new().build_http(),
-        tls: Arc::new(tls_client()),
+        plain: sdk_client(Some(no_roots)),
+        tls: Arc::new(sdk_client(None)),
     })
 }
 
 /// What the SDK builds by default (its `default_https_client`): rustls with aws-lc, the
-/// proxy from the environment, the runtime's sleep.
-fn tls_client() -> SharedHttpClient {
-    Builder::new().build_with_connector_fn(|settings, components| {
+/// proxy from the environment, the runtime's sleep; `context` replaces its trust store.
+fn sdk_client(context: Option<TlsContext>) -> SharedHttpClient {
+    Builder::new().build_with_connector_fn(move |settings, components| {
         let mut builder =
             ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        if let Some(context) = &context {
+            builder.set_tls_context(context.clone());
+        }
         builder.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             builder.set_sleep_impl(components.sleep_impl());
