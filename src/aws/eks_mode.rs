@@ -110,6 +110,28 @@ pub async fn describe_update(
     Ok(update_of(out.update()))
 }
 
+/// Polls `update` (DescribeUpdate, backing off from 200 ms to 10 s) until EKS no longer
+/// reports it InProgress or `limit` has passed; returns its last state, which the caller
+/// judges (still InProgress after `limit`, Successful, or Failed with its errors).
+///
+/// # Errors
+/// An AWS error of a DescribeUpdate call.
+pub async fn wait_for_update(
+    session: &Session,
+    cluster: &str,
+    mut update: ClusterUpdate,
+    limit: std::time::Duration,
+) -> Result<ClusterUpdate, AwsError> {
+    let began = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(200);
+    while update.status == "InProgress" && began.elapsed() <= limit {
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_secs(10));
+        update = describe_update(session, cluster, &update.id).await?;
+    }
+    Ok(update)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

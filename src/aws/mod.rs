@@ -39,7 +39,9 @@ pub use eks::{
     validate_cluster_name, AccessEntryInfo, AuthMode, ClusterInfo, EntriesAt, PolicyAssociation,
     PolicyScope, CLUSTER_ADMIN_POLICY, SERVING_STATUSES,
 };
-pub use eks_mode::{describe_update, refused_step, update_auth_mode, ClusterUpdate};
+pub use eks_mode::{
+    describe_update, refused_step, update_auth_mode, wait_for_update, ClusterUpdate,
+};
 pub use error::AwsError;
 pub use iam::{
     account_principals, entry_principal_arn, iam_role, iam_user, parse_sso_role_name,

@@ -95,20 +95,14 @@ fn step_mode(
     cluster: &str,
 ) -> Result<(), String> {
     let to = AuthMode::ApiAndConfigMap;
-    let mut update = rt
+    let started = rt
         .block_on(aws::update_auth_mode(session, cluster, to))
         .map_err(|e| e.to_string())?;
-    let began = Instant::now();
-    let mut wait = Duration::from_millis(200);
-    while update.status == "InProgress" {
-        if began.elapsed() > WAIT {
-            return Err(format!("update {} was still InProgress", update.id));
-        }
-        std::thread::sleep(wait);
-        wait = (wait * 2).min(Duration::from_secs(10));
-        update = rt
-            .block_on(aws::describe_update(session, cluster, &update.id.clone()))
-            .map_err(|e| e.to_string())?;
+    let update = rt
+        .block_on(aws::wait_for_update(session, cluster, started, WAIT))
+        .map_err(|e| e.to_string())?;
+    if update.status == "InProgress" {
+        return Err(format!("update {} was still InProgress", update.id));
     }
     if update.status != "Successful" {
         return Err(format!(

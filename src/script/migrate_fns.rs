@@ -2,7 +2,7 @@
 //! (one way, checked before the call, the update waited out), switch the run's target
 //! between aws-auth and access entries, and describe one principal's access entry.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rhai::Dynamic;
 
@@ -86,26 +86,24 @@ fn set_access_mode(state: &Shared, to: &str) -> FnResult<String> {
         .aws
         .block_on(aws::update_auth_mode(&session, &cluster, to))?
         .map_err(aws_error)?;
-    let began = Instant::now();
-    let mut wait = Duration::from_millis(200);
-    let mut update = started;
-    while update.status == "InProgress" {
-        if began.elapsed() > MODE_UPDATE_WAIT {
-            return Err(error_with_hint(
-                format!(
-                    "the step of cluster {cluster} to {to} (update {}) was still InProgress after {} minutes",
-                    update.id,
-                    MODE_UPDATE_WAIT.as_secs() / 60
-                ),
-                format!("check it with `aws eks describe-update --name {cluster} --update-id {}` and run the script again (it resumes)", update.id),
-            ));
-        }
-        std::thread::sleep(wait);
-        wait = (wait * 2).min(Duration::from_secs(10));
-        update = st
-            .aws
-            .block_on(aws::describe_update(&session, &cluster, &update.id.clone()))?
-            .map_err(aws_error)?;
+    let update = st
+        .aws
+        .block_on(aws::wait_for_update(
+            &session,
+            &cluster,
+            started,
+            MODE_UPDATE_WAIT,
+        ))?
+        .map_err(aws_error)?;
+    if update.status == "InProgress" {
+        return Err(error_with_hint(
+            format!(
+                "the step of cluster {cluster} to {to} (update {}) was still InProgress after {} minutes",
+                update.id,
+                MODE_UPDATE_WAIT.as_secs() / 60
+            ),
+            format!("check it with `aws eks describe-update --name {cluster} --update-id {}` and run the script again (it resumes)", update.id),
+        ));
     }
     drop(st);
     if update.status != "Successful" {
