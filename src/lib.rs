@@ -10,6 +10,7 @@ pub mod fsio;
 pub mod hint;
 pub mod kube;
 pub mod output;
+pub mod report;
 pub mod script;
 pub mod settings;
 pub mod targets;
