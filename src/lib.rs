@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod audit;
 pub mod aws;
 pub mod changeset;
 pub mod cli;
