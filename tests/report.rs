@@ -72,7 +72,11 @@ impl Org {
                     .expect("create role");
             }
             for user in ["ci", "bob"] {
-                iam.create_user().user_name(user).send().await.expect("user");
+                iam.create_user()
+                    .user_name(user)
+                    .send()
+                    .await
+                    .expect("user");
             }
         });
         let (admin, ids) = ic_clients(&eks);
@@ -120,7 +124,8 @@ impl Org {
                     .send()
                     .await
                     .expect("create group");
-                org.groups.push((g.to_string(), made.group_id().to_string()));
+                org.groups
+                    .push((g.to_string(), made.group_id().to_string()));
             }
         });
         for (g, u) in [
@@ -256,7 +261,11 @@ impl Org {
 
     /// `okscript report --cluster my-cluster ARGS...` as ops.
     fn report(&self, args: &[&str]) -> Outcome {
-        self.okscript().arg("report").args(["--cluster", CLUSTER]).args(args).run()
+        self.okscript()
+            .arg("report")
+            .args(["--cluster", CLUSTER])
+            .args(args)
+            .run()
     }
 
     fn okscript(&self) -> Cmd {
@@ -351,14 +360,23 @@ fn the_json_report_follows_every_path_from_people_to_access_row_by_row() {
     assert_eq!(alice["mapping"]["username"], "admin:{{SessionName}}");
     assert_eq!(alice["mapping"]["groups"][0], "system:masters");
     let bob_entry = &all[3];
-    assert_eq!(bob_entry["mapping"]["policies"][0]["name"], "AmazonEKSEditPolicy");
+    assert_eq!(
+        bob_entry["mapping"]["policies"][0]["name"],
+        "AmazonEKSEditPolicy"
+    );
     assert_eq!(bob_entry["mapping"]["policies"][0]["scope"], "namespace");
     assert_eq!(bob_entry["mapping"]["policies"][0]["namespaces"][0], "dev");
     assert_eq!(all[4]["principal_kind"], "sso-group");
     assert_eq!(all[4]["notes"][0], "the group has no members");
     assert_eq!(all[8]["custom_groups"][0], "deployers");
     let dead = &all[10];
-    assert!(dead["dead"].as_str().unwrap().contains("IAM user arn:aws:iam::123456789012:user/gone does not exist"), "{dead}");
+    assert!(
+        dead["dead"]
+            .as_str()
+            .unwrap()
+            .contains("IAM user arn:aws:iam::123456789012:user/gone does not exist"),
+        "{dead}"
+    );
     let shadowed = &all[11];
     assert_eq!(shadowed["shadowed"], true);
     assert_eq!(shadowed["dead"], Value::Null);
@@ -385,7 +403,12 @@ fn the_table_groups_by_access_cluster_admin_first() {
         assert!(at(w[0]) < at(w[1]), "{:?} before {:?}:\n{out}", w[0], w[1]);
     }
     assert!(t.contains("[shadowed by an access entry]"), "{out}");
-    assert!(t.contains("[dead: IAM user arn:aws:iam::123456789012:user/gone does not exist (deleted?)]"), "{out}");
+    assert!(
+        t.contains(
+            "[dead: IAM user arn:aws:iam::123456789012:user/gone does not exist (deleted?)]"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -394,7 +417,10 @@ fn markdown_carries_a_mermaid_flowchart_no_odd_name_can_break() {
     let out = org.report(&["--output", "markdown"]);
     out.expect_code(0);
     let md = &out.stdout;
-    assert!(md.starts_with("# Access report: cluster my-cluster"), "{out}");
+    assert!(
+        md.starts_with("# Access report: cluster my-cluster"),
+        "{out}"
+    );
     let block = md
         .split("```mermaid\n")
         .nth(1)
@@ -412,8 +438,11 @@ fn markdown_carries_a_mermaid_flowchart_no_odd_name_can_break() {
         assert!(block.contains(needle), "{needle}\n{block}");
     }
     for line in block.lines().skip(1) {
-        let node = line.starts_with("    n") && line.ends_with("\"]") && line.matches('"').count() == 2;
-        let edge = line.starts_with("    n") && !line.contains('"') && (line.contains(" --> n") || line.contains(" .-> n"));
+        let node =
+            line.starts_with("    n") && line.ends_with("\"]") && line.matches('"').count() == 2;
+        let edge = line.starts_with("    n")
+            && !line.contains('"')
+            && (line.contains(" --> n") || line.contains(" .-> n"));
         assert!(node || edge, "a line the diagram cannot parse: {line}");
     }
 }
@@ -447,7 +476,10 @@ fn diff_exits_0_unchanged_and_2_after_a_new_admin_grant() {
     org.dir.write("v2.json", other.to_string());
     org.report(&["--diff", "v2.json"])
         .expect_code(64)
-        .expect_stderr(&["v2.json has schema_version 2, this okscript writes 1", "hint: make a new baseline"]);
+        .expect_stderr(&[
+            "v2.json has schema_version 2, this okscript writes 1",
+            "hint: make a new baseline",
+        ]);
     other["schema_version"] = 1.into();
     other["cluster"] = "staging".into();
     org.dir.write("staging.json", other.to_string());
@@ -477,7 +509,11 @@ fn denying_server() -> String {
                 if let Some(end) = text.find("\r\n\r\n") {
                     let len = text[..end]
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
                         .unwrap_or(0);
                     if buf.len() >= end + 4 + len {
                         break;
@@ -512,19 +548,42 @@ fn without_identity_center_access_the_report_is_partial_and_says_why() {
     let r = json(&out);
     assert_eq!(r["partial"], true);
     assert_eq!(r["not_visible"][0]["part"], "identity-center");
-    assert!(r["not_visible"][0]["reason"].as_str().unwrap().contains("sso:ListInstances"), "{r}");
+    assert!(
+        r["not_visible"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("sso:ListInstances"),
+        "{r}"
+    );
     assert_eq!(r["identity_center"], Value::Null);
     let got = rows(&r);
     // The IAM, aws-auth and entry parts are all there; SSO paths end at the permission set.
-    assert_eq!(got[0], format!("cluster-admin | true | AdminAccess | AdminAccess > {} > aws-auth mapRoles", iam_arn("role", ADMIN_ROLE)));
-    assert!(got.contains(&format!("view | true | ReadOnly | ReadOnly > {} > access entry", iam_arn("role", READ_ROLE))), "{got:#?}");
-    assert!(got.iter().any(|l| l.ends_with("user/ci > arn:aws:iam::123456789012:role/deployer > aws-auth mapRoles")), "{got:#?}");
+    assert_eq!(
+        got[0],
+        format!(
+            "cluster-admin | true | AdminAccess | AdminAccess > {} > aws-auth mapRoles",
+            iam_arn("role", ADMIN_ROLE)
+        )
+    );
+    assert!(
+        got.contains(&format!(
+            "view | true | ReadOnly | ReadOnly > {} > access entry",
+            iam_arn("role", READ_ROLE)
+        )),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter().any(|l| l
+            .ends_with("user/ci > arn:aws:iam::123456789012:role/deployer > aws-auth mapRoles")),
+        "{got:#?}"
+    );
     let text = org
         .okscript()
         .env("AWS_ENDPOINT_URL_SSO_ADMIN", &denied)
         .args(["report", "--cluster", CLUSTER])
         .run();
-    text.expect_code(0).expect_stdout(&["PARTIAL REPORT: not visible:\n  identity-center: "]);
+    text.expect_code(0)
+        .expect_stdout(&["PARTIAL REPORT: not visible:\n  identity-center: "]);
 }
 
 #[test]
@@ -540,4 +599,30 @@ fn a_report_needs_an_eks_cluster_name() {
         .run()
         .expect_code(64)
         .expect_stderr(&["--diff"]);
+}
+
+#[test]
+fn scripts_get_the_same_rows_from_report() {
+    let org = Org::new();
+    let script = org.dir.write(
+        "who.rhai",
+        "let r = report();\nfor row in r.rows { if row.access == \"cluster-admin\" && row.effective { print(row.principal); } }\nprint(`partial=${r.partial} rows=${r.rows.len()}`);\n",
+    );
+    let out = org
+        .okscript()
+        .args(["run", &script, "--cluster", CLUSTER])
+        .run();
+    out.expect_code(0).expect_stdout(&[&format!(
+        "alice@example.com\n{}\ncarol@example.com\npartial=false rows=12\n",
+        iam_arn("user", "ops")
+    )]);
+    org.assert_no_secret(&out);
+    let typo = org
+        .dir
+        .write("typo.rhai", "report(#{sso_regoin: \"us-east-1\"});\n");
+    org.okscript()
+        .args(["run", &typo, "--cluster", CLUSTER])
+        .run()
+        .expect_code(1)
+        .expect_stderr(&["report() has no option `sso_regoin`", "sso_region"]);
 }
