@@ -499,8 +499,7 @@ fn denying_server() -> String {
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
             // Headers, then the body by its length, then the answer.
-            loop {
-                let Ok(n) = s.read(&mut chunk) else { break };
+            while let Ok(n) = s.read(&mut chunk) {
                 if n == 0 {
                     break;
                 }

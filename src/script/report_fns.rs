@@ -31,7 +31,7 @@ fn options(opts: &Map) -> FnResult<(IdentityCenterSpec, Option<String>)> {
     if let Some(k) = opts.keys().find(|k| !KEYS.contains(&k.as_str())) {
         return Err(error_with_hint(
             format!("report() has no option `{k}`"),
-            &format!("use {}", KEYS.join(", ")),
+            format!("use {}", KEYS.join(", ")),
         ));
     }
     Ok((spec, profile))
