@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::{login, runtime, ExitStatus, Failure};
 use crate::audit::{cluster_report, IdentityCenterAccess};
 use crate::aws::{self, IdentityCenterSpec};
-use crate::kube::{ConnectSpec, Connection};
+use crate::kube::Connection;
 use crate::output::Printer;
 use crate::report::{self, Report, SCHEMA_VERSION};
 use crate::settings::{AwsSettings, KubeSettings};
@@ -99,27 +99,15 @@ pub fn report(
     opts: &ReportOptions,
     printer: &mut Printer,
 ) -> Result<ExitStatus, Failure> {
-    let spec = match &kube.connect {
-        Some(
-            s @ (ConnectSpec::Eks { .. }
-            | ConnectSpec::Kubeconfig {
-                eks_cluster: Some(_),
-                ..
-            }),
-        ) => s.clone(),
-        _ => {
-            return Err(Failure::usage(
-                "the report reads the cluster's access entries and mode through the EKS API, so it needs the EKS cluster's name",
-                "pass --cluster NAME (or -c cluster.yaml; with --context, add --cluster too)",
-            ))
-        }
-    };
-    let cluster = match &spec {
-        ConnectSpec::Kubeconfig {
-            eks_cluster: Some(c),
-            ..
-        } => c.clone(),
-        s => s.name(),
+    let Some((spec, cluster)) = kube
+        .connect
+        .as_ref()
+        .and_then(|c| c.eks_cluster().map(|name| (c.clone(), name.to_string())))
+    else {
+        return Err(Failure::usage(
+            "the report reads the cluster's access entries and mode through the EKS API, so it needs the EKS cluster's name",
+            "pass --cluster NAME (or -c cluster.yaml; with --context, add --cluster too)",
+        ));
     };
     let old = match &opts.diff {
         Some(path) => Some(read_old(path, &cluster)?),

@@ -122,6 +122,7 @@ fn cell(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('`', "'")
+        .replace('<', "&lt;")
         .replace(['\n', '\r'], " ")
 }
 
@@ -187,30 +188,15 @@ pub fn diff_text(d: &ReportDiff) -> String {
     }
     let word = |a: Option<Access>| a.map_or("nothing".to_string(), |a| a.word().to_string());
     let mut out = String::new();
-    for g in &d.gained {
-        out.push_str(&format!(
-            "+ {} gained {} via {}\n",
-            g.principal,
-            word(g.after),
-            g.path
-        ));
-    }
-    for c in &d.changed {
-        out.push_str(&format!(
-            "~ {} changed {} -> {} via {}\n",
-            c.principal,
-            word(c.before),
-            word(c.after),
-            c.path
-        ));
-    }
-    for l in &d.lost {
-        out.push_str(&format!(
-            "- {} lost {} via {}\n",
-            l.principal,
-            word(l.before),
-            l.path
-        ));
+    for (mark, list) in [("+", &d.gained), ("~", &d.changed), ("-", &d.lost)] {
+        for x in list {
+            let what = match mark {
+                "+" => format!("gained {}", word(x.after)),
+                "-" => format!("lost {}", word(x.before)),
+                _ => format!("changed {} -> {}", word(x.before), word(x.after)),
+            };
+            out.push_str(&format!("{mark} {} {what} via {}\n", x.principal, x.path));
+        }
     }
     out
 }
