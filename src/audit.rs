@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::access::model::MappingView;
-use crate::aws::{self, AuthMode, IdentityCenterSpec, Session};
+use crate::aws::{self, AuthMode, EntriesAt, IdentityCenterSpec, Session};
 use crate::changeset::ChangeSet;
 use crate::kube::Connection;
 use crate::report::{self, Facts, Gap, Report, Visible};
@@ -35,6 +35,31 @@ fn read_mappings(target: Box<dyn Target>, part: &str) -> Result<Vec<MappingView>
             reason: e.to_string(),
         }),
     }
+}
+
+/// When each role's entry was created, for telling a recreated role. Entries are described
+/// by the role's real ARN (IAM's, path included: `mappings()` shows roles without it); an
+/// entry that cannot be described now is left out (it is then not called dead).
+fn created_times(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    cluster: &str,
+    views: &[MappingView],
+    roles: &[report::IamRole],
+) -> Vec<(String, f64)> {
+    let at = EntriesAt { session, cluster };
+    views
+        .iter()
+        .filter(|v| v.source == "access-entry" && v.kind == "role")
+        .filter_map(|v| {
+            let key = crate::access::arn::match_key(&v.arn);
+            let real = roles
+                .iter()
+                .find(|r| crate::access::arn::match_key(&r.arn) == key)?;
+            let t = rt.block_on(at.created_at(&real.arn)).ok().flatten()?;
+            Some((v.arn.clone(), t))
+        })
+        .collect()
 }
 
 /// The access report of the EKS cluster behind `conn`, read with `session` (the cluster's
@@ -94,6 +119,12 @@ pub fn cluster_report(
             reason: format!("{e}: principals were not checked for existence, and who may assume a role is not shown"),
         }),
     };
+    let entries_created = match (&eks, &iam) {
+        (Some((cluster, s)), Visible::Seen(iam)) => {
+            created_times(rt, s, cluster, &mappings, &iam.roles)
+        }
+        _ => Vec::new(),
+    };
     let identity_center = match &ic.session {
         Err(why) => Visible::Hidden(Gap {
             part: "identity-center".into(),
@@ -119,5 +150,6 @@ pub fn cluster_report(
         iam,
         identity_center,
         gaps,
+        entries_created,
     })
 }

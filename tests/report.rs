@@ -625,3 +625,40 @@ fn scripts_get_the_same_rows_from_report() {
         .expect_code(1)
         .expect_stderr(&["report() has no option `sso_regoin`", "sso_region"]);
 }
+
+#[test]
+fn an_entry_whose_role_was_deleted_and_recreated_is_flagged_dead() {
+    let org = Org::new();
+    // IAM gives a new unique ID to the new role; the entry still holds the old one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let iam = admin_iam(&org.eks.moto);
+    block_on(async {
+        iam.delete_role()
+            .role_name(READ_ROLE)
+            .send()
+            .await
+            .expect("delete");
+        iam.create_role()
+            .role_name(READ_ROLE)
+            .path(SSO_PATH)
+            .assume_role_policy_document(crate::support::TRUST_ALL)
+            .send()
+            .await
+            .expect("recreate");
+    });
+    let r = json(&org.report(&["--output", "json"]));
+    let dave = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["principal"] == "dave@example.com")
+        .expect("dave's row");
+    assert_eq!(dave["effective"], false, "{dave}");
+    assert!(
+        dave["dead"]
+            .as_str()
+            .unwrap()
+            .contains("was created after its access entry (deleted and recreated?)"),
+        "{dave}"
+    );
+}

@@ -268,6 +268,32 @@ impl EntriesAt<'_> {
         Ok(out)
     }
 
+    /// When the principal's entry was created (DescribeAccessEntry), in seconds since the
+    /// epoch; `None` when it has none. An entry holds the unique ID its role had then, so a
+    /// role created later is a recreated one the entry no longer admits.
+    ///
+    /// # Errors
+    /// An EKS error other than not-found.
+    pub async fn created_at(&self, arn: &str) -> Result<Option<f64>, AwsError> {
+        let out = self
+            .session
+            .eks_client()
+            .describe_access_entry()
+            .cluster_name(self.cluster)
+            .principal_arn(arn)
+            .send()
+            .await
+            .map_err(self.err("eks:DescribeAccessEntry"));
+        let out = match out {
+            Err(e) if is_not_found(&e) => return Ok(None),
+            other => other?,
+        };
+        Ok(out
+            .access_entry()
+            .and_then(|e| e.created_at())
+            .map(|t| t.as_secs_f64()))
+    }
+
     /// One entry with its policies; `None` when EKS does not have it (or not visibly yet).
     ///
     /// # Errors

@@ -242,16 +242,16 @@ pub async fn principal_exists(session: &Session, arn: &str) -> Result<bool, AwsE
     })
 }
 
-/// Every role ARN (with its path) and user ARN of the session's account: two paginated
-/// calls (ListRoles, ListUsers).
-async fn list_principals(session: &Session) -> Result<(Vec<String>, Vec<String>), AwsError> {
+/// Every role (ARN with its path, creation time in seconds since the epoch) and user ARN of
+/// the session's account: two paginated calls (ListRoles, ListUsers).
+async fn list_principals(session: &Session) -> Result<(Vec<(String, f64)>, Vec<String>), AwsError> {
     let iam = session.iam_client();
     let (endpoint, redactor) = (session.endpoint_iam(), session.redactor());
     let mut roles = Vec::new();
     let mut pages = iam.list_roles().into_paginator().items().send();
     while let Some(role) = pages.next().await {
         let role = role.map_err(|e| sdk_error(e, "iam:ListRoles", endpoint.clone(), redactor))?;
-        roles.push(role.arn().to_string());
+        roles.push((role.arn().to_string(), role.create_date().as_secs_f64()));
     }
     let mut users = Vec::new();
     let mut pages = iam.list_users().into_paginator().items().send();
@@ -274,7 +274,7 @@ pub async fn account_principals(
     let (roles, users) = list_principals(session).await?;
     let roles = roles
         .iter()
-        .map(|arn| strip_role_path(arn).unwrap_or_else(|_| arn.clone()));
+        .map(|(arn, _)| strip_role_path(arn).unwrap_or_else(|_| arn.clone()));
     Ok(roles
         .chain(users)
         .map(|arn| arn.to_ascii_lowercase())
@@ -296,7 +296,7 @@ pub async fn report_principals(
         .map(|a| crate::access::arn::match_key(a))
         .collect();
     let mut out = Vec::new();
-    for arn in roles {
+    for (arn, created) in roles {
         let mut trusted = Vec::new();
         if wanted.contains(&crate::access::arn::match_key(&arn)) {
             let name = plain_name(&arn);
@@ -308,7 +308,11 @@ pub async fn report_principals(
                 trusted = super::trust::trusted_principals(doc);
             }
         }
-        out.push(crate::report::IamRole { arn, trusted });
+        out.push(crate::report::IamRole {
+            arn,
+            trusted,
+            created: Some(created),
+        });
     }
     Ok(crate::report::Iam { roles: out, users })
 }

@@ -21,6 +21,8 @@ struct Lookup<'a> {
     /// Users by lower-cased ARN.
     users: Option<Vec<String>>,
     ic: Option<&'a IdentityCenter>,
+    /// Access entries' creation times by their principal's match key.
+    entries_created: BTreeMap<String, f64>,
 }
 
 /// The report of one cluster from its facts.
@@ -38,6 +40,11 @@ pub fn build(facts: &Facts) -> Report {
         }),
         users: iam.map(|i| i.users.iter().map(|u| u.to_ascii_lowercase()).collect()),
         ic,
+        entries_created: facts
+            .entries_created
+            .iter()
+            .map(|(a, t)| (arn::match_key(a), *t))
+            .collect(),
     };
     let api_only = facts.mode.as_deref() == Some("API");
     let mut rows = Vec::new();
@@ -175,8 +182,19 @@ impl Lookup<'_> {
         match v.kind {
             "role" => {
                 let roles = self.roles.as_ref()?;
-                if roles.contains_key(&arn::match_key(&v.arn)) {
-                    return None;
+                let key = arn::match_key(&v.arn);
+                if let Some(role) = roles.get(&key) {
+                    let entry = self
+                        .entries_created
+                        .get(&key)
+                        .filter(|_| v.source == "access-entry");
+                    return match (role.created, entry) {
+                        (Some(role_made), Some(entry_made)) if role_made > *entry_made => Some(format!(
+                            "role {} was created after its access entry (deleted and recreated?): the entry holds the old role's unique ID and admits nobody; delete the entry and create it again",
+                            role_name_arn(&v.arn)
+                        )),
+                        _ => None,
+                    };
                 }
                 let name = role_name_arn(&v.arn);
                 let short = name.rsplit('/').next().unwrap_or(&name).to_string();

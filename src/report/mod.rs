@@ -48,6 +48,9 @@ pub struct Facts {
     pub identity_center: Visible<IdentityCenter>,
     /// Parts of the cluster's own access that could not be read (aws-auth, entries).
     pub gaps: Vec<Gap>,
+    /// When each role's access entry was created (by the entry's principal ARN), in
+    /// seconds since the epoch: a role created after its entry is a recreated one.
+    pub entries_created: Vec<(String, f64)>,
 }
 
 /// Something the report needed and may or may not have seen.
@@ -93,6 +96,8 @@ pub struct IamRole {
     pub arn: String,
     /// The principals its trust policy lets assume it (ARNs, account IDs, `*`, services).
     pub trusted: Vec<String>,
+    /// When it was created, in seconds since the epoch.
+    pub created: Option<f64>,
 }
 
 /// What Identity Center says about the cluster's account.

@@ -87,18 +87,22 @@ fn organisation() -> Facts {
                 IamRole {
                     arn: arn("role", &format!("{SSO_PATH}{ADMIN_SET}")[1..]),
                     trusted: vec!["arn:aws:iam::111122223333:saml-provider/AWSSSO".into()],
+                    created: None,
                 },
                 IamRole {
                     arn: arn("role", &format!("{SSO_PATH}{READ_SET}")[1..]),
                     trusted: vec![],
+                    created: None,
                 },
                 IamRole {
                     arn: arn("role", "deployer"),
                     trusted: vec![arn("user", "ci"), "ec2.amazonaws.com".into()],
+                    created: None,
                 },
                 IamRole {
                     arn: arn("role", "nodes"),
                     trusted: vec!["ec2.amazonaws.com".into()],
+                    created: None,
                 },
             ],
             users: vec![arn("user", "bob"), arn("user", "ci")],
@@ -130,6 +134,7 @@ fn organisation() -> Facts {
             ],
         }),
         gaps: vec![],
+        entries_created: vec![],
     }
 }
 
@@ -554,4 +559,46 @@ fn a_new_admin_grant_is_a_gain_and_other_schemas_or_clusters_are_refused() {
     // The JSON round-trips, so an OLD.json reads back as the report it was.
     let json = serde_json::to_string(&old).unwrap();
     assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), old);
+}
+
+#[test]
+fn an_entry_older_than_its_role_is_dead_because_the_role_was_recreated() {
+    let mut f = organisation();
+    let read_real = arn("role", &format!("{SSO_PATH}{READ_SET}")[1..]);
+    f.entries_created = vec![(read_real.clone(), 1_000.0)];
+    if let Visible::Seen(iam) = &mut f.iam {
+        iam.roles[1].created = Some(2_000.0);
+        iam.roles[0].created = Some(3_000.0);
+    }
+    let r = build(&f);
+    let dave = r
+        .rows
+        .iter()
+        .find(|x| x.principal == "dave@example.com")
+        .unwrap();
+    assert!(!dave.effective);
+    assert!(
+        dave.dead
+            .as_deref()
+            .unwrap()
+            .contains("was created after its access entry"),
+        "{dave:?}"
+    );
+    // aws-auth matches by ARN: a recreated role is still admitted through its row.
+    let alice = r
+        .rows
+        .iter()
+        .find(|x| x.principal == "alice@example.com")
+        .unwrap();
+    assert!(alice.effective && alice.dead.is_none());
+    // An entry made after its role is fine.
+    f.entries_created = vec![(read_real, 2_500.0)];
+    let r = build(&f);
+    assert!(
+        r.rows
+            .iter()
+            .find(|x| x.principal == "dave@example.com")
+            .unwrap()
+            .effective
+    );
 }
