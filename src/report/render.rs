@@ -60,9 +60,23 @@ fn header(r: &Report) -> String {
     )
 }
 
+/// Text safe for a terminal: control characters (an escape sequence in a display name)
+/// written as `\u{1b}`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The terminal table.
 pub fn text(r: &Report) -> String {
-    let mut out = format!("Access report: {}\n", header(r));
+    let mut out = format!("Access report: {}\n", printable(&header(r)));
     if let Some(ic) = &r.identity_center {
         out.push_str(&format!("Identity Center: {ic}\n"));
     }
@@ -82,13 +96,13 @@ pub fn text(r: &Report) -> String {
         if rows.is_empty() {
             continue;
         }
-        out.push_str(&format!("\n{}\n", title(access, &rows)));
+        out.push_str(&format!("\n{}\n", printable(&title(access, &rows))));
         for row in rows {
             out.push_str(&format!(
                 "  {:width$}  {}  via {}\n",
-                row.principal,
-                grants(row),
-                row.path_text()
+                printable(&row.principal),
+                printable(&grants(row)),
+                printable(&row.path_text())
             ));
         }
     }
@@ -98,10 +112,10 @@ pub fn text(r: &Report) -> String {
         for row in idle {
             out.push_str(&format!(
                 "  {:width$}  {} [{}]  via {}\n",
-                row.principal,
+                printable(&row.principal),
                 row.access,
-                why_not(row),
-                row.path_text()
+                printable(&why_not(row)),
+                printable(&row.path_text())
             ));
         }
     }
@@ -111,7 +125,7 @@ pub fn text(r: &Report) -> String {
     if r.partial {
         out.push_str("\nPARTIAL REPORT: not visible:\n");
         for g in &r.not_visible {
-            out.push_str(&format!("  {}: {}\n", g.part, g.reason));
+            out.push_str(&format!("  {}: {}\n", g.part, printable(&g.reason)));
         }
     }
     out
@@ -119,7 +133,8 @@ pub fn text(r: &Report) -> String {
 
 /// A Markdown table cell: pipes, backticks and line breaks made harmless.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    printable(text)
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('`', "'")
         .replace('<', "&lt;")
@@ -195,7 +210,11 @@ pub fn diff_text(d: &ReportDiff) -> String {
                 "-" => format!("lost {}", word(x.before)),
                 _ => format!("changed {} -> {}", word(x.before), word(x.after)),
             };
-            out.push_str(&format!("{mark} {} {what} via {}\n", x.principal, x.path));
+            out.push_str(&format!(
+                "{mark} {} {what} via {}\n",
+                printable(&x.principal),
+                printable(&x.path)
+            ));
         }
     }
     out

@@ -602,3 +602,21 @@ fn an_entry_older_than_its_role_is_dead_because_the_role_was_recreated() {
             .effective
     );
 }
+
+#[test]
+fn names_cannot_send_escape_sequences_to_the_terminal_or_break_a_table() {
+    let mut f = organisation();
+    if let Visible::Seen(ic) = &mut f.identity_center {
+        ic.users[0].1 = "alice\u{1b}[2J|`x`\nevil".into();
+    }
+    let r = build(&f);
+    let t = text(&r);
+    assert!(!t.contains('\u{1b}'), "{t}");
+    assert!(t.contains("alice\\u{1b}[2J|`x`\\u{a}evil"), "{t}");
+    let md = markdown(&r);
+    assert!(!md.contains('\u{1b}'));
+    assert!(
+        md.contains("| alice\\\\u{1b}[2J\\|'x'\\\\u{a}evil |"),
+        "{md}"
+    );
+}
