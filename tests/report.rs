@@ -662,3 +662,48 @@ fn an_entry_whose_role_was_deleted_and_recreated_is_flagged_dead() {
         "{dave}"
     );
 }
+
+#[test]
+fn identity_center_is_read_where_the_flags_say() {
+    let org = Org::new();
+    // The management account's login, by profile (here: the same keys, another name).
+    org.dir.write(
+        ".aws/credentials",
+        format!(
+            "[management]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            org.key, org.secret
+        ),
+    );
+    let r = json(&org.report(&["--output", "json", "--sso-profile", "management"]));
+    assert_eq!(r["partial"], false, "{r}");
+    assert_eq!(r["identity_center"], org.instance.as_str());
+    assert_eq!(r["rows"][0]["principal"], "alice@example.com");
+
+    // Another region holds another instance, without these assignments.
+    let r = json(&org.report(&["--output", "json", "--sso-region", "us-east-1"]));
+    assert_ne!(r["identity_center"], org.instance.as_str(), "{r}");
+    assert_eq!(r["rows"][0]["principal"], "AdminAccess");
+    assert!(r["rows"][0]["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("permission set AdminAccess has no assignment on this account"));
+
+    let out = org.report(&[
+        "--output",
+        "json",
+        "--sso-instance-arn",
+        "arn:aws:sso:::instance/ssoins-nope",
+    ]);
+    out.expect_code(0);
+    let r = json(&out);
+    assert_eq!(r["partial"], true);
+    assert!(r["not_visible"][0]["reason"].as_str().unwrap().contains(
+        "Identity Center instance arn:aws:sso:::instance/ssoins-nope is not among the instances in region eu-west-1"
+    ), "{r}");
+
+    let out = org.report(&["--output", "json", "--sso-profile", "nobody"]);
+    out.expect_code(0).expect_stderr(&[
+        "partial report: identity-center not visible: cannot log in with --sso-profile nobody",
+    ]);
+    org.assert_no_secret(&out);
+}
