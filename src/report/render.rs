@@ -74,6 +74,22 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
+/// The paths in effect, grouped by access class, most powerful first; empty classes left out.
+fn by_access(r: &Report) -> Vec<(Access, Vec<&Row>)> {
+    Access::ALL
+        .iter()
+        .map(|a| {
+            let rows: Vec<&Row> = r
+                .rows
+                .iter()
+                .filter(|x| x.effective && x.access == *a)
+                .collect();
+            (*a, rows)
+        })
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect()
+}
+
 /// The terminal table.
 pub fn text(r: &Report) -> String {
     let mut out = format!("Access report: {}\n", printable(&header(r)));
@@ -87,15 +103,7 @@ pub fn text(r: &Report) -> String {
         .max()
         .unwrap_or(0)
         .min(48);
-    for access in Access::ALL {
-        let rows: Vec<&Row> = r
-            .rows
-            .iter()
-            .filter(|x| x.effective && x.access == access)
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
+    for (access, rows) in by_access(r) {
         out.push_str(&format!("\n{}\n", printable(&title(access, &rows))));
         for row in rows {
             out.push_str(&format!(
@@ -151,15 +159,7 @@ pub fn markdown(r: &Report) -> String {
         }
         out.push('\n');
     }
-    for access in Access::ALL {
-        let rows: Vec<&Row> = r
-            .rows
-            .iter()
-            .filter(|x| x.effective && x.access == access)
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
+    for (access, rows) in by_access(r) {
         out.push_str(&format!(
             "## {}\n\n| principal | grants | path |\n| --- | --- | --- |\n",
             cell(&title(access, &rows))
