@@ -620,3 +620,96 @@ fn names_cannot_send_escape_sequences_to_the_terminal_or_break_a_table() {
         "{md}"
     );
 }
+
+fn arb_view() -> impl Strategy<Value = MappingView> {
+    let groups = prop::collection::vec(
+        prop::sample::select(vec!["system:masters", "devs", "system:nodes", "a\"b]"]),
+        0..3,
+    );
+    let policies = prop::collection::vec(
+        (
+            prop::sample::select(vec![
+                VIEW,
+                EDIT,
+                "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            ]),
+            prop::collection::vec("[a-z]{1,4}", 0..2),
+        ),
+        0..2,
+    );
+    let names = prop::sample::select(vec![
+        "role/deployer".to_string(),
+        "role/nodes".to_string(),
+        format!("role/{ADMIN_SET}"),
+        format!("role/{READ_SET}"),
+        "role/team/pathy".to_string(),
+        "user/bob".to_string(),
+        "user/gone".to_string(),
+        "account".to_string(),
+    ]);
+    (names, groups, policies, any::<bool>(), any::<bool>()).prop_map(
+        |(name, groups, policies, entry, shadowed)| {
+            if name == "account" {
+                let mut v = view("aws-auth", "account", "", &[]);
+                v.account = "444455556666".into();
+                return v;
+            }
+            let kind = if name.starts_with("role/") {
+                "role"
+            } else {
+                "user"
+            };
+            let source = if entry { "access-entry" } else { "aws-auth" };
+            let mut v = view(source, kind, &arn(kind, &name[kind.len() + 1..]), &groups);
+            if entry {
+                v.policies = policies
+                    .iter()
+                    .map(|(p, ns)| PolicyView::new(p, ns.clone()))
+                    .collect();
+            }
+            v.shadowed = shadowed && !entry;
+            v
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn every_mapping_is_reported_in_order_and_flags_are_consistent(
+        views in prop::collection::vec(arb_view(), 0..10),
+        iam_seen in any::<bool>(),
+        ic_seen in any::<bool>(),
+    ) {
+        let mut f = organisation();
+        f.mappings = views;
+        if !iam_seen {
+            f.iam = Visible::Hidden(Gap { part: "iam".into(), reason: "denied".into() });
+        }
+        if !ic_seen {
+            f.identity_center = Visible::Hidden(Gap { part: "identity-center".into(), reason: "denied".into() });
+        }
+        let r = build(&f);
+        prop_assert_eq!(r.partial, !iam_seen || !ic_seen);
+        for v in &f.mappings {
+            let wanted = if v.kind == "account" { v.account.clone() } else { v.arn.clone() };
+            prop_assert!(r.rows.iter().any(|x| x.mapping.arn == wanted && x.mapping.source == v.source), "{:?} has no row", v);
+        }
+        for x in &r.rows {
+            prop_assert_eq!(x.effective, x.dead.is_none() && !x.shadowed);
+            prop_assert_eq!(&x.principal, &x.path[0].name);
+            prop_assert!(matches!(x.path.last().unwrap().kind.as_str(), "aws-auth" | "access-entry"));
+            if !iam_seen {
+                prop_assert!(x.dead.is_none() || x.dead.as_deref().unwrap().contains("has a path"));
+            }
+        }
+        let order: Vec<(bool, Access)> = r.rows.iter().map(|x| (!x.effective, x.access)).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        prop_assert_eq!(order, sorted);
+        for line in flowchart(&r).lines().skip(1) {
+            let node = line.ends_with("\"]") && line.matches('"').count() == 2;
+            let edge = !line.contains('"') && (line.contains(" --> n") || line.contains(" .-> n"));
+            prop_assert!(line.starts_with("    n") && (node || edge), "{}", line);
+        }
+    }
+}
