@@ -73,9 +73,7 @@ pub fn check_name(what: &'static str, value: &str) -> Result<(), NameError> {
 pub fn unknown_template(value: &str) -> Option<String> {
     // Most names hold no braces at all: one vectorised scan for either brace (a `char`
     // pattern costs a searcher set-up per call, and this runs for every value read).
-    if memchr::memchr2(b'{', b'}', value.as_bytes()).is_none() {
-        return None;
-    }
+    memchr::memchr2(b'{', b'}', value.as_bytes())?;
     let mut rest = value;
     while let Some(open) = rest.find("{{") {
         let after = &rest[open..];
