@@ -415,11 +415,7 @@ impl AwsAuth {
         if look.used != Some(base) {
             new.arn = arn.to_string();
         }
-        let verb = if exact {
-            "set the groups of"
-        } else {
-            "grant to"
-        };
+        let verb = ["grant to", "set the groups of"][usize::from(exact)];
         self.put(arn, &look, base, Some(new), force, protected, verb, None)
     }
 
@@ -526,11 +522,7 @@ impl AwsAuth {
         }
         let mut new = old.clone();
         set_policy_items(&mut new, &items);
-        let verb = if namespaces.is_some() {
-            "grant a policy to"
-        } else {
-            "revoke a policy of"
-        };
+        let verb = ["revoke a policy of", "grant a policy to"][usize::from(namespaces.is_some())];
         self.put(arn, &look, base, Some(new), force, protected, verb, None)
     }
 

@@ -11,6 +11,14 @@ fn to_value(value: &Dynamic) -> FnResult<Value> {
     rhai::serde::from_dynamic::<Value>(value)
 }
 
+/// One text form of a value for scripts: its name, summary, example and renderer.
+type TextForm = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Value) -> String,
+);
+
 /// YAML for a JSON value: block style, strings (and keys that are not plain words) quoted
 /// as JSON, which YAML reads the same.
 pub fn yaml(value: &Value) -> String {
@@ -94,30 +102,33 @@ pub fn register(api: &mut Api, state: &Shared) {
             Ok(())
         },
     );
-    api.def(
-        FnDoc {
-            name: "to_json",
-            params: "value: any",
-            returns: "string",
-            doc: "The value as pretty-printed JSON.",
-            example: r#"print(to_json(#{groups: ["devs"]}));"#,
-        },
-        |value: Dynamic| -> FnResult<String> {
-            Ok(serde_json::to_string_pretty(&to_value(&value)?).unwrap_or_default())
-        },
-    );
-    api.def(
-        FnDoc {
-            name: "to_yaml",
-            params: "value: any",
-            returns: "string",
-            doc: "The value as YAML (block style; strings quoted).",
-            example: r#"print(to_yaml(#{groups: ["devs"]}));"#,
-        },
-        |value: Dynamic| -> FnResult<String> {
-            Ok(yaml(&to_value(&value)?).trim_end().to_string())
-        },
-    );
+    // The two text forms of a value: one declaration each, one body.
+    let forms: [TextForm; 2] = [
+        (
+            "to_json",
+            "The value as pretty-printed JSON.",
+            r#"print(to_json(#{groups: ["devs"]}));"#,
+            |v| serde_json::to_string_pretty(v).unwrap_or_default(),
+        ),
+        (
+            "to_yaml",
+            "The value as YAML (block style; strings quoted).",
+            r#"print(to_yaml(#{groups: ["devs"]}));"#,
+            |v| yaml(v).trim_end().to_string(),
+        ),
+    ];
+    for (name, doc, example, form) in forms {
+        api.def(
+            FnDoc {
+                name,
+                params: "value: any",
+                returns: "string",
+                doc,
+                example,
+            },
+            move |value: Dynamic| -> FnResult<String> { Ok(form(&to_value(&value)?)) },
+        );
+    }
 }
 
 #[cfg(test)]
