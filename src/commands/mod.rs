@@ -9,6 +9,7 @@ pub mod kubeconfig;
 pub mod rescue;
 pub mod restore;
 pub mod run;
+pub mod run_fleet;
 pub mod scripts;
 pub mod sso;
 pub mod token;

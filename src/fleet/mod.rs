@@ -1,0 +1,323 @@
+//! Fleets: one job per cluster, run concurrently (bounded), each on its own OS thread so that
+//! it can build its own script engine, with results collected in the fleet's order and one
+//! summary table. Commands bring the per-cluster job (`run` runs a script); this module owns
+//! the list, the bound, the isolation (a panicking job fails only its cluster) and the table.
+
+pub mod list;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+pub use list::{check_unique, ListError, Member};
+
+use crate::access::plan::Summary;
+use crate::aws::{self, AwsError, Session};
+
+/// `--parallel`'s default: a few clusters at once, so that a fleet is fast without opening
+/// dozens of connections from a laptop.
+pub const DEFAULT_PARALLEL: usize = 4;
+
+/// `--parallel`'s ceiling: each running cluster holds a thread, a script engine and its
+/// connections.
+pub const MAX_PARALLEL: usize = 64;
+
+/// The stack of a cluster's thread: the main thread's, since scripts recurse as deep there.
+const STACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// Which clusters a command runs on, as the command line gave them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetRequest {
+    /// Clusters named by `--cluster` and `--clusters-from`, in order.
+    pub members: Vec<Member>,
+    /// `--all-clusters`: list with EKS ListClusters in these regions (empty: the login's).
+    pub all_clusters: Option<Vec<String>>,
+    /// `--parallel`: most clusters in flight at once.
+    pub parallel: usize,
+    /// `--role-arn`: the role every cluster's EKS token is made for.
+    pub role_arn: Option<String>,
+}
+
+/// The clusters EKS ListClusters gives in each region (the session's when `regions` is
+/// empty), named by where they were found.
+///
+/// # Errors
+/// The first ListClusters call that fails (no permission, an unknown region).
+pub async fn list_all(session: &Session, regions: &[String]) -> Result<Vec<Member>, AwsError> {
+    let regions = if regions.is_empty() {
+        vec![session.region().to_string()]
+    } else {
+        regions.to_vec()
+    };
+    let mut out = Vec::new();
+    for region in regions {
+        let names = aws::list_clusters(&session.in_region(&region)).await?;
+        for name in names {
+            let mut m = Member::named(&name, &format!("ListClusters in {region}"));
+            m.region = Some(region.clone());
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// How one cluster's job ended when it did not return: it panicked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crash {
+    /// The panic's message.
+    pub message: String,
+}
+
+/// Runs `job` once per member, at most `parallel` at a time, each on its own thread; calls
+/// `done` on the calling thread as each finishes (in the order they finish, for output that
+/// shows progress), and returns every result in the members' order. A job that panics is
+/// that member's [`Crash`]; the others go on.
+pub fn run_all<T, J, D>(
+    members: &[Member],
+    parallel: usize,
+    job: J,
+    mut done: D,
+) -> Vec<Result<T, Crash>>
+where
+    T: Send,
+    J: Fn(&Member) -> T + Sync,
+    D: FnMut(&Member, &Result<T, Crash>),
+{
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<T, Crash>>> = members.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        for w in 0..parallel.clamp(1, members.len().max(1)) {
+            let (tx, next, job) = (tx.clone(), &next, &job);
+            std::thread::Builder::new()
+                .name(format!("fleet-{w}"))
+                .stack_size(STACK_BYTES)
+                .spawn_scoped(scope, move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(m) = members.get(i) else { break };
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(m)))
+                        .map_err(|p| Crash {
+                            message: panic_message(p.as_ref()),
+                        });
+                    if tx.send((i, outcome)).is_err() {
+                        break;
+                    }
+                })
+                .expect("a thread for a cluster of the fleet");
+        }
+        drop(tx);
+        for (i, outcome) in rx {
+            done(&members[i], &outcome);
+            results[i] = Some(outcome);
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(Crash {
+                    message: "its thread ended without a result".into(),
+                })
+            })
+        })
+        .collect()
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// One line of a fleet's summary table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Row {
+    /// The cluster.
+    pub cluster: String,
+    /// Its region.
+    pub region: String,
+    /// Its authenticationMode, when the job learnt it.
+    pub mode: Option<String>,
+    /// What was (or would be) written: `aws-auth`, `access entries`.
+    pub mechanism: Option<String>,
+    /// Added, changed and removed principals, when the job got that far.
+    pub summary: Option<Summary>,
+    /// `written`, `no changes`, `changes pending`, `ok`, or `failed: WHY`.
+    pub result: String,
+    /// Whether the cluster's job succeeded.
+    pub ok: bool,
+}
+
+/// The summary table: a header, a line per cluster, and a closing count.
+pub fn table(rows: &[Row]) -> String {
+    let dash = || "-".to_string();
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            let n = |f: fn(&Summary) -> usize| {
+                r.summary.as_ref().map_or_else(dash, |s| f(s).to_string())
+            };
+            [
+                r.cluster.clone(),
+                r.region.clone(),
+                r.mode.clone().unwrap_or_else(dash),
+                r.mechanism.clone().unwrap_or_else(dash),
+                n(|s| s.added),
+                n(|s| s.changed),
+                n(|s| s.removed),
+                r.result.clone(),
+            ]
+        })
+        .collect();
+    let header = [
+        "CLUSTER",
+        "REGION",
+        "MODE",
+        "MECHANISM",
+        "ADDED",
+        "CHANGED",
+        "REMOVED",
+        "RESULT",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cols: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cols.iter().enumerate() {
+            if i + 1 == cols.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in &cells {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    let failed = rows.iter().filter(|r| !r.ok).count();
+    out.push_str(&format!(
+        "{} cluster{}: {} succeeded, {failed} failed\n",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        rows.len() - failed
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
+    fn fleet(n: usize) -> Vec<Member> {
+        (0..n)
+            .map(|i| Member::named(&format!("c{i}"), "--cluster"))
+            .collect()
+    }
+
+    #[test]
+    fn at_most_parallel_jobs_run_at_once_and_results_keep_the_fleets_order() {
+        let members = fleet(9);
+        let (running, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let mut finished = Vec::new();
+        let results = run_all(
+            &members,
+            3,
+            |m| {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(30));
+                running.fetch_sub(1, Ordering::SeqCst);
+                m.name.clone()
+            },
+            |m, _| finished.push(m.name.clone()),
+        );
+        assert_eq!(peak.load(Ordering::SeqCst), 3, "bounded by --parallel");
+        let names: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+        assert_eq!(names, (0..9).map(|i| format!("c{i}")).collect::<Vec<_>>());
+        assert_eq!(finished.len(), 9, "done is called once per cluster");
+    }
+
+    #[test]
+    fn a_panicking_job_fails_its_cluster_only() {
+        let members = fleet(4);
+        let results = run_all(
+            &members,
+            2,
+            |m| {
+                if m.name == "c1" {
+                    panic!("boom in {}", m.name);
+                }
+                m.name.len()
+            },
+            |_, _| {},
+        );
+        assert_eq!(
+            results[1],
+            Err(Crash {
+                message: "boom in c1".into()
+            })
+        );
+        for i in [0, 2, 3] {
+            assert_eq!(results[i], Ok(2));
+        }
+    }
+
+    #[test]
+    fn a_slow_cluster_does_not_hold_up_the_others() {
+        let members = fleet(5);
+        let mut order = Vec::new();
+        run_all(
+            &members,
+            2,
+            |m| {
+                if m.name == "c0" {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+            },
+            |m, _| order.push(m.name.clone()),
+        );
+        assert_eq!(order.last().map(String::as_str), Some("c0"), "{order:?}");
+    }
+
+    #[test]
+    fn the_table_lines_up_and_counts_failures() {
+        let rows = vec![
+            Row {
+                cluster: "prod".into(),
+                region: "eu-west-1".into(),
+                mode: Some("CONFIG_MAP".into()),
+                mechanism: Some("aws-auth".into()),
+                summary: Some(Summary {
+                    added: 1,
+                    changed: 0,
+                    removed: 0,
+                }),
+                result: "written".into(),
+                ok: true,
+            },
+            Row {
+                cluster: "a-much-longer-name".into(),
+                region: "eu-west-1".into(),
+                result: "failed: cannot read aws-auth".into(),
+                ..Row::default()
+            },
+        ];
+        assert_eq!(
+            table(&rows),
+            "\
+CLUSTER             REGION     MODE        MECHANISM  ADDED  CHANGED  REMOVED  RESULT
+prod                eu-west-1  CONFIG_MAP  aws-auth   1      0        0        written
+a-much-longer-name  eu-west-1  -           -          -      -        -        failed: cannot read aws-auth
+2 clusters: 1 succeeded, 1 failed
+"
+        );
+    }
+}
