@@ -19,6 +19,7 @@ mod entries_scripts;
 mod entries_writes;
 mod files;
 mod fixtures;
+mod fleet;
 mod identity;
 mod inputs;
 mod kube_fake;
