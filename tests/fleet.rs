@@ -461,6 +461,10 @@ fn a_list_or_flag_that_cannot_make_a_fleet_is_a_usage_error_before_anything_runs
             vec!["--all-clusters", "--cluster", "alpha"],
             "cannot be used with",
         ),
+        (
+            vec!["--all-clusters=eu-west-1,eu-west-1"],
+            "--all-clusters names region eu-west-1 twice",
+        ),
     ];
     for (args, needle) in cases {
         let out = f.grant(&args);
@@ -512,6 +516,25 @@ fn prints_land_in_their_clusters_block_and_a_timeout_fails_only_its_cluster() {
     assert!(row(stdout, "alpha").ends_with("written"), "{stdout}");
     assert!(row(stdout, "beta").ends_with("written"), "{stdout}");
     assert_eq!(f.entry_groups("gamma", ROLE), None);
+}
+
+#[test]
+fn a_cluster_eks_does_not_know_fails_alone() {
+    let f = Fleet::start(&FLEET[..1]);
+    let out = f.grant(&["--cluster", "nosuch", "--cluster", "alpha"]);
+    out.expect_code(1);
+    let (_, stdout, stderr) = out.parts();
+    let nosuch = row(stdout, "nosuch");
+    assert!(
+        nosuch.contains("-  ") && nosuch.contains("failed: "),
+        "{nosuch}"
+    );
+    assert!(stderr.contains("=== nosuch ===\nerror: "), "{stderr}");
+    assert!(row(stdout, "alpha").ends_with("written"), "{stdout}");
+    assert!(
+        stdout.contains("2 clusters: 1 succeeded, 1 failed"),
+        "{stdout}"
+    );
 }
 
 #[test]

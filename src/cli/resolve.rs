@@ -260,13 +260,10 @@ pub fn fleet_request(
     }
     fleet::check_unique(&members, default_region)
         .map_err(|e| Failure::usage(e.to_string(), &e.hint()))?;
-    let all_clusters = flags.all_clusters.as_ref().map(|list| {
-        list.split(',')
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(String::from)
-            .collect::<Vec<_>>()
-    });
+    let all_clusters = match &flags.all_clusters {
+        None => None,
+        Some(list) => Some(regions(list)?),
+    };
     Ok(Some(FleetRequest {
         members,
         all_clusters,
@@ -275,6 +272,22 @@ pub fn fleet_request(
             .map_or(fleet::DEFAULT_PARALLEL, |n| n as usize),
         role_arn: cluster.role_arn.clone(),
     }))
+}
+
+/// The regions of `--all-clusters=A,B` (none: the region in effect); one named twice is a
+/// usage error rather than a fleet with every cluster in it twice.
+fn regions(list: &str) -> Result<Vec<String>, Failure> {
+    let mut out: Vec<String> = Vec::new();
+    for region in list.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        if out.iter().any(|r| r == region) {
+            return Err(Failure::usage(
+                format!("--all-clusters names region {region} twice"),
+                "name each region once: --all-clusters=eu-west-1,eu-north-1",
+            ));
+        }
+        out.push(region.to_string());
+    }
+    Ok(out)
 }
 
 /// Folds `okscript run`'s flags and the environment into what the run command takes, and

@@ -118,8 +118,13 @@ pub(super) fn for_runners(
     declared: Option<&inputs::Declaration>,
     verbose: bool,
 ) -> script::errors::ScriptError {
-    let takes_force = declared.map(|d| d.inputs.iter().any(|i| i.name == "force"));
-    speak_to_runners(e, takes_force, verbose)
+    speak_to_runners(e, takes_force(declared), verbose)
+}
+
+/// Whether the script declares its inputs (`None` when not), and `force` among them: how
+/// its errors speak of forcing.
+pub(super) fn takes_force(declared: Option<&inputs::Declaration>) -> Option<bool> {
+    declared.map(|d| d.inputs.iter().any(|i| i.name == "force"))
 }
 
 /// [`for_runners`] knowing only whether the script declares inputs, and `force` among them.

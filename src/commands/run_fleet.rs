@@ -133,9 +133,7 @@ pub fn run_fleet(
     ));
     let shared = Shared {
         script: &script,
-        takes_force: declared
-            .as_ref()
-            .map(|d| d.inputs.iter().any(|i| i.name == "force")),
+        takes_force: super::run::takes_force(declared.as_ref()),
         opts: &opts,
         login: &login,
         role_arn: fleet.role_arn.clone(),
