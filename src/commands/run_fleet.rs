@@ -145,7 +145,7 @@ pub fn run_fleet(
         &members,
         fleet.parallel,
         |m| run_one(&shared, m),
-        |m, r| print_block(m, r),
+        print_block,
     );
     let runs: Vec<ClusterRun> = members
         .iter()
