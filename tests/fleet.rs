@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::auth_mode::block_on;
+use crate::auth_mode::{block_on, okscript_in};
 use crate::support::kube_api::AuthMode;
 use crate::support::{create_role, create_user_with_key, EksWorld, ACCOUNT};
 use crate::util::{script, Cmd, Outcome, TestDir};
@@ -53,20 +53,7 @@ impl Fleet {
     }
 
     fn okscript(&self) -> Cmd {
-        let mut cmd = self
-            .dir
-            .cmd()
-            .env("AWS_ACCESS_KEY_ID", &self.key)
-            .env("AWS_SECRET_ACCESS_KEY", &self.secret)
-            .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key")
-            .env(
-                "OKSCRIPT_BACKUP_DIR",
-                &self.dir.join("backups").display().to_string(),
-            );
-        for (k, v) in self.world.env() {
-            cmd = cmd.env(&k, &v);
-        }
-        cmd
+        okscript_in(&self.dir, &self.world, &self.key, &self.secret)
     }
 
     /// `okscript run grant-role.rhai ARGS... --set arn=deployer --set groups=devs`.

@@ -80,7 +80,7 @@ pub fn help(path: &Path) -> Result<ExitStatus, Failure> {
 
 /// Refuses `--set` values the script does not declare, and missing or malformed inputs,
 /// before anything runs; the failure is printed (in JSON too under `--output json`).
-pub(super) fn check_inputs(
+fn check_inputs(
     script: &Script,
     set: &BTreeMap<String, String>,
     printer: &mut Printer,
@@ -161,14 +161,23 @@ pub(super) fn speak_to_runners(
     }
 }
 
-/// `okscript run`: runs the script, then prints the diff and a summary (or one JSON document).
-pub fn run(req: RunRequest) -> Result<ExitStatus, Failure> {
-    let format = req.format;
-    let mut printer = Printer::stdio(format);
+/// The run's printer, and its script read and its inputs checked, before anything else
+/// (a single run's and a fleet's alike).
+pub(super) fn checked(
+    req: &RunRequest,
+) -> Result<(Script, Option<inputs::Declaration>, Printer), Failure> {
+    let mut printer = Printer::stdio(req.format);
     printer.verbose = req.verbose;
     printer.strict = req.strict;
     let script = read_script(&req.script)?;
-    let declared = check_inputs(&script, &req.set, &mut printer, format)?;
+    let declared = check_inputs(&script, &req.set, &mut printer, req.format)?;
+    Ok((script, declared, printer))
+}
+
+/// `okscript run`: runs the script, then prints the diff and a summary (or one JSON document).
+pub fn run(req: RunRequest) -> Result<ExitStatus, Failure> {
+    let format = req.format;
+    let (script, declared, printer) = checked(&req)?;
     let mut opts = req.options.map_err(Failure::bad_setting)?;
     opts.args = req.set;
     let dry_run = opts.dry_run;

@@ -8,10 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use super::run::{
-    check_inputs, failure_json, read_script, speak_to_runners, success_json, summary_line,
-    RunRequest,
-};
+use super::run::{checked, failure_json, speak_to_runners, success_json, summary_line, RunRequest};
 use super::{ExitStatus, Failure};
 use crate::fleet::{self, Crash, FleetRequest, Member, Row};
 use crate::kube::ConnectSpec;
@@ -76,11 +73,7 @@ pub fn run_fleet(
     fleet: Result<Option<FleetRequest>, Failure>,
 ) -> Result<ExitStatus, Failure> {
     let format = req.format;
-    let mut printer = Printer::stdio(format);
-    printer.verbose = req.verbose;
-    printer.strict = req.strict;
-    let script = read_script(&req.script)?;
-    let declared = check_inputs(&script, &req.set, &mut printer, format)?;
+    let (script, declared, printer) = checked(&req)?;
     let Some(fleet) = fleet? else {
         return super::run::run(req);
     };
