@@ -9,9 +9,10 @@ JSON.
     python3 bench/run.py --binary target/debug/okscript --rounds 10 --json bench.json
     python3 bench/run.py --smoke --show-requests   # also print the fake's request logs
 
-It starts the local servers itself: one moto (STS, IAM, EKS) and one fake Kubernetes API
-server (examples/fake_apiserver.rs, the tests' tests/support/kube_api) that checks EKS tokens
-against moto and maps them through its aws-auth, as EKS does.
+It starts the local servers itself: one moto (STS, IAM, EKS) and fake Kubernetes API servers
+(examples/fake_apiserver.rs, the tests' crate crates/fake-kube-api) that check EKS tokens
+against moto and map them through aws-auth, as EKS does; for entries-N, one of them also
+serves the fake EKS control plane (access entries, checked against moto's IAM).
 
 Cases (okscript vs its peer):
   empty          `okscript run` of an empty script vs `kubectl version --client` (start-up)
@@ -28,6 +29,12 @@ Cases (okscript vs its peer):
                  aws-auth -o jsonpath={.data.mapRoles}` then `kubectl patch --type merge`
                  appending one entry (static-token kubeconfig); aws-auth is reset between
                  runs, and the API requests of each side come from the fake's request log
+  entries-N      the same N principals on a cluster in authenticationMode API (access
+                 entries), each with its groups, username and the View access policy: one
+                 script (grant_role + grant_policy per principal) vs N x (`aws eks
+                 create-access-entry` + `aws eks associate-access-policy`) (N = 50; smoke:
+                 5). The cluster is seeded again between runs with one ClusterAdmin entry
+                 for the caller; the EKS calls of each side come from the fake's log
 
 A peer that is not installed gets a row saying so; the rest still runs. A peer made of
 several processes counts the sum of their wall times and the largest of their peaks. Wall
@@ -264,16 +271,18 @@ class Moto:
 class FakeApiServer:
     """examples/fake_apiserver.rs: started with moto as its STS, driven through its stdin."""
 
-    def __init__(self, binary, moto_url, key, secret, admin_arn, work):
+    def __init__(self, binary, moto_url, key, secret, admin_arn, work, cluster=CLUSTER, eks_mode=None):
         self.binary = binary
-        self.ready = os.path.join(work, "fake-ready.json")
-        self.kubeconfig = os.path.join(work, "static.kubeconfig")
+        self.ready = os.path.join(work, f"{cluster}-ready.json")
+        self.kubeconfig = os.path.join(work, f"{cluster}-static.kubeconfig")
         self.args = [
-            binary, "--cluster", CLUSTER, "--sts", moto_url,
+            binary, "--cluster", cluster, "--sts", moto_url,
             "--access-key-id", key, "--secret", secret,
             "--admin-token", ADMIN_TOKEN, "--admin-arn", admin_arn,
             "--ready-file", self.ready, "--kubeconfig-out", self.kubeconfig,
         ]
+        if eks_mode:
+            self.args += ["--eks-mode", eks_mode, "--region", REGION]
         self.stderr = tempfile.TemporaryFile()
 
     def __enter__(self):
@@ -289,7 +298,7 @@ class FakeApiServer:
             time.sleep(0.02)
         with open(self.ready) as f:
             ready = json.load(f)
-        self.url, self.ca_file = ready["url"], ready["ca_file"]
+        self.url, self.ca_file, self.eks_url = ready["url"], ready["ca_file"], ready.get("eks_url")
         return self
 
     def command(self, line):
@@ -419,7 +428,8 @@ def cluster_rows(args, binary, aws, kubectl, rounds, warmup, work):
     except ImportError:
         reason = "needs boto3 and moto (pip install 'moto[server]')"
         return [{"case": c, "side": s, "what": "", "rounds": 0, "absent": reason}
-                for c in ["whoami", "verify"] + [f"grant-{n}" for n in grant_sizes(args)] for s in ("okscript", "peer")]
+                for c in ["whoami", "verify"] + [f"grant-{n}" for n in grant_sizes(args)]
+                + [f"entries-{5 if args.smoke else 50}"] for s in ("okscript", "peer")]
     fake_binary = fake_apiserver_binary(args)
     rows = []
     with Moto() as moto:
@@ -505,7 +515,68 @@ def cluster_rows(args, binary, aws, kubectl, rounds, warmup, work):
                 r, w = (rounds, warmup) if n < 50 else (min(rounds, 5), min(warmup, 1))
                 rows += run_pair(f"grant-{n}", ok, peer, r, w, fake=fake,
                                  reset=lambda: fake.command("reset"), after=check_entries)
+
+        rows += entries_rows(args, binary, aws, rounds, warmup, work, env, admin, iam, user, key, fake_binary, moto)
     return rows
+
+
+def entries_rows(args, binary, aws, rounds, warmup, work, env, admin, iam, user, key, fake_binary, moto):
+    """entries-N: N principals with groups, username and the View policy on an API-mode cluster."""
+    import boto3
+
+    cluster = "bench-entries"
+    n = 5 if args.smoke else 50
+    arns = [iam.create_role(RoleName=f"entries-team-{i}", Path="/teams/",
+                            AssumeRolePolicyDocument="{}")["Role"]["Arn"] for i in range(n)]
+    view = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+    with FakeApiServer(fake_binary, moto.url, key["AccessKeyId"], key["SecretAccessKey"], user["Arn"], work,
+                       cluster=cluster, eks_mode="API") as fake:
+        eks = boto3.client("eks", **{**admin, "endpoint_url": fake.eks_url})
+        env = {**env, "AWS_ENDPOINT_URL_EKS": fake.eks_url}
+
+        def reset():
+            # A fresh cluster whose only entry makes the caller a cluster admin, as the
+            # cluster creator's entry does.
+            fake.command("reset")
+            eks.create_access_entry(clusterName=cluster, principalArn=user["Arn"])
+            eks.associate_access_policy(
+                clusterName=cluster, principalArn=user["Arn"],
+                policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                accessScope={"type": "cluster"})
+
+        script = os.path.join(work, f"entries-{n}.rhai")
+        with open(script, "w") as f:
+            # The path-less form, as people copy it from aws-auth; okscript finds the path in IAM.
+            f.write(f"for i in 0..{n} {{\n"
+                    f"    let arn = `arn:aws:iam::{ACCOUNT}:role/entries-team-${{i}}`;\n"
+                    f"    grant_role(arn, [`team-${{i}}`], `team-${{i}}`);\n"
+                    f"    grant_policy(arn, \"View\", \"cluster\");\n"
+                    f"}}\n")
+        ok = Side(f"okscript run entries-{n}.rhai --cluster (access entries)",
+                  steps([[binary, "run", script, "--cluster", cluster]], env, expect(f"{n} added")))
+        what = f"{n} x (aws eks create-access-entry + associate-access-policy)"
+        if aws:
+            cmds = []
+            for i, arn in enumerate(arns):
+                base = [aws, "eks", "--region", REGION]
+                cmds.append([*base, "create-access-entry", "--cluster-name", cluster, "--principal-arn", arn,
+                             "--kubernetes-groups", f"team-{i}", "--username", f"team-{i}"])
+                cmds.append([*base, "associate-access-policy", "--cluster-name", cluster, "--principal-arn", arn,
+                             "--policy-arn", view, "--access-scope", "type=cluster"])
+            peer = Side(what, steps(cmds, env))
+        else:
+            peer = Side(what, absent="aws CLI not installed: peer not measured")
+
+        def check_entries(_side):
+            entries = eks.list_access_entries(clusterName=cluster)["accessEntries"]
+            views = sum(1 for arn in arns if any(
+                p["policyArn"] == view for p in
+                eks.list_associated_access_policies(clusterName=cluster, principalArn=arn)["associatedAccessPolicies"]))
+            if len(entries) != n + 1 or views != n:
+                raise Failed(f"{len(entries)} entries and {views} View associations, expected {n + 1} and {n}")
+
+        r, w = (rounds, warmup) if n < 50 else (min(rounds, 5), min(warmup, 1))
+        return run_pair(f"entries-{n}", ok, peer, r, w, fake=fake, reset=reset, after=check_entries)
 
 
 def patch_loop(kubectl, kubeconfig, n, env):
@@ -539,6 +610,11 @@ def grant_sizes(args):
 def fmt_requests(req):
     if not req:
         return ""
+    if req.get("eks") and req["eks"]["total"]:
+        e = req["eks"]
+        writes = sum(v for k, v in e["operations"].items() if not k.startswith(("List", "Describe")))
+        failed = f" [{e['failed']} failed]" if e.get("failed") else ""
+        return f"{e['total']} EKS ({writes} writes) + {req['total']} apiserver{failed}"
     a = req["aws_auth"]
     failed = f" [{req['failed']} failed]" if req.get("failed") else ""
     return f"{req['total']} ({a['GET']}/{a['PUT']}/{a['PATCH']}){failed}"

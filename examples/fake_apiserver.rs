@@ -1,21 +1,29 @@
-//! The tests' fake Kubernetes API server (`tests/support/kube_api`) as a standalone program,
+//! The tests' fake Kubernetes API server (crate `fake-kube-api`) as a standalone program,
 //! for `bench/run.py`: HTTPS on `127.0.0.1:0` with its own CA, EKS tokens checked against an
-//! STS endpoint (moto), aws-auth and a few pods seeded, a static admin token.
+//! STS endpoint (moto), aws-auth and a few pods seeded, a static admin token; with
+//! `--eks-mode`, also the fake EKS control plane (its `eks_api`) with the cluster in that
+//! authenticationMode, its principals checked against moto's IAM, and the apiserver admitting
+//! through its access entries.
 //!
 //! ```text
 //! fake_apiserver --cluster NAME --sts URL [--access-key-id K --secret S]
 //!                --admin-token T --admin-arn ARN --ready-file PATH --kubeconfig-out PATH
+//!                [--eks-mode CONFIG_MAP|API_AND_CONFIG_MAP|API --region R]
 //! ```
 //!
 //! Once serving it writes `--kubeconfig-out` (a kubeconfig that reaches it with the static
-//! admin token) and then `--ready-file`: `{"url": "https://127.0.0.1:PORT", "ca_file": PATH}`.
+//! admin token) and then `--ready-file`: `{"url": "https://127.0.0.1:PORT", "ca_file": PATH,
+//! "eks_url": "http://127.0.0.1:PORT" or null}`.
 //! It serves until its stdin closes. Each line on stdin is a command, answered with one JSON
 //! line on stdout:
 //!
 //! - `requests`: `{"aws_auth": {"GET": n, "PUT": n, "PATCH": n, "other": n}, "total": n,
-//!   "failed": n}`: the requests logged since the last `clear` (`failed`: status >= 400);
-//! - `clear`: forgets the request log, answers `{"cleared": n}`;
-//! - `reset`: stores the initial aws-auth again, answers `{"reset": true}`;
+//!   "failed": n, "eks": {"total": n, "failed": n, "operations": {"CreateAccessEntry": n, ...}}}`:
+//!   the requests logged since the last `clear` (`failed`: status >= 400; `eks` is null
+//!   without `--eks-mode`);
+//! - `clear`: forgets the request logs, answers `{"cleared": n}`;
+//! - `reset`: stores the initial aws-auth again and, with `--eks-mode`, the cluster again
+//!   without access entries, answers `{"reset": true}`;
 //! - `aws-auth`: the stored `kube-system/aws-auth` ConfigMap (or `null`);
 //! - `log`: `{"requests": ["METHOD path?query -> status (user)", ...]}`, for debugging.
 
@@ -27,7 +35,8 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 
-use kube_api::{EksAuth, KubeApi, Options};
+use kube_api::eks_api::{EksApi, EksOptions};
+use kube_api::{AuthMode, EksAuth, KubeApi, Options};
 
 /// The node role EKS managed node groups map (`system:nodes`).
 const NODE_ROLE: &str =
@@ -38,7 +47,8 @@ const PODS: [&str; 3] = ["web-1", "web-2", "worker-1"];
 
 const USAGE: &str =
     "usage: fake_apiserver --cluster NAME --sts URL [--access-key-id K --secret S] \
---admin-token T --admin-arn ARN --ready-file PATH --kubeconfig-out PATH";
+--admin-token T --admin-arn ARN --ready-file PATH --kubeconfig-out PATH \
+[--eks-mode CONFIG_MAP|API_AND_CONFIG_MAP|API --region R]";
 
 struct Args {
     cluster: String,
@@ -48,6 +58,7 @@ struct Args {
     admin_arn: String,
     ready_file: PathBuf,
     kubeconfig_out: PathBuf,
+    eks: Option<(AuthMode, String)>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -56,7 +67,9 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = args.next() {
         let name = match flag.as_str() {
             "--cluster" | "--sts" | "--access-key-id" | "--secret" | "--admin-token"
-            | "--admin-arn" | "--ready-file" | "--kubeconfig-out" => flag,
+            | "--admin-arn" | "--ready-file" | "--kubeconfig-out" | "--eks-mode" | "--region" => {
+                flag
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         };
@@ -74,7 +87,18 @@ fn parse_args() -> Result<Args, String> {
         (None, None) => None,
         _ => return Err(format!("--access-key-id and --secret go together\n{USAGE}")),
     };
+    let eks = match (take("--eks-mode"), take("--region")) {
+        (Some(mode), region) => {
+            let mode = AuthMode::parse(&mode).ok_or_else(|| {
+                format!("--eks-mode {mode:?} is not an authenticationMode\n{USAGE}")
+            })?;
+            Some((mode, region.unwrap_or_else(|| "eu-west-1".into())))
+        }
+        (None, Some(_)) => return Err(format!("--region goes with --eks-mode\n{USAGE}")),
+        (None, None) => None,
+    };
     Ok(Args {
+        eks,
         cluster: required(take("--cluster"), "--cluster")?,
         sts: required(take("--sts"), "--sts")?,
         key,
@@ -122,6 +146,20 @@ fn request_counts(api: &KubeApi) -> Value {
     })
 }
 
+/// Counts of the EKS calls logged since the last `clear`, by operation.
+fn eks_counts(eks: &EksApi) -> Value {
+    let requests = eks.requests();
+    let mut operations = std::collections::BTreeMap::<&str, usize>::new();
+    for r in &requests {
+        *operations.entry(r.operation).or_default() += 1;
+    }
+    json!({
+        "total": requests.len(),
+        "failed": requests.iter().filter(|r| r.status >= 400).count(),
+        "operations": operations,
+    })
+}
+
 /// Writes `text` to `path` through a temp file and a rename, so a reader never sees half.
 fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
@@ -142,13 +180,32 @@ fn main() -> ExitCode {
     if let Some((key, secret)) = &args.key {
         eks = eks.with_secret(key, secret);
     }
-    let api = KubeApi::start(Options::new().admin_token(&args.admin_token).eks(eks));
+    let control = args
+        .eks
+        .as_ref()
+        .map(|(_, region)| EksApi::start(EksOptions::new().region(region).iam(&args.sts)));
+    let mut options = Options::new().admin_token(&args.admin_token).eks(eks);
+    if let Some(control) = &control {
+        options = options.access_entries(control.access_entries());
+    }
+    let api = KubeApi::start(options);
+    // A fresh cluster: aws-auth seeded; in the control plane, no access entries yet.
+    let seed_cluster = || {
+        if let (Some(control), Some((mode, _))) = (&control, &args.eks) {
+            control.seed_cluster(&args.cluster, *mode, api.url(), api.ca_pem());
+        }
+    };
+    seed_cluster();
     seed_aws_auth(&api, &args.admin_arn);
     for pod in PODS {
         api.seed_pod("default", pod);
     }
     api.write_kubeconfig(&args.kubeconfig_out, &args.admin_token);
-    let ready = json!({"url": api.url(), "ca_file": api.ca_file()});
+    let ready = json!({
+        "url": api.url(),
+        "ca_file": api.ca_file(),
+        "eks_url": control.as_ref().map(|c| c.endpoint()),
+    });
     if let Err(e) = write_atomically(&args.ready_file, &ready.to_string()) {
         eprintln!("writing {}: {e}", args.ready_file.display());
         return ExitCode::FAILURE;
@@ -160,14 +217,22 @@ fn main() -> ExitCode {
         let Ok(line) = line else { break };
         let answer = match line.trim() {
             "" => continue,
-            "requests" => request_counts(&api),
+            "requests" => {
+                let mut counts = request_counts(&api);
+                counts["eks"] = control.as_ref().map_or(Value::Null, eks_counts);
+                counts
+            }
             "clear" => {
                 let n = api.requests().len();
                 api.clear_requests();
+                if let Some(control) = &control {
+                    control.clear_requests();
+                }
                 json!({"cleared": n})
             }
             "reset" => {
                 seed_aws_auth(&api, &args.admin_arn);
+                seed_cluster();
                 json!({"reset": true})
             }
             "log" => {
@@ -192,5 +257,6 @@ fn main() -> ExitCode {
     }
     // stdin closed: dropping the server stops it and deletes its CA file.
     drop(api);
+    drop(control);
     ExitCode::SUCCESS
 }

@@ -285,3 +285,75 @@ fn without_a_cluster_name_rescue_says_it_needs_one() {
     assert!(err.contains("it needs the EKS cluster's name"), "{err}");
     assert!(err.contains("pass --cluster NAME"), "{err}");
 }
+
+/// A script that forces away the caller's own aws-auth row: the lockout.
+const LOCK_MYSELF_OUT: &str =
+    "let me = login();\nrevoke_user(me.principal_arn, [\"system:masters\"], #{force: true});\n";
+
+#[test]
+fn a_lockout_on_api_and_config_map_is_undone_through_a_temporary_entry_by_the_run_itself() {
+    let w = World::new(AuthMode::ApiAndConfigMap);
+    let before = w.aws_auth()["data"].clone();
+    let s = w.dir.write("lockout.rhai", LOCK_MYSELF_OUT);
+    w.eks.eks.clear_requests();
+    let (code, out, err) = parts(
+        w.okscript()
+            .args(["run", &s, "--cluster", CLUSTER, "--target", "aws-auth"])
+            .run(),
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("can no longer read aws-auth"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "okscript put the previous aws-auth back through a temporary access entry for {} (AmazonEKSClusterAdminPolicy), deleted again",
+            ops()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        w.aws_auth()["data"],
+        before,
+        "aws-auth is as before the run"
+    );
+    assert!(w.entry(&ops()).is_none(), "the temporary entry is gone");
+    assert_eq!(
+        writes(&w),
+        [
+            "CreateAccessEntry",
+            "AssociateAccessPolicy",
+            "DeleteAccessEntry"
+        ],
+        "no mode step: the cluster had entries already"
+    );
+    assert_eq!(w.eks.eks.mode(CLUSTER), Some(AuthMode::ApiAndConfigMap));
+    expect_admitted_as(&w, "ops");
+}
+
+#[test]
+fn a_lockout_on_config_map_names_the_rescue_and_never_steps_the_mode_by_itself() {
+    let w = World::new(AuthMode::ConfigMap);
+    let s = w.dir.write("lockout.rhai", LOCK_MYSELF_OUT);
+    w.eks.eks.clear_requests();
+    let (code, out, err) = parts(w.okscript().args(["run", &s, "--cluster", CLUSTER]).run());
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains(
+            "okscript could NOT put the previous aws-auth back: putting it back failed too"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "`okscript rescue --cluster {CLUSTER}` goes round aws-auth"
+        )),
+        "{err}"
+    );
+    assert!(writes(&w).is_empty(), "{:?}", writes(&w));
+    assert_eq!(w.eks.eks.mode(CLUSTER), Some(AuthMode::ConfigMap));
+    // And the rescue it names brings ops back.
+    w.okscript()
+        .args(["rescue", "--cluster", CLUSTER, "--yes"])
+        .run()
+        .expect_code(0);
+    expect_admitted_as(&w, "ops");
+}

@@ -17,6 +17,7 @@
 //! # let _ = (role, CredentialType::Sso); Ok(()) }
 //! ```
 
+mod admin_entry;
 mod cluster;
 pub mod config_file;
 mod context;
@@ -32,6 +33,7 @@ pub mod sso;
 mod time;
 mod token;
 
+pub use admin_entry::enter_as_cluster_admin;
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
 pub use context::{AwsContext, CHAIN_ENV_VARS, FALLBACK_REGION, RELEVANT_ENV_VARS};
 pub use eks::{

@@ -5,11 +5,11 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::restore::{backup_file, read_backup, restore, RestoreOptions};
 use super::{login, runtime, ExitStatus, Failure};
-use crate::aws::{self, AuthMode, EntriesAt, PolicyAssociation, PolicyScope, CLUSTER_ADMIN_POLICY};
+use crate::aws::{self, AuthMode, EntriesAt};
 use crate::kube::ConnectSpec;
 use crate::output::Printer;
 use crate::settings::{AwsSettings, KubeSettings};
@@ -115,31 +115,6 @@ fn step_mode(
     Ok(())
 }
 
-/// Creates the caller's entry with ClusterAdmin at cluster scope and waits until EKS shows it.
-fn create_entry(rt: &tokio::runtime::Runtime, at: EntriesAt, arn: &str) -> Result<(), String> {
-    rt.block_on(at.create(arn, &[], None))
-        .map_err(|e| e.to_string())?;
-    let admin = PolicyAssociation {
-        policy_arn: CLUSTER_ADMIN_POLICY.to_string(),
-        scope: PolicyScope::Cluster,
-    };
-    rt.block_on(at.associate(arn, &admin))
-        .map_err(|e| e.to_string())?;
-    // Entries are eventually consistent: the apiserver admits through one EKS shows.
-    let began = Instant::now();
-    while rt
-        .block_on(at.describe(arn))
-        .map_err(|e| e.to_string())?
-        .is_none_or(|e| !e.policies.contains(&admin))
-    {
-        if began.elapsed() > WAIT {
-            return Err("EKS did not show the new entry in time".into());
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    Ok(())
-}
-
 /// `okscript rescue`: prints the plan, asks once, then steps the mode, creates the temporary
 /// entry, restores aws-auth from the backup and deletes the entry, reporting which steps
 /// landed when one fails.
@@ -236,7 +211,7 @@ pub fn rescue(
         printer.note(&format!("cluster {cluster} stepped to API_AND_CONFIG_MAP"));
     }
     if existing.is_none() {
-        let made = create_entry(&rt, at, &arn);
+        let made = rt.block_on(aws::enter_as_cluster_admin(at, &arn, WAIT));
         // A create that landed before a later call failed still left an entry to clean up.
         if made.is_err() && rt.block_on(at.describe(&arn)).ok().flatten().is_some() {
             landed.entry = Some(arn.clone());

@@ -270,6 +270,18 @@ impl Connection {
             .map(|a| (a.cluster.as_str(), &a.session))
     }
 
+    /// The principal the EKS token names: `--role-arn`'s role, else the session's caller
+    /// (`None` without an EKS token).
+    pub fn token_principal(&self) -> Option<String> {
+        self.eks.as_ref().map(|parts| {
+            parts
+                .options
+                .role_arn
+                .clone()
+                .unwrap_or_else(|| parts.session.identity().principal_arn.clone())
+        })
+    }
+
     /// True when the connection authenticates with an EKS token (through aws-auth).
     pub fn uses_eks_token(&self) -> bool {
         self.eks.is_some()

@@ -21,7 +21,7 @@ use crate::access::model::AwsAuth;
 use crate::access::plan;
 use crate::access::section::SectionName;
 use crate::access::transition;
-use crate::aws::AuthMode;
+use crate::aws::{self, AuthMode};
 use crate::kube::api::{self, AWS_AUTH};
 use crate::kube::{Connection, KubeError};
 
@@ -69,6 +69,9 @@ pub struct Restored {
 
 /// Write attempts before giving up.
 pub const MAX_ATTEMPTS: u32 = 8;
+
+/// How long a temporary access entry made to undo a lockout may take to show.
+const ENTRY_WAIT: Duration = Duration::from_secs(120);
 
 /// aws-auth in a live cluster.
 pub struct ClusterTarget {
@@ -544,18 +547,19 @@ impl Target for ClusterTarget {
                     if caller_mapped && self.conn.borrow().uses_eks_token() {
                         if let Err(e) = self.still_has_access() {
                             if matches!(e.code(), Some(401) | Some(403)) {
-                                let restored = current.as_ref().map(|c| {
-                                    // The safety net puts back what was there: no guards.
-                                    self.restore(
-                                        &c.data.clone().unwrap_or_default(),
-                                        false,
-                                        |_, _| Ok::<(), TargetError>(()),
-                                    )
-                                });
+                                let undone = match &current {
+                                    Some(c) => {
+                                        self.undo_lockout(&c.data.clone().unwrap_or_default())
+                                    }
+                                    None => Err("there was no aws-auth before".into()),
+                                };
                                 return Err(TargetError::LockedOut {
                                     target: self.describe(),
                                     error: e.to_string(),
-                                    restored: matches!(restored, Some(Ok(_))),
+                                    restored: undone.is_ok(),
+                                    how: match undone {
+                                        Ok(how) | Err(how) => how,
+                                    },
                                 });
                             }
                         }
@@ -589,6 +593,80 @@ impl Target for ClusterTarget {
 }
 
 impl ClusterTarget {
+    /// Puts `previous` back after a write that locked the caller out; returns what happened
+    /// in words, as an error when aws-auth stayed as written. The caller's token is refused by
+    /// then, so where the mode has access entries (API_AND_CONFIG_MAP) okscript goes round
+    /// aws-auth as `okscript rescue` does: a temporary ClusterAdmin entry for the token's
+    /// principal, the restore, the entry deleted. On CONFIG_MAP that would need a one-way mode
+    /// step, which is the user's call, so only the way to take it is named.
+    fn undo_lockout(&mut self, previous: &BTreeMap<String, String>) -> Result<String, String> {
+        // The safety net puts back what was there: no guards.
+        let direct = self.restore(previous, false, |_, _| Ok::<(), TargetError>(()));
+        let refused = match direct {
+            Ok(_) => return Ok(String::new()),
+            Err(e) => e.to_string(),
+        };
+        let eks = {
+            let conn = self.conn.borrow();
+            conn.eks_cluster()
+                .map(|(c, s)| (c.to_string(), s.clone()))
+                .zip(conn.token_principal())
+        };
+        let Some(((cluster, session), principal)) = eks else {
+            return Err(format!("putting it back failed too ({refused})"));
+        };
+        if self.mode != Some(AuthMode::ApiAndConfigMap) {
+            return Err(format!(
+                "putting it back failed too ({refused}); `okscript rescue --cluster {cluster}` goes round aws-auth through the EKS API (it steps the cluster to API_AND_CONFIG_MAP, one way)"
+            ));
+        }
+        let at = aws::EntriesAt {
+            session: &session,
+            cluster: &cluster,
+        };
+        let arn = self
+            .rt
+            .block_on(aws::entry_principal_arn(&session, &principal))
+            .map_err(|e| format!("putting it back failed ({refused}), and IAM did not say which principal to give a temporary access entry: {e}"))?;
+        let entered = self
+            .rt
+            .block_on(aws::enter_as_cluster_admin(at, &arn, ENTRY_WAIT));
+        let cleanup =
+            format!("`aws eks delete-access-entry --cluster-name {cluster} --principal-arn {arn}`");
+        if let Err(e) = entered {
+            let left = matches!(self.rt.block_on(at.describe(&arn)), Ok(Some(_)));
+            return Err(format!(
+                "putting it back failed ({refused}), and so did a temporary access entry for {arn}: {e}{}",
+                if left { format!("; the entry exists: restore aws-auth with it (`okscript restore --cluster {cluster}`), then delete it: {cleanup}") } else { String::new() }
+            ));
+        }
+        // The apiserver may take a moment to admit through a new entry: retry the refusals.
+        let mut restored = Err(refused);
+        for attempt in 1..=MAX_ATTEMPTS {
+            restored = self
+                .restore(previous, false, |_, _| Ok::<(), TargetError>(()))
+                .map(drop)
+                .map_err(|e| e.to_string());
+            if restored.is_ok() {
+                break;
+            }
+            std::thread::sleep(backoff(attempt));
+        }
+        let deleted = self.rt.block_on(at.delete(&arn));
+        match (restored, deleted) {
+            (Ok(()), Ok(())) => Ok(format!(
+                " through a temporary access entry for {arn} (AmazonEKSClusterAdminPolicy), deleted again"
+            )),
+            (Ok(()), Err(e)) => Ok(format!(
+                " through a temporary access entry for {arn}, which could NOT be deleted ({e}): delete it with {cleanup}"
+            )),
+            (Err(r), _) => Err(format!(
+                "putting it back failed even through a temporary access entry for {arn} ({r}){}",
+                if matches!(self.rt.block_on(at.describe(&arn)), Ok(Some(_))) { format!("; the entry still exists: delete it with {cleanup} once aws-auth is fixed") } else { String::new() }
+            )),
+        }
+    }
+
     fn committed(
         &mut self,
         base: &Snapshot,

@@ -112,7 +112,7 @@ pub enum TargetError {
         last: String,
     },
     /// After the write, okscript could no longer read aws-auth with a fresh token.
-    #[error("{target}: after the change this identity can no longer read aws-auth ({error}); {}", if *restored { "okscript put the previous aws-auth back" } else { "okscript could NOT put the previous aws-auth back" })]
+    #[error("{target}: after the change this identity can no longer read aws-auth ({error}); {}", if *restored { format!("okscript put the previous aws-auth back{how}") } else { format!("okscript could NOT put the previous aws-auth back: {how}") })]
     LockedOut {
         /// The target.
         target: String,
@@ -120,6 +120,8 @@ pub enum TargetError {
         error: String,
         /// Whether the previous ConfigMap was restored.
         restored: bool,
+        /// How it was put back (empty: directly), or why it was not.
+        how: String,
     },
     /// The folder that should hold the file does not exist.
     #[error("cannot create {path}: its folder {folder} does not exist; nothing was written")]
@@ -214,7 +216,7 @@ impl TargetError {
             ),
             TargetError::GaveUp { .. } => Some("other writers or the API server kept failing; run the script again".into()),
             TargetError::LockedOut { restored: false, .. } => Some(
-                "ask another cluster admin to run `okscript restore --cluster NAME` with the backup listed above".into(),
+                "ask another cluster admin to run `okscript restore --cluster NAME` with the backup listed above, or go round aws-auth through the EKS API yourself with `okscript rescue --cluster NAME`".into(),
             ),
             TargetError::LockedOut { restored: true, .. } => Some(
                 "keep a mapping for the identity you run okscript as (check whoami() and mappings())".into(),

@@ -1,4 +1,4 @@
-"""Contract test of the EKS fake (tests/support/eks_api) with boto3, the real client.
+"""Contract test of the EKS fake (crates/fake-kube-api/src/eks_api) with boto3, the real client.
 
 Run by tests/eks_fake.rs with EKS_ENDPOINT (the fake) and MOTO_ENDPOINT (IAM, STS). Walks
 the whole access-entry lifecycle and checks shapes, error codes, statuses and messages as

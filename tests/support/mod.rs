@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 //! stand-in for the IAM Identity Center portal (moto has none).
 
-pub mod eks_api;
+pub use fake_kube_api::eks_api;
 pub mod fake_sso;
 pub use fake_kube_api as kube_api;
 pub mod moto;

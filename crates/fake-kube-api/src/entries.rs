@@ -2,7 +2,7 @@
 //! entry (if any) for a caller, and what its access policies let it do in the fake RBAC.
 //!
 //! The fake apiserver does not own entries: a test attaches a source ([`AccessEntries`],
-//! implemented by the EKS fake in `tests/support/eks_api`) and this file decides, per mode,
+//! implemented by the EKS fake in `eks_api`) and this file decides, per mode,
 //! whether the entry or aws-auth maps the caller. Without a source nothing changes. No I/O.
 
 use std::fmt;

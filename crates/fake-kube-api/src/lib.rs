@@ -1,6 +1,7 @@
 //! A fake kube-apiserver for integration tests: HTTPS on `127.0.0.1:0` with a fresh CA,
 //! discovery, ConfigMaps, Pods, bearer-token authentication (static and EKS), a small RBAC,
-//! self-reviews, runtime faults and a request log. One per test; stopped on drop.
+//! self-reviews, runtime faults and a request log. One per test; stopped on drop. The
+//! [`eks_api`] module is the EKS control plane beside it (clusters, access entries).
 //!
 //! It imitates what okscript and `kubectl` can observe of a real EKS apiserver (Status
 //! objects, resourceVersion conflicts, the 1 MiB limit, aws-iam-authenticator's token and
@@ -21,6 +22,7 @@ mod aws_auth;
 mod clock;
 mod discovery;
 mod eks;
+pub mod eks_api;
 mod entries;
 mod faults;
 mod handlers;

@@ -16,8 +16,6 @@
 //! assert_eq!(eks.count("ListAccessEntries"), 1);
 //! ```
 
-#![allow(dead_code)]
-
 mod catalogue;
 mod errors;
 mod handlers;
@@ -33,8 +31,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
-use crate::support::kube_api::{AccessEntries, AuthMode, EntryGrant, Identity};
-use crate::support::ACCOUNT;
+use crate::{AccessEntries, AuthMode, EntryGrant, Identity};
+
+/// moto's default account, which owns every principal the fake checks against.
+const ACCOUNT: &str = "123456789012";
 
 #[allow(unused_imports)]
 pub use catalogue::{policy_arn, POLICY_ARN_PREFIX, POLICY_NAMES};

@@ -16,7 +16,7 @@ use super::errors::{EksError, CONFIG_MAP_MODE_MESSAGE};
 use super::rules::{
     check_groups, check_username, node_defaults, page, strings, Principal, ENTRY_TYPES,
 };
-use crate::support::kube_api::{default_username, AuthMode, EntryGrant, Identity, PolicyGrant};
+use crate::{default_username, AuthMode, EntryGrant, Identity, PolicyGrant};
 
 /// A policy association.
 #[derive(Debug, Clone)]
