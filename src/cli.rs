@@ -24,7 +24,9 @@ const EXIT_HELP: &str = "Exit codes:
       be used; nothing was written
   2   with --detailed-exitcode after a successful --dry-run: changes pending
   64  usage error: unknown flag or --set key, missing or malformed input, unreadable script;
-      nothing ran";
+      nothing ran
+On several clusters (a fleet): 1 when any cluster failed (each of the others is still
+written on its own), 2 only when none failed, 64 before any cluster ran.";
 
 /// okscript: scripts, not runbooks, for access to Amazon EKS clusters.
 #[derive(Debug, Parser)]

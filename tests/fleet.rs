@@ -457,6 +457,14 @@ fn a_list_or_flag_that_cannot_make_a_fleet_is_a_usage_error_before_anything_runs
         let out = f.grant(&args);
         out.expect_code(64).expect_stderr(&[needle]);
     }
+    // Only `run` takes a fleet; the other commands still take one cluster.
+    f.okscript()
+        .args(["token", "--cluster", "alpha", "--cluster", "beta"])
+        .run()
+        .expect_code(64)
+        .expect_stderr(&[
+            "--cluster was given 2 times, but only `okscript run` runs on several clusters",
+        ]);
     assert_eq!(f.world.eks.requests(), vec![], "nothing reached EKS");
     assert!(!f.dir.join("aws-auth.yaml").exists());
 }
