@@ -533,6 +533,36 @@ fn a_cluster_eks_does_not_know_fails_alone() {
 }
 
 #[test]
+fn a_cluster_that_hangs_is_given_up_on_and_the_others_finish() {
+    let f = Fleet::start(&FLEET[..2]);
+    let before = f.aws_auth("alpha");
+    // alpha's apiserver answers nothing for a minute; the script's clock cannot stop a call
+    // that waits, so the fleet gives up on alpha 10 s after --timeout.
+    f.world
+        .kube_of("alpha")
+        .faults()
+        .set_delay(std::time::Duration::from_secs(60));
+    let started = std::time::Instant::now();
+    let out = f.grant(&["--cluster", "alpha", "--cluster", "beta", "--timeout", "1"]);
+    let took = started.elapsed();
+    f.world.kube_of("alpha").faults().clear();
+    out.expect_code(1);
+    assert!(took < std::time::Duration::from_secs(25), "{took:?}");
+    let (_, stdout, stderr) = out.parts();
+    assert!(
+        row(stdout, "alpha").contains("failed: no result 11 s after it started"),
+        "{stdout}"
+    );
+    assert!(row(stdout, "beta").ends_with("written"), "{stdout}");
+    assert!(
+        stderr.contains("=== alpha ===\nerror: the run on cluster alpha gave no result"),
+        "{stderr}"
+    );
+    assert_eq!(f.entry_groups("beta", ROLE), Some(vec!["devs".to_string()]));
+    assert_eq!(f.aws_auth("alpha"), before);
+}
+
+#[test]
 fn the_fleet_logs_in_once_and_bounds_how_many_clusters_run_at_once() {
     let f = Fleet::start(&FLEET[..3]);
     let mut args = cluster_flags(&["alpha", "beta", "gamma"]);

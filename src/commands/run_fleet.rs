@@ -54,12 +54,12 @@ struct ClusterRun {
 }
 
 /// What every cluster's run shares: the script, its settings and the one login.
-struct Shared<'a> {
-    script: &'a Script,
+struct Shared {
+    script: Script,
     /// Whether the script declares inputs, and `force` among them (how errors speak).
     takes_force: Option<bool>,
-    opts: &'a RunOptions,
-    login: &'a SharedLogin,
+    opts: RunOptions,
+    login: SharedLogin,
     role_arn: Option<String>,
     format: Format,
     verbose: bool,
@@ -124,22 +124,23 @@ pub fn run_fleet(
         fleet.parallel.min(members.len()),
         login.session.identity().arn
     ));
-    let shared = Shared {
-        script: &script,
+    let dry_run = opts.dry_run;
+    let deadline = opts.limits.timeout + fleet::DEADLINE_GRACE;
+    let shared = Arc::new(Shared {
+        script: script.clone(),
         takes_force: super::run::takes_force(declared.as_ref()),
-        opts: &opts,
-        login: &login,
+        opts,
+        login,
         role_arn: fleet.role_arn.clone(),
         format,
         verbose: req.verbose,
         strict: req.strict,
+    });
+    let job = {
+        let shared = shared.clone();
+        move |m: &Member| run_one(&shared, m)
     };
-    let results = fleet::run_all(
-        &members,
-        fleet.parallel,
-        |m| run_one(&shared, m),
-        print_block,
-    );
+    let results = fleet::run_all(&members, fleet.parallel, Some(deadline), job, print_block);
     let runs: Vec<ClusterRun> = members
         .iter()
         .zip(results)
@@ -147,7 +148,6 @@ pub fn run_fleet(
         .collect();
     let failed = runs.iter().filter(|r| !r.row.ok).count();
     let pending = runs.iter().filter(|r| r.pending).count();
-    let dry_run = opts.dry_run;
     if format == Format::Json {
         printer.json(&json!({
             "ok": failed == 0,
@@ -224,7 +224,7 @@ fn run_one(shared: &Shared, m: &Member) -> ClusterRun {
     let mut printer = Printer::new(shared.format, Box::new(out.clone()), Box::new(err.clone()));
     printer.verbose = shared.verbose;
     printer.strict = shared.strict;
-    let (result, mut printer, facts) = script::run_with_facts(shared.script, opts, printer);
+    let (result, mut printer, facts) = script::run_with_facts(&shared.script, opts, printer);
     let mut row = Row {
         cluster: m.name.clone(),
         region: region.clone(),
@@ -294,10 +294,15 @@ fn crashed(shared: &Shared, m: &Member, crash: &Crash) -> ClusterRun {
         .region
         .clone()
         .unwrap_or_else(|| shared.login.session.region().to_string());
-    let result = format!(
-        "failed: okscript stopped on an internal error ({})",
-        crash.message
-    );
+    let result = if crash.timed_out {
+        format!("failed: {}", crash.message)
+    } else {
+        format!(
+            "failed: okscript stopped on an internal error ({})",
+            crash.message
+        )
+    };
+    let (message, hint) = crash_text(m, crash);
     ClusterRun {
         out: Vec::new(),
         err: Vec::new(),
@@ -308,7 +313,7 @@ fn crashed(shared: &Shared, m: &Member, crash: &Crash) -> ClusterRun {
             "region": region,
             "mode": null,
             "result": result,
-            "error": {"message": crash_message(m, crash), "hint": CRASH_HINT},
+            "error": {"message": message, "hint": hint},
             "output": [],
             "warnings": [],
         }),
@@ -322,13 +327,22 @@ fn crashed(shared: &Shared, m: &Member, crash: &Crash) -> ClusterRun {
     }
 }
 
-const CRASH_HINT: &str = "run the script on this cluster alone (one --cluster) to see what it changed, and report the bug";
-
-fn crash_message(m: &Member, crash: &Crash) -> String {
-    format!(
-        "the run on cluster {} stopped on an internal error: {}",
-        m.name, crash.message
-    )
+/// The error and hint of a cluster whose run panicked or was given up on.
+fn crash_text(m: &Member, crash: &Crash) -> (String, &'static str) {
+    if crash.timed_out {
+        (
+            format!("the run on cluster {} gave {}", m.name, crash.message),
+            "the cluster or its API did not answer in time: check that it is reachable, then run the script on it alone (one --cluster) to see what it changed; --timeout gives it longer",
+        )
+    } else {
+        (
+            format!(
+                "the run on cluster {} stopped on an internal error: {}",
+                m.name, crash.message
+            ),
+            "run the script on this cluster alone (one --cluster) to see what it changed, and report the bug",
+        )
+    }
 }
 
 /// Prints a finished cluster's output as one block on stdout (and one on stderr), headed by
@@ -340,10 +354,13 @@ fn print_block(m: &Member, r: &Result<ClusterRun, Crash>) {
     };
     let (out, err) = match r {
         Ok(run) => (run.out.clone(), run.err.clone()),
-        Err(crash) => (
-            Vec::new(),
-            format!("error: {}\n\nhint: {CRASH_HINT}\n", crash_message(m, crash)).into_bytes(),
-        ),
+        Err(crash) => {
+            let (message, hint) = crash_text(m, crash);
+            (
+                Vec::new(),
+                format!("error: {message}\n\nhint: {hint}\n").into_bytes(),
+            )
+        }
     };
     for (bytes, mut sink) in [
         (out, Box::new(std::io::stdout().lock()) as Box<dyn Write>),

@@ -6,7 +6,8 @@
 pub mod list;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 pub use list::{check_unique, ListError, Member};
 
@@ -20,6 +21,10 @@ pub const DEFAULT_PARALLEL: usize = 4;
 /// `--parallel`'s ceiling: each running cluster holds a thread, a script engine and its
 /// connections.
 pub const MAX_PARALLEL: usize = 64;
+
+/// How long past the script's `--timeout` a cluster may still be busy (blocked on the
+/// network, where the script's own clock cannot stop it) before the fleet gives up on it.
+pub const DEADLINE_GRACE: Duration = Duration::from_secs(10);
 
 /// The stack of a cluster's thread: the main thread's, since scripts recurse as deep there.
 const STACK_BYTES: usize = 8 * 1024 * 1024;
@@ -60,62 +65,125 @@ pub async fn list_all(session: &Session, regions: &[String]) -> Result<Vec<Membe
     Ok(out)
 }
 
-/// How one cluster's job ended when it did not return: it panicked.
+/// How one cluster's job ended when it did not return: it panicked, or it was still busy at
+/// the deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crash {
-    /// The panic's message.
+    /// What happened.
     pub message: String,
+    /// True when it was given up on at the deadline rather than panicking.
+    pub timed_out: bool,
+}
+
+/// What a cluster's thread tells the fleet.
+enum Event<T> {
+    Started(usize),
+    Finished(usize, Result<T, Crash>),
 }
 
 /// Runs `job` once per member, at most `parallel` at a time, each on its own thread; calls
 /// `done` on the calling thread as each finishes (in the order they finish, for output that
 /// shows progress), and returns every result in the members' order. A job that panics is
-/// that member's [`Crash`]; the others go on.
+/// that member's [`Crash`]; so is one still running `deadline` after it started: it is left
+/// behind (the process ends without waiting for it) and a new thread takes its place, so one
+/// cluster that hangs on the network holds up no other.
 pub fn run_all<T, J, D>(
     members: &[Member],
     parallel: usize,
+    deadline: Option<Duration>,
     job: J,
     mut done: D,
 ) -> Vec<Result<T, Crash>>
 where
-    T: Send,
-    J: Fn(&Member) -> T + Sync,
+    T: Send + 'static,
+    J: Fn(&Member) -> T + Send + Sync + 'static,
     D: FnMut(&Member, &Result<T, Crash>),
 {
-    let next = AtomicUsize::new(0);
+    let list: Arc<Vec<Member>> = Arc::new(members.to_vec());
+    let (job, next) = (Arc::new(job), Arc::new(AtomicUsize::new(0)));
+    let (tx, rx) = mpsc::channel::<Event<T>>();
+    let worker = |w: usize| {
+        let (list, job, next, tx) = (list.clone(), job.clone(), next.clone(), tx.clone());
+        std::thread::Builder::new()
+            .name(format!("fleet-{w}"))
+            .stack_size(STACK_BYTES)
+            .spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(m) = list.get(i) else { break };
+                if tx.send(Event::Started(i)).is_err() {
+                    break;
+                }
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(m)))
+                    .map_err(|p| Crash {
+                        message: panic_message(p.as_ref()),
+                        timed_out: false,
+                    });
+                if tx.send(Event::Finished(i, outcome)).is_err() {
+                    break;
+                }
+            })
+    };
     let mut results: Vec<Option<Result<T, Crash>>> = members.iter().map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel();
-        for w in 0..parallel.clamp(1, members.len().max(1)) {
-            let (tx, next, job) = (tx.clone(), &next, &job);
-            std::thread::Builder::new()
-                .name(format!("fleet-{w}"))
-                .stack_size(STACK_BYTES)
-                .spawn_scoped(scope, move || loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(m) = members.get(i) else { break };
-                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(m)))
-                        .map_err(|p| Crash {
-                            message: panic_message(p.as_ref()),
-                        });
-                    if tx.send((i, outcome)).is_err() {
-                        break;
+    let mut settle = |i: usize, outcome: Result<T, Crash>, results: &mut Vec<Option<_>>| {
+        done(&members[i], &outcome);
+        results[i] = Some(outcome);
+    };
+    let mut workers = 0;
+    for _ in 0..parallel.clamp(1, members.len().max(1)) {
+        if worker(workers).is_ok() {
+            workers += 1;
+        }
+    }
+    let mut running: Vec<(usize, Instant)> = Vec::new();
+    let mut left = members.len();
+    while left > 0 {
+        let due = deadline.and_then(|d| running.iter().map(|(_, at)| *at + d).min());
+        let event = match due {
+            Some(due) => rx.recv_timeout(due.saturating_duration_since(Instant::now())),
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        match event {
+            Ok(Event::Started(i)) => running.push((i, Instant::now())),
+            Ok(Event::Finished(i, outcome)) => {
+                // A job already given up on keeps its "no result" outcome.
+                if let Some(at) = running.iter().position(|(r, _)| *r == i) {
+                    running.remove(at);
+                    settle(i, outcome, &mut results);
+                    left -= 1;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let d = deadline.unwrap_or_default();
+                let now = Instant::now();
+                let (late, on_time): (Vec<_>, Vec<_>) =
+                    running.iter().partition(|(_, at)| now >= *at + d);
+                running = on_time;
+                for (i, _) in late {
+                    let message = format!(
+                        "no result {} s after it started; it was left running and may still change the cluster until okscript exits",
+                        d.as_secs()
+                    );
+                    let crash = Crash {
+                        message,
+                        timed_out: true,
+                    };
+                    settle(i, Err(crash), &mut results);
+                    left -= 1;
+                    if worker(workers).is_ok() {
+                        workers += 1;
                     }
-                })
-                .expect("a thread for a cluster of the fleet");
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        drop(tx);
-        for (i, outcome) in rx {
-            done(&members[i], &outcome);
-            results[i] = Some(outcome);
-        }
-    });
+    }
     results
         .into_iter()
         .map(|r| {
             r.unwrap_or_else(|| {
                 Err(Crash {
                     message: "its thread ended without a result".into(),
+                    timed_out: false,
                 })
             })
         })
@@ -213,8 +281,6 @@ pub fn table(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::time::Duration;
 
     fn fleet(n: usize) -> Vec<Member> {
         (0..n)
@@ -227,10 +293,14 @@ mod tests {
         let members = fleet(9);
         let (running, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let mut finished = Vec::new();
+        let (running, peak) = (Arc::new(running), Arc::new(peak));
+        let (r, p) = (running.clone(), peak.clone());
         let results = run_all(
             &members,
             3,
-            |m| {
+            None,
+            move |m| {
+                let (running, peak) = (&r, &p);
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(30));
@@ -251,6 +321,7 @@ mod tests {
         let results = run_all(
             &members,
             2,
+            None,
             |m| {
                 if m.name == "c1" {
                     panic!("boom in {}", m.name);
@@ -262,7 +333,8 @@ mod tests {
         assert_eq!(
             results[1],
             Err(Crash {
-                message: "boom in c1".into()
+                message: "boom in c1".into(),
+                timed_out: false,
             })
         );
         for i in [0, 2, 3] {
@@ -277,6 +349,7 @@ mod tests {
         run_all(
             &members,
             2,
+            None,
             |m| {
                 if m.name == "c0" {
                     std::thread::sleep(Duration::from_millis(300));
@@ -285,6 +358,38 @@ mod tests {
             |m, _| order.push(m.name.clone()),
         );
         assert_eq!(order.last().map(String::as_str), Some("c0"), "{order:?}");
+    }
+
+    #[test]
+    fn a_job_past_the_deadline_is_given_up_on_and_the_rest_still_run() {
+        let members = fleet(4);
+        let started = Instant::now();
+        let results = run_all(
+            &members,
+            1,
+            Some(Duration::from_millis(200)),
+            |m| {
+                if m.name == "c0" {
+                    std::thread::sleep(Duration::from_secs(5));
+                }
+                m.name.clone()
+            },
+            |_, _| {},
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        let crash = results[0].as_ref().unwrap_err();
+        assert!(crash.timed_out, "{crash:?}");
+        assert!(
+            crash.message.starts_with("no result 0 s after it started"),
+            "{crash:?}"
+        );
+        for (i, r) in results.iter().enumerate().skip(1) {
+            assert_eq!(r.as_deref(), Ok(format!("c{i}").as_str()));
+        }
     }
 
     #[test]
