@@ -354,21 +354,28 @@ fn clusters_from_a_list_of_names_and_from_okctl_declarations() {
     assert!(!stdout.contains("=== beta"), "{stdout}");
     // Declarations: name, region and account; a login to another account than a
     // declaration's fails that cluster only, before anything is written there.
-    let decl = |name: &str, account: &str| {
-        format!("apiVersion: okctl.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: {name}\n  region: {REGION}\n  accountID: \"{account}\"\n")
+    // alpha's declaration is in another region than the login's: the same credentials,
+    // the region's APIs.
+    let decl = |name: &str, region: &str, account: &str| {
+        format!("apiVersion: okctl.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: {name}\n  region: {region}\n  accountID: \"{account}\"\n")
     };
     let file = f.dir.write(
         "clusters.yaml",
         format!(
             "{}---\n{}",
-            decl("alpha", ACCOUNT),
-            decl("beta", "999999999999")
+            decl("alpha", "eu-north-1", ACCOUNT),
+            decl("beta", REGION, "999999999999")
         ),
     );
     let out = f.grant(&["--clusters-from", &file]);
     out.expect_code(1);
     let (_, stdout, stderr) = out.parts();
-    assert!(row(stdout, "alpha").ends_with("written"), "{stdout}");
+    let alpha = row(stdout, "alpha");
+    assert!(
+        alpha.ends_with("written") && alpha.contains("eu-north-1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("=== alpha (eu-north-1) ===\n"), "{stdout}");
     let beta = row(stdout, "beta");
     assert!(beta.contains("failed: "), "{beta}");
     assert!(
@@ -511,6 +518,33 @@ fn prints_land_in_their_clusters_block_and_a_timeout_fails_only_its_cluster() {
     assert!(row(stdout, "alpha").ends_with("written"), "{stdout}");
     assert!(row(stdout, "beta").ends_with("written"), "{stdout}");
     assert_eq!(f.entry_groups("gamma", ROLE), None);
+}
+
+#[test]
+fn a_login_that_fails_runs_no_cluster() {
+    let f = Fleet::start(&FLEET[..2]);
+    f.world.eks.clear_requests();
+    // access-key logins without keys: the one login fails, so no cluster is run.
+    let mut cmd = f
+        .dir
+        .cmd()
+        .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key");
+    for (k, v) in f.world.env() {
+        cmd = cmd.env(&k, &v);
+    }
+    let out = cmd
+        .args(["run", &script("grant-role.rhai"), "--output", "json"])
+        .args(["--cluster", "alpha", "--cluster", "beta"])
+        .set("arn", ROLE)
+        .set("groups", "devs")
+        .run();
+    out.expect_code(1).expect_stderr(&["no cluster was run"]);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["clusters"], serde_json::json!([]));
+    let message = doc["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("AWS_ACCESS_KEY_ID"), "{doc}");
+    assert_eq!(f.world.eks.requests(), vec![], "no cluster was reached");
 }
 
 #[test]
