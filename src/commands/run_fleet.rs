@@ -3,46 +3,18 @@
 //! and change set, on its own thread), each cluster's output printed as one block as it
 //! finishes, and a summary table (or one JSON document) at the end.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
 use super::run::{checked, failure_json, speak_to_runners, success_json, summary_line, RunRequest};
 use super::{ExitStatus, Failure};
+use crate::fleet::output::Buffer;
 use crate::fleet::{self, Crash, FleetRequest, Member, Row};
-use crate::kube::ConnectSpec;
 use crate::output::{Format, Printer};
 use crate::script::aws_fns::SharedLogin;
 use crate::script::errors::ScriptError;
 use crate::script::{self, RunOptions, Script};
-
-/// A writer into memory that the job keeps a handle to after the printer is gone.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("a poisoned output buffer"))?
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn take(&self) -> Vec<u8> {
-        self.0
-            .lock()
-            .map(|mut b| std::mem::take(&mut *b))
-            .unwrap_or_default()
-    }
-}
 
 /// What one cluster's run left: its output, its summary row and its JSON object.
 struct ClusterRun {
@@ -84,39 +56,17 @@ pub fn run_fleet(
         Ok(l) => l,
         Err(e) => return Err(whole_fleet_failed(&mut printer, format, &script, &e, false)),
     };
-    let mut members = fleet.members.clone();
-    if let Some(regions) = &fleet.all_clusters {
-        let listed = login
-            .runtime
-            .block_on(fleet::list_all(&login.session, regions));
-        match listed {
-            Ok(found) if found.is_empty() => {
-                let e = ScriptError {
-                    message: format!(
-                        "EKS ListClusters found no cluster in {}",
-                        if regions.is_empty() { login.session.region().to_string() } else { regions.join(", ") }
-                    ),
-                    hint: Some("check the region (--region, or --all-clusters=REGION,...) and the account you are logged in to".into()),
-                };
-                return Err(whole_fleet_failed(&mut printer, format, &script, &e, false));
-            }
-            Ok(found) => members.extend(found),
-            Err(e) => {
-                let e = ScriptError {
-                    message: format!("cannot list the clusters for --all-clusters: {e}"),
-                    hint: crate::hint::Advice::advice(&e),
-                };
-                return Err(whole_fleet_failed(&mut printer, format, &script, &e, false));
-            }
+    let members = match fleet::members(&fleet, &login) {
+        Ok(m) => m,
+        Err(e) => {
+            let usage = e.is_usage();
+            let e = ScriptError {
+                message: e.to_string(),
+                hint: e.hint(),
+            };
+            return Err(whole_fleet_failed(&mut printer, format, &script, &e, usage));
         }
-    }
-    if let Err(e) = fleet::check_unique(&members, Some(login.session.region())) {
-        let e = ScriptError {
-            message: e.to_string(),
-            hint: Some(e.hint()),
-        };
-        return Err(whole_fleet_failed(&mut printer, format, &script, &e, true));
-    }
+    };
     printer.verbose(&format!(
         "running {} on {} clusters, {} at a time, logged in once as {}",
         script.name,
@@ -197,28 +147,18 @@ fn whole_fleet_failed(
 
 /// The script on one cluster, on the calling (the cluster's own) thread.
 fn run_one(shared: &Shared, m: &Member) -> ClusterRun {
-    let session = &shared.login.session;
-    let region = m
-        .region
-        .clone()
-        .unwrap_or_else(|| session.region().to_string());
+    let placed = fleet::place(
+        m,
+        &shared.opts.aws,
+        &shared.opts.kube,
+        &shared.login,
+        shared.role_arn.as_deref(),
+    );
+    let region = placed.region;
     let mut opts = shared.opts.clone();
-    opts.kube.connect = Some(ConnectSpec::Eks {
-        cluster: m.name.clone(),
-        server: None,
-        ca_file: None,
-        role_arn: shared.role_arn.clone(),
-    });
-    opts.aws.ctx = opts.aws.ctx.clone().with_region(region.clone());
-    opts.aws.cluster = m.declaration.clone();
-    opts.login = Some(SharedLogin {
-        runtime: shared.login.runtime.clone(),
-        session: if region == session.region() {
-            session.clone()
-        } else {
-            session.in_region(&region)
-        },
-    });
+    opts.aws = placed.aws;
+    opts.kube = placed.kube;
+    opts.login = Some(placed.login);
     let dry_run = opts.dry_run;
     let (out, err) = (Buffer::default(), Buffer::default());
     let mut printer = Printer::new(shared.format, Box::new(out.clone()), Box::new(err.clone()));
@@ -345,32 +285,14 @@ fn crash_text(m: &Member, crash: &Crash) -> (String, &'static str) {
     }
 }
 
-/// Prints a finished cluster's output as one block on stdout (and one on stderr), headed by
-/// the cluster's name, so that clusters finishing together never interleave.
+/// Prints a finished cluster's output as one block per stream (see [`fleet::output`]).
 fn print_block(m: &Member, r: &Result<ClusterRun, Crash>) {
-    let header = match &m.region {
-        Some(region) => format!("=== {} ({region}) ===\n", m.name),
-        None => format!("=== {} ===\n", m.name),
-    };
-    let (out, err) = match r {
-        Ok(run) => (run.out.clone(), run.err.clone()),
+    match r {
+        Ok(run) => fleet::output::print_block(m, &run.out, &run.err),
         Err(crash) => {
             let (message, hint) = crash_text(m, crash);
-            (
-                Vec::new(),
-                format!("error: {message}\n\nhint: {hint}\n").into_bytes(),
-            )
-        }
-    };
-    for (bytes, mut sink) in [
-        (out, Box::new(std::io::stdout().lock()) as Box<dyn Write>),
-        (err, Box::new(std::io::stderr().lock())),
-    ] {
-        if !bytes.is_empty() {
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = sink.write_all(header.as_bytes());
-            let _ = sink.write_all(&bytes);
-            let _ = sink.flush();
+            let err = format!("error: {message}\n\nhint: {hint}\n");
+            fleet::output::print_block(m, &[], err.as_bytes());
         }
     }
 }

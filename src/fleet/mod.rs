@@ -1,9 +1,12 @@
 //! Fleets: one job per cluster, run concurrently (bounded), each on its own OS thread so that
 //! it can build its own script engine, with results collected in the fleet's order and one
 //! summary table. Commands bring the per-cluster job (`run` runs a script); this module owns
-//! the list, the bound, the isolation (a panicking job fails only its cluster) and the table.
+//! the list ([`members`], `--all-clusters` included), each cluster's settings ([`place`]), the
+//! bound and the isolation ([`run_all`]: a panicking or hung job fails only its cluster), the
+//! per-cluster output blocks ([`output`]) and the [`table`].
 
 pub mod list;
+pub mod output;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -13,6 +16,9 @@ pub use list::{check_unique, ListError, Member};
 
 use crate::access::plan::Summary;
 use crate::aws::{self, AwsError, Session};
+use crate::kube::ConnectSpec;
+use crate::script::aws_fns::SharedLogin;
+use crate::settings::{AwsSettings, KubeSettings};
 
 /// `--parallel`'s default: a few clusters at once, so that a fleet is fast without opening
 /// dozens of connections from a laptop.
@@ -40,6 +46,119 @@ pub struct FleetRequest {
     pub parallel: usize,
     /// `--role-arn`: the role every cluster's EKS token is made for.
     pub role_arn: Option<String>,
+}
+
+/// Why a fleet cannot start once logged in; no cluster has run.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// ListClusters failed.
+    #[error("cannot list the clusters for --all-clusters: {0}")]
+    Listing(#[source] AwsError),
+    /// ListClusters found nothing to run on.
+    #[error("EKS ListClusters found no cluster in {regions}")]
+    NoneFound {
+        /// The regions asked.
+        regions: String,
+    },
+    /// The same cluster twice (named and listed).
+    #[error(transparent)]
+    List(#[from] ListError),
+}
+
+impl FleetError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            FleetError::Listing(e) => crate::hint::Advice::advice(e),
+            FleetError::NoneFound { .. } => Some("check the region (--region, or --all-clusters=REGION,...) and the account you are logged in to".into()),
+            FleetError::List(e) => Some(e.hint()),
+        }
+    }
+
+    /// True when the command line was wrong rather than the world.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, FleetError::List(_))
+    }
+}
+
+/// The fleet's clusters: those named, then those `--all-clusters` lists, each once (a name
+/// without a region is in the login's).
+///
+/// # Errors
+/// ListClusters failing or finding nothing, or a cluster twice.
+pub fn members(req: &FleetRequest, login: &SharedLogin) -> Result<Vec<Member>, FleetError> {
+    let mut members = req.members.clone();
+    if let Some(regions) = &req.all_clusters {
+        let found = login
+            .runtime
+            .block_on(list_all(&login.session, regions))
+            .map_err(FleetError::Listing)?;
+        if found.is_empty() {
+            return Err(FleetError::NoneFound {
+                regions: if regions.is_empty() {
+                    login.session.region().to_string()
+                } else {
+                    regions.join(", ")
+                },
+            });
+        }
+        members.extend(found);
+    }
+    check_unique(&members, Some(login.session.region()))?;
+    Ok(members)
+}
+
+/// Where one cluster of a fleet runs: its region, and the settings and login of a run on it
+/// alone (its EKS connection, its region, its declaration's account to check).
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// The cluster's region.
+    pub region: String,
+    /// The AWS settings, in the cluster's region, with its declaration.
+    pub aws: AwsSettings,
+    /// The cluster settings, connecting to this cluster through EKS.
+    pub kube: KubeSettings,
+    /// The fleet's one login, for the cluster's region.
+    pub login: SharedLogin,
+}
+
+/// The settings one cluster of the fleet runs with, derived from the fleet's.
+pub fn place(
+    m: &Member,
+    aws: &AwsSettings,
+    kube: &KubeSettings,
+    login: &SharedLogin,
+    role_arn: Option<&str>,
+) -> Placement {
+    let session = &login.session;
+    let region = m
+        .region
+        .clone()
+        .unwrap_or_else(|| session.region().to_string());
+    let mut aws = aws.clone();
+    aws.ctx = aws.ctx.clone().with_region(region.clone());
+    aws.cluster = m.declaration.clone();
+    let mut kube = kube.clone();
+    kube.connect = Some(ConnectSpec::Eks {
+        cluster: m.name.clone(),
+        server: None,
+        ca_file: None,
+        role_arn: role_arn.map(String::from),
+    });
+    let login = SharedLogin {
+        runtime: login.runtime.clone(),
+        session: if region == session.region() {
+            session.clone()
+        } else {
+            session.in_region(&region)
+        },
+    };
+    Placement {
+        region,
+        aws,
+        kube,
+        login,
+    }
 }
 
 /// The clusters EKS ListClusters gives in each region (the session's when `regions` is
