@@ -168,6 +168,11 @@ pub enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
+    /// Who can reach the cluster, and through what: Identity Center users and groups, through
+    /// permission sets and IAM roles or users, to aws-auth rows and access entries, to their
+    /// access (cluster-admin, admin, edit, view, custom groups, none).
+    #[command(after_long_help = REPORT_HELP, after_help = "Exit codes, the JSON schema and the permissions needed: okscript report --help")]
+    Report(ReportArgs),
     /// Log in to AWS SSO for a profile, like `aws sso login`, and cache the token where the
     /// AWS CLI v2 keeps it (one login serves both tools).
     #[command(
@@ -194,6 +199,45 @@ pub enum Command {
         dir: PathBuf,
     },
 }
+
+/// `okscript report --help`: exit codes, what needs which permission, the JSON schema.
+const REPORT_HELP: &str = "Exit codes:
+  0   the report was printed (a partial one too: stderr and `partial` say what was not visible);
+      with --diff --detailed-exitcode: no path gained, lost or changed its access
+  1   the report could not be made (login, the cluster), or the old report is of another account
+  2   with --diff --detailed-exitcode: a path gained access (a new way to cluster-admin is one),
+      lost it, or changed its class, or the old report and this one differ in being partial
+  64  usage error: unknown flag, no EKS cluster name, an OLD.json that cannot be read, is of
+      another schema_version or of another cluster; nothing ran
+
+Reads: eks:DescribeCluster, ListAccessEntries, DescribeAccessEntry,
+ListAssociatedAccessPolicies; aws-auth (get configmaps in kube-system); iam:ListRoles,
+ListUsers, GetRole; in Identity Center's account and home region (--sso-profile,
+--sso-region): sso:ListInstances, ListPermissionSets, DescribePermissionSet,
+ListAccountAssignments, identitystore:DescribeUser, DescribeGroup, ListGroupMemberships.
+What cannot be read makes a partial report, never a failure.
+
+JSON (--output json), schema_version 1:
+  schema_version       1; a change to any field's name or meaning bumps it
+  cluster, account, region, authentication_mode (CONFIG_MAP, API_AND_CONFIG_MAP, API, unknown)
+  partial              true when something was not visible
+  not_visible          [{part: identity-center|iam|aws-auth|access-entries, reason}]
+  identity_center      the instance ARN read, or null
+  rows                 one per path, most powerful access first, effective before not:
+    access             cluster-admin | admin | edit | view | custom | none
+    custom_groups      groups (and unranked policies) whose power is the cluster's RBAC
+    principal, principal_kind   who: sso-user | sso-group | permission-set | iam-user |
+                       iam-role | account (the first hop of path)
+    path               [{kind, name}]: sso-user, sso-group, permission-set, iam-role,
+                       iam-user, account, then aws-auth or access-entry
+    mapping            {source: aws-auth|access-entry, kind: role|user|account, arn,
+                       username, groups, policies: [{name, scope, namespaces}], type}
+    effective          false when EKS does not use the path (shadowed, dead, ignored)
+    shadowed           an access entry for the principal wins over this aws-auth row
+    dead               why the mapping admits nobody (principal gone, role path), or null
+    notes              [text]
+With --diff: {schema_version, cluster, account, partial, old_partial, not_visible,
+gained, lost, changed}, each change {principal, path, before, after}.";
 
 /// Output formats for `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -284,6 +328,51 @@ pub struct FleetArgs {
     /// With a fleet: most clusters worked on at once, 1 to 64 [default: 4].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=crate::fleet::MAX_PARALLEL as u64))]
     pub parallel: Option<u64>,
+}
+
+/// Output formats for `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportOutputArg {
+    /// A table grouped by access, cluster-admin first.
+    Text,
+    /// One JSON document (schema below).
+    Json,
+    /// Markdown tables and a Mermaid flowchart of the paths (renders on GitHub).
+    Markdown,
+}
+
+/// `okscript report` flags.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: ReportOutputArg,
+    /// Print what changed since an earlier `--output json` report of the same cluster: who
+    /// gained, lost or changed which access, by principal and path.
+    #[arg(long, value_name = "OLD.json")]
+    pub diff: Option<PathBuf>,
+    /// With --diff: exit 2 when a path gained, lost or changed its access, 0 when not.
+    #[arg(long, requires = "diff")]
+    pub detailed_exitcode: bool,
+    /// The profile that may read Identity Center (its management or delegated admin
+    /// account) [default: the cluster's login].
+    #[arg(long, value_name = "NAME")]
+    pub sso_profile: Option<String>,
+    /// Identity Center's home region [default: the cluster's region].
+    #[arg(long, value_name = "REGION")]
+    pub sso_region: Option<String>,
+    /// The Identity Center instance [default: the one sso:ListInstances shows].
+    #[arg(long, value_name = "ARN")]
+    pub sso_instance_arn: Option<String>,
+    /// The identity store [default: the instance's].
+    #[arg(long, value_name = "ID")]
+    pub identity_store_id: Option<String>,
+    /// AWS login settings.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Cluster settings.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// Bytes in a MiB, for the memory flags.
@@ -485,6 +574,25 @@ fn dispatch(cli: Cli, env: &BTreeMap<String, String>) -> Result<ExitStatus, Fail
             };
             let (a, k, mut p) = cluster_settings(&aws, &cluster, env)?;
             commands::restore::restore(&a, &k, &opts, &mut p)
+        }
+        Command::Report(args) => {
+            let opts = commands::report::ReportOptions {
+                format: match args.output {
+                    ReportOutputArg::Text => commands::report::ReportFormat::Text,
+                    ReportOutputArg::Json => commands::report::ReportFormat::Json,
+                    ReportOutputArg::Markdown => commands::report::ReportFormat::Markdown,
+                },
+                diff: args.diff,
+                detailed_exitcode: args.detailed_exitcode,
+                sso_profile: args.sso_profile,
+                sso: crate::aws::IdentityCenterSpec {
+                    region: args.sso_region,
+                    instance_arn: args.sso_instance_arn,
+                    identity_store_id: args.identity_store_id,
+                },
+            };
+            let (a, k, mut p) = cluster_settings(&args.aws, &args.cluster, env)?;
+            commands::report::report(&a, &k, &opts, &mut p)
         }
         Command::Rescue {
             backup,

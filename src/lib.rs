@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod audit;
 pub mod aws;
 pub mod changeset;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod fsio;
 pub mod hint;
 pub mod kube;
 pub mod output;
+pub mod report;
 pub mod script;
 pub mod settings;
 pub mod targets;

@@ -29,6 +29,7 @@ mod logins;
 mod membership;
 mod migrate;
 mod onboarding;
+mod report;
 mod rescue;
 mod run;
 mod sandbox;

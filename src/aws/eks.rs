@@ -268,24 +268,46 @@ impl EntriesAt<'_> {
         Ok(out)
     }
 
-    /// One entry with its policies; `None` when EKS does not have it (or not visibly yet).
+    /// When the principal's entry was created (DescribeAccessEntry), in seconds since the
+    /// epoch; `None` when it has none. An entry holds the unique ID its role had then, so a
+    /// role created later is a recreated one the entry no longer admits.
     ///
     /// # Errors
-    /// An AWS error other than not found.
-    pub async fn describe(&self, arn: &str) -> Result<Option<AccessEntryInfo>, AwsError> {
-        let eks = self.session.eks_client();
-        let out = eks
+    /// An EKS error other than not-found.
+    pub async fn created_at(&self, arn: &str) -> Result<Option<f64>, AwsError> {
+        Ok(self
+            .describe_entry(arn)
+            .await?
+            .and_then(|e| e.created_at().map(|t| t.as_secs_f64())))
+    }
+
+    /// DescribeAccessEntry as EKS answers it; `None` when EKS does not have the entry.
+    async fn describe_entry(
+        &self,
+        arn: &str,
+    ) -> Result<Option<aws_sdk_eks::types::AccessEntry>, AwsError> {
+        let out = self
+            .session
+            .eks_client()
             .describe_access_entry()
             .cluster_name(self.cluster)
             .principal_arn(arn)
             .send()
             .await
             .map_err(self.err("eks:DescribeAccessEntry"));
-        let out = match out {
-            Err(e) if is_not_found(&e) => return Ok(None),
-            other => other?,
-        };
-        let Some(entry) = out.access_entry() else {
+        match out {
+            Err(e) if is_not_found(&e) => Ok(None),
+            other => Ok(other?.access_entry),
+        }
+    }
+
+    /// One entry with its policies; `None` when EKS does not have it (or not visibly yet).
+    ///
+    /// # Errors
+    /// An AWS error other than not found.
+    pub async fn describe(&self, arn: &str) -> Result<Option<AccessEntryInfo>, AwsError> {
+        let eks = self.session.eks_client();
+        let Some(entry) = self.describe_entry(arn).await? else {
             return Ok(None);
         };
         let mut policies = Vec::new();

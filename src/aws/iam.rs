@@ -242,6 +242,26 @@ pub async fn principal_exists(session: &Session, arn: &str) -> Result<bool, AwsE
     })
 }
 
+/// Every role (ARN with its path, creation time in seconds since the epoch) and user ARN of
+/// the session's account: two paginated calls (ListRoles, ListUsers).
+async fn list_principals(session: &Session) -> Result<(Vec<(String, f64)>, Vec<String>), AwsError> {
+    let iam = session.iam_client();
+    let (endpoint, redactor) = (session.endpoint_iam(), session.redactor());
+    let mut roles = Vec::new();
+    let mut pages = iam.list_roles().into_paginator().items().send();
+    while let Some(role) = pages.next().await {
+        let role = role.map_err(|e| sdk_error(e, "iam:ListRoles", endpoint.clone(), redactor))?;
+        roles.push((role.arn().to_string(), role.create_date().as_secs_f64()));
+    }
+    let mut users = Vec::new();
+    let mut pages = iam.list_users().into_paginator().items().send();
+    while let Some(user) = pages.next().await {
+        let user = user.map_err(|e| sdk_error(e, "iam:ListUsers", endpoint.clone(), redactor))?;
+        users.push(user.arn().to_string());
+    }
+    Ok((roles, users))
+}
+
 /// Every principal of the session's account, for checking many at once: role ARNs without
 /// their path and user ARNs with theirs, lower-cased as the authenticator compares them.
 /// Two paginated calls (ListRoles, ListUsers) instead of one GetRole/GetUser per principal.
@@ -251,41 +271,50 @@ pub async fn principal_exists(session: &Session, arn: &str) -> Result<bool, AwsE
 pub async fn account_principals(
     session: &Session,
 ) -> Result<std::collections::BTreeSet<String>, AwsError> {
-    let iam = session.iam_client();
-    let mut out = std::collections::BTreeSet::new();
-    let mut roles = iam.list_roles().into_paginator().send();
-    while let Some(page) = roles.next().await {
-        let page = page.map_err(|e| {
-            sdk_error(
-                e,
-                "iam:ListRoles",
-                session.endpoint_iam(),
-                session.redactor(),
-            )
-        })?;
-        for role in page.roles() {
-            out.insert(
-                strip_role_path(role.arn())
-                    .unwrap_or_else(|_| role.arn().to_string())
-                    .to_ascii_lowercase(),
-            );
+    let (roles, users) = list_principals(session).await?;
+    let roles = roles
+        .iter()
+        .map(|(arn, _)| strip_role_path(arn).unwrap_or_else(|_| arn.clone()));
+    Ok(roles
+        .chain(users)
+        .map(|arn| arn.to_ascii_lowercase())
+        .collect())
+}
+
+/// The account's roles and users for the access report, with the trust policy (GetRole) of
+/// each role `mapped` names (any form; matched by name).
+///
+/// # Errors
+/// An IAM error (e.g. AccessDenied for iam:ListRoles or iam:GetRole).
+pub async fn report_principals(
+    session: &Session,
+    mapped: &[String],
+) -> Result<crate::report::Iam, AwsError> {
+    let (roles, users) = list_principals(session).await?;
+    let wanted: std::collections::BTreeSet<String> = mapped
+        .iter()
+        .map(|a| crate::access::arn::match_key(a))
+        .collect();
+    let mut out = Vec::new();
+    for (arn, created) in roles {
+        let mut trusted = Vec::new();
+        if wanted.contains(&crate::access::arn::match_key(&arn)) {
+            let name = plain_name(&arn);
+            let got = session.iam_client().get_role().role_name(name).send().await;
+            let got = got.map_err(|e| {
+                sdk_error(e, "iam:GetRole", session.endpoint_iam(), session.redactor())
+            })?;
+            if let Some(doc) = got.role().and_then(|r| r.assume_role_policy_document()) {
+                trusted = super::trust::trusted_principals(doc);
+            }
         }
+        out.push(crate::report::IamRole {
+            arn,
+            trusted,
+            created: Some(created),
+        });
     }
-    let mut users = iam.list_users().into_paginator().send();
-    while let Some(page) = users.next().await {
-        let page = page.map_err(|e| {
-            sdk_error(
-                e,
-                "iam:ListUsers",
-                session.endpoint_iam(),
-                session.redactor(),
-            )
-        })?;
-        for user in page.users() {
-            out.insert(user.arn().to_ascii_lowercase());
-        }
-    }
-    Ok(out)
+    Ok(crate::report::Iam { roles: out, users })
 }
 
 /// The ARN an EKS access entry needs for the principal `arn` names (any form: path-less,

@@ -27,11 +27,13 @@ mod error;
 mod http;
 mod iam;
 mod identity;
+mod identity_center;
 mod session;
 mod sha1;
 pub mod sso;
 mod time;
 mod token;
+mod trust;
 
 pub use admin_entry::enter_as_cluster_admin;
 pub use cluster::{parse_cluster_declaration, ClusterDeclaration, OKCTL_API_VERSION, OKCTL_KIND};
@@ -47,10 +49,11 @@ pub use eks_mode::{
 pub use error::AwsError;
 pub use iam::{
     account_principals, entry_principal_arn, iam_role, iam_user, parse_sso_role_name,
-    principal_exists, sso_role_arn, strip_role_path, RoleInfo, UserInfo, SSO_ROLE_NAME_PREFIX,
-    SSO_ROLE_PATH_PREFIX,
+    principal_exists, report_principals, sso_role_arn, strip_role_path, RoleInfo, UserInfo,
+    SSO_ROLE_NAME_PREFIX, SSO_ROLE_PATH_PREFIX,
 };
 pub use identity::{default_session_name, principal_arn, CredentialType, Identity};
+pub use identity_center::{identity_center, IdentityCenterError, IdentityCenterSpec};
 pub use session::{
     assume_profile, assume_role, default_source, login, login_default, whoami, DefaultSource,
     Session,
@@ -65,6 +68,7 @@ pub use token::{
     eks_token, sts_endpoint, EksToken, TokenOptions, CLUSTER_ID_HEADER,
     EXEC_CREDENTIAL_API_VERSION, MAX_TOKEN_LEN, PRESIGN_EXPIRES, TOKEN_LIFETIME, TOKEN_PREFIX,
 };
+pub use trust::trusted_principals;
 
 /// The one-worker async runtime okscript blocks on (Rhai and the CLI are synchronous).
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod demo;
 pub mod fns;
 pub mod kubeconfig;
+pub mod report;
 pub mod rescue;
 pub mod restore;
 pub mod run;

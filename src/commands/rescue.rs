@@ -10,7 +10,6 @@ use std::time::Duration;
 use super::restore::{backup_file, read_backup, restore, RestoreOptions};
 use super::{login, runtime, ExitStatus, Failure};
 use crate::aws::{self, AuthMode, EntriesAt};
-use crate::kube::ConnectSpec;
 use crate::output::Printer;
 use crate::settings::{AwsSettings, KubeSettings};
 
@@ -124,18 +123,16 @@ pub fn rescue(
     opts: &RescueOptions,
     printer: &mut Printer,
 ) -> Result<ExitStatus, Failure> {
-    let cluster = match &kube.connect {
-        Some(ConnectSpec::Eks { cluster, .. }) => cluster.clone(),
-        Some(ConnectSpec::Kubeconfig {
-            eks_cluster: Some(c),
-            ..
-        }) => c.clone(),
-        _ => {
-            return Err(Failure::usage(
-                "rescue works through the EKS API, so it needs the EKS cluster's name",
-                "pass --cluster NAME (or -c cluster.yaml)",
-            ))
-        }
+    let Some(cluster) = kube
+        .connect
+        .as_ref()
+        .and_then(|c| c.eks_cluster())
+        .map(str::to_string)
+    else {
+        return Err(Failure::usage(
+            "rescue works through the EKS API, so it needs the EKS cluster's name",
+            "pass --cluster NAME (or -c cluster.yaml)",
+        ));
     };
     let folder = kube.backups_for(&cluster);
     let file = backup_file(&cluster, folder.as_deref(), opts.backup.as_deref())?;

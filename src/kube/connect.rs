@@ -46,6 +46,15 @@ impl ConnectSpec {
             }
         }
     }
+
+    /// The EKS cluster's name, when known (a bare kubeconfig context has none): what the
+    /// commands that work through the EKS API need.
+    pub fn eks_cluster(&self) -> Option<&str> {
+        match self {
+            ConnectSpec::Eks { cluster, .. } => Some(cluster),
+            ConnectSpec::Kubeconfig { eks_cluster, .. } => eks_cluster.as_deref(),
+        }
+    }
 }
 
 /// Tokens are good for 15 minutes; make a new one after this long.

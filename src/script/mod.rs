@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod limits;
 pub mod memory;
 pub mod migrate_fns;
+pub mod report_fns;
 pub mod resolver;
 pub mod shipped;
 pub mod sso_fns;
@@ -135,6 +136,7 @@ pub fn engine(
     aws_fns::register(&mut api, state);
     cluster_fns::register(&mut api, state);
     migrate_fns::register(&mut api, state);
+    report_fns::register(&mut api, state);
     sso_fns::register(&mut api, state);
     sso_login_fns::register(&mut api, state);
     util_fns::register(&mut api, state);

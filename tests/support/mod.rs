@@ -98,7 +98,7 @@ impl TestHome {
 }
 
 /// An SDK config for seeding moto directly (test-only, not through the module).
-fn admin_config(moto: &MotoServer, creds: Credentials) -> aws_types::SdkConfig {
+pub fn admin_config(moto: &MotoServer, creds: Credentials) -> aws_types::SdkConfig {
     aws_types::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_types::region::Region::new("eu-west-1"))
