@@ -373,6 +373,9 @@ pub struct ReportArgs {
     /// Cluster settings.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Which clusters, when more than one (a fleet).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// Bytes in a MiB, for the memory flags.
@@ -591,8 +594,23 @@ fn dispatch(cli: Cli, env: &BTreeMap<String, String>) -> Result<ExitStatus, Fail
                     identity_store_id: args.identity_store_id,
                 },
             };
-            let (a, k, mut p) = cluster_settings(&args.aws, &args.cluster, env)?;
-            commands::report::report(&a, &k, &opts, &mut p)
+            let region = aws_settings(&args.aws, env).ok().and_then(|a| a.region());
+            let fleet = resolve::fleet_request(
+                &args.cluster,
+                &args.fleet,
+                None,
+                &args.aws,
+                region.as_deref(),
+            )?;
+            let Some(fleet) = fleet else {
+                let (a, k, mut p) = cluster_settings(&args.aws, &args.cluster, env)?;
+                return commands::report::report(&a, &k, &opts, &mut p);
+            };
+            // Each cluster of the fleet gets its own connection.
+            let mut cluster = args.cluster.clone();
+            cluster.cluster.clear();
+            let (a, k, mut p) = cluster_settings(&args.aws, &cluster, env)?;
+            commands::report_fleet::report_fleet(&a, &k, &opts, &fleet, &mut p)
         }
         Command::Rescue {
             backup,

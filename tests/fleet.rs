@@ -13,11 +13,11 @@ use crate::support::kube_api::AuthMode;
 use crate::support::{create_role, create_user_with_key, EksWorld, ACCOUNT};
 use crate::util::{script, Cmd, Outcome, TestDir};
 
-const REGION: &str = "eu-west-1";
+pub(crate) const REGION: &str = "eu-west-1";
 const ROLE: &str = "arn:aws:iam::123456789012:role/deployer";
 
 /// alpha CONFIG_MAP, beta API_AND_CONFIG_MAP, gamma API, delta CONFIG_MAP.
-const FLEET: [(&str, AuthMode); 4] = [
+pub(crate) const FLEET: [(&str, AuthMode); 4] = [
     ("alpha", AuthMode::ConfigMap),
     ("beta", AuthMode::ApiAndConfigMap),
     ("gamma", AuthMode::Api),
@@ -26,15 +26,15 @@ const FLEET: [(&str, AuthMode); 4] = [
 
 /// A fleet whose every aws-auth maps the IAM user `ops` (whose keys okscript uses) to
 /// system:masters, with the role `deployer` in IAM.
-struct Fleet {
-    world: EksWorld,
+pub(crate) struct Fleet {
+    pub(crate) world: EksWorld,
     key: String,
     secret: String,
-    dir: TestDir,
+    pub(crate) dir: TestDir,
 }
 
 impl Fleet {
-    fn start(clusters: &[(&str, AuthMode)]) -> Fleet {
+    pub(crate) fn start(clusters: &[(&str, AuthMode)]) -> Fleet {
         let world = EksWorld::start_fleet(REGION, clusters);
         let (key, secret) = block_on(create_user_with_key(&world.moto, "ops", None, true));
         block_on(create_role(&world.moto, "deployer", None));
@@ -52,7 +52,7 @@ impl Fleet {
         }
     }
 
-    fn okscript(&self) -> Cmd {
+    pub(crate) fn okscript(&self) -> Cmd {
         okscript_in(&self.dir, &self.world, &self.key, &self.secret)
     }
 
@@ -121,7 +121,7 @@ fn cluster_flags(names: &[&str]) -> Vec<String> {
 }
 
 /// The summary table's row of `cluster`.
-fn row<'a>(stdout: &'a str, cluster: &str) -> &'a str {
+pub(crate) fn row<'a>(stdout: &'a str, cluster: &str) -> &'a str {
     stdout
         .lines()
         .find(|l| l.starts_with(&format!("{cluster} ")))

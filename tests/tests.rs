@@ -20,6 +20,7 @@ mod entries_writes;
 mod files;
 mod fixtures;
 mod fleet;
+mod fleet_report;
 mod identity;
 mod inputs;
 mod kube_fake;

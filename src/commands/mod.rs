@@ -7,6 +7,7 @@ pub mod demo;
 pub mod fns;
 pub mod kubeconfig;
 pub mod report;
+pub mod report_fleet;
 pub mod rescue;
 pub mod restore;
 pub mod run;
