@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::report::{print_report, ReportFormat, ReportOptions};
+use super::report::{identity_center_login, print_report, ReportFormat, ReportOptions};
 use super::{login, runtime, ExitStatus, Failure};
 use crate::audit::{cluster_report, IdentityCenterAccess};
-use crate::aws;
 use crate::fleet::output::Buffer;
 use crate::fleet::{self, Crash, FleetRequest, Member, Row};
 use crate::kube::Connection;
@@ -55,12 +54,7 @@ pub fn report_fleet(
     }
     let rt = runtime()?;
     let session = login(&rt, aws_settings)?;
-    let ic_session = match &opts.sso_profile {
-        None => Ok(session.clone()),
-        Some(p) => rt
-            .block_on(aws::assume_profile(&aws_settings.ctx, p))
-            .map_err(|e| format!("cannot log in with --sso-profile {p}: {e}")),
-    };
+    let ic_session = identity_center_login(&rt, aws_settings, opts, &session);
     let login = SharedLogin {
         runtime: rt,
         session,
