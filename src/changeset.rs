@@ -185,7 +185,7 @@ impl ChangeSet {
             notes: commit.notes,
         };
         self.staged = None;
-        self.base = Some(commit.snapshot);
+        self.base = commit.snapshot;
         self.intents.clear();
         Ok(done)
     }

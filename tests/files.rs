@@ -201,3 +201,36 @@ grant_role("{ROLE}", ["devs"]);
         "the deleted manifest was recreated:\n{out}"
     );
 }
+
+// A commit in the middle of a script (`apply()`): the file is written, and what the script
+// stages next is staged against what was written (read again, its warnings not repeated).
+#[test]
+fn staging_after_apply_builds_on_what_apply_wrote_and_warns_once() {
+    let dir = TestDir::new();
+    // A file that does not exist yet: the first read warns that it will be created.
+    let target = dir.join("aws-auth.yaml").display().to_string();
+    let script = dir.write(
+        "two.rhai",
+        format!(
+            "grant_role(\"{ROLE}\", [\"devs\"]);\nlet first = apply();\nprint(`first: ${{first.added}}`);\ngrant_role(\"arn:aws:iam::123456789012:role/ops\", [\"ops\"]);\nprint(`seen: ${{mappings().len()}}`);\n"
+        ),
+    );
+    let out = dir
+        .cmd()
+        .args(["run", &script, "--target", &format!("file:{target}")])
+        .run();
+    out.expect_code(0)
+        .expect_stdout(&["first: 1", "seen: 2", "2 added"]);
+    assert_eq!(
+        out.stderr.matches("does not exist").count(),
+        1,
+        "the read warning is given once:\n{}",
+        out.stderr
+    );
+    let text = dir.read("aws-auth.yaml");
+    assert!(text.contains(&format!("rolearn: {ROLE}")), "{text}");
+    assert!(
+        text.contains("rolearn: arn:aws:iam::123456789012:role/ops"),
+        "{text}"
+    );
+}

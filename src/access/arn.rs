@@ -324,12 +324,12 @@ pub fn canonical_parts(text: &str) -> Option<(PrincipalKind, &str)> {
     let rest = text
         .strip_prefix("arn:")
         .or_else(|| text.strip_prefix("ARN:"))?;
-    let (partition, rest) = rest.split_once(':')?;
+    let (partition, rest) = split_at_byte(rest, b':')?;
     let rest = rest
         .strip_prefix("iam::")
         .or_else(|| rest.strip_prefix("IAM::"))?;
-    let (account, resource) = rest.split_once(':')?;
-    let (kind, name) = resource.split_once('/')?;
+    let (account, resource) = split_at_byte(rest, b':')?;
+    let (kind, name) = split_at_byte(resource, b'/')?;
     let kind = if kind.eq_ignore_ascii_case("role") {
         PrincipalKind::Role
     } else if kind.eq_ignore_ascii_case("user") {
@@ -339,6 +339,14 @@ pub fn canonical_parts(text: &str) -> Option<(PrincipalKind, &str)> {
     };
     let known_partition = PARTITIONS.iter().any(|p| p.eq_ignore_ascii_case(partition));
     (known_partition && is_account_id(account) && valid_name(name, 64)).then_some((kind, account))
+}
+
+/// `str::split_once` for an ASCII byte, through memchr: a `char` pattern sets up a searcher
+/// per call, and this runs several times for every entry read.
+fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    debug_assert!(b.is_ascii());
+    let i = memchr::memchr(b, s.as_bytes())?;
+    Some((&s[..i], &s[i + 1..]))
 }
 
 /// True when `account` is exactly twelve ASCII digits.

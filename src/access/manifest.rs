@@ -151,6 +151,150 @@ fn line_end(text: &str, byte: usize) -> usize {
     text[byte..].find('\n').map_or(text.len(), |i| byte + i)
 }
 
+/// What the document around the sections says: where they stand and their texts, before the
+/// entries in them are read.
+struct Document {
+    data: DataLoc,
+    locs: [Option<SectionLoc>; 3],
+    in_flow: bool,
+    other_data_bytes: usize,
+    texts: [Option<String>; 3],
+    data_keys: Vec<(String, Option<usize>)>,
+}
+
+/// Reads the manifest document: the aws-auth ConfigMap among its documents, where `data` and
+/// each section stand, and each section's text (entries not parsed).
+fn read_document(text: &str) -> Result<Document, ManifestError> {
+    if let Some(line) = lone_cr_line(text) {
+        return Err(ManifestError::Shape {
+            line,
+            message: "a carriage return (\\r) without a line feed ends a line here; save the file with \\n (or \\r\\n) line ends".into(),
+        });
+    }
+    // The usual shape is read line by line; anything else goes to the general parser.
+    let docs = match super::simple_doc::parse(text) {
+        Some(docs) => docs,
+        None => yaml::parse_documents(text).map_err(|e| ManifestError::Syntax {
+            line: e.line,
+            message: format!("column {}: {}", e.col, e.message),
+        })?,
+    };
+    let non_empty: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
+    let root = match non_empty.as_slice() {
+        [] => {
+            return Err(ManifestError::NotAwsAuth {
+                line: None,
+                message: "the file holds no document; delete it to have okscript create a fresh aws-auth manifest".into(),
+            })
+        }
+        [one] => *one,
+        many => many
+            .iter()
+            .find(|d| is_aws_auth(d))
+            .copied()
+            .ok_or_else(|| {
+                ManifestError::NotAwsAuth {
+                    line: None,
+                    message: format!(
+                        "none of the {} documents in the file is a ConfigMap named aws-auth",
+                        many.len()
+                    ),
+                }
+            })?,
+    };
+    check_identity(root)?;
+    let Value::Map(pairs) = &root.value else {
+        unreachable!("check_identity accepts only mappings")
+    };
+    let root_indent = root.start.col;
+    let data_pair = pairs.iter().find(|(k, _)| k.as_scalar() == Some("data"));
+    let mut locs: [Option<SectionLoc>; 3] = [None, None, None];
+    let mut texts: [Option<String>; 3] = [None, None, None];
+    let mut other_data_bytes = 0;
+    let mut data_keys: Vec<(String, Option<usize>)> = Vec::new();
+    let data = match data_pair {
+        None => DataLoc::Absent {
+            end: root.end.byte,
+            indent: root_indent,
+            flow: root.flow,
+        },
+        Some((k, v)) if v.is_null() => DataLoc::Null {
+            key_end: k.end.byte,
+            value_end: if root.flow {
+                replace_end(text, k.end.byte, v.end.byte, true)
+            } else {
+                line_end(text, v.end.byte.max(k.end.byte)).trim_cr(text)
+            },
+            indent: k.start.col,
+            flow: root.flow,
+        },
+        Some((k, v)) => {
+            let Value::Map(items) = &v.value else {
+                return Err(ManifestError::Shape {
+                    line: v.start.line,
+                    message: format!(
+                        "`data` must be a mapping of keys to strings, but it is {}",
+                        v.type_name()
+                    ),
+                });
+            };
+            for (dk, dv) in items {
+                let key = dk.as_scalar().unwrap_or_default();
+                data_keys.push((key.to_string(), Some(dk.start.line)));
+                let Some(name) = SectionName::from_key(key) else {
+                    other_data_bytes += key.len() + dv.as_scalar().map_or(0, str::len);
+                    continue;
+                };
+                let Value::Scalar {
+                    text: value, style, ..
+                } = &dv.value
+                else {
+                    return Err(ManifestError::Shape {
+                        line: dv.start.line,
+                        message: format!("`data.{key}` must be a string holding YAML (write it as `{key}: |` followed by the list), but it is {}", dv.type_name()),
+                    });
+                };
+                let block = matches!(style, Style::Literal | Style::Folded);
+                locs[index(name)] = Some(SectionLoc {
+                    key_end: dk.end.byte,
+                    value_end: dv.end.byte,
+                    style: *style,
+                    key_col: dk.start.col,
+                    content_col: block.then_some(dv.start.col),
+                    first_line: if block { dv.start.line } else { dk.start.line },
+                    block_content: block,
+                    trailing_breaks: value.len() - value.trim_end_matches('\n').len(),
+                    was_empty: dv.is_null() || value.is_empty(),
+                });
+                texts[index(name)] = Some(if dv.is_null() {
+                    String::new()
+                } else {
+                    value.clone()
+                });
+            }
+            DataLoc::Map {
+                // After the last value (inside a flow mapping's braces), or the closing
+                // brace of an empty flow mapping.
+                end: items.last().map_or(v.end.byte, |(_, last)| last.end.byte),
+                indent: items
+                    .first()
+                    .map_or(k.start.col + 2, |(fk, _)| fk.start.col),
+                flow: v.flow,
+                empty: items.is_empty(),
+                one_line: v.start.line == v.end.line,
+            }
+        }
+    };
+    Ok(Document {
+        data,
+        locs,
+        in_flow: root.flow,
+        other_data_bytes,
+        texts,
+        data_keys,
+    })
+}
+
 impl Manifest {
     /// The manifest for a file that does not exist yet: an aws-auth ConfigMap with no data.
     pub fn fresh() -> Manifest {
@@ -164,126 +308,14 @@ impl Manifest {
 
     /// Reads a manifest; refuses files whose aws-auth cannot be fully understood.
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
-        if let Some(line) = lone_cr_line(text) {
-            return Err(ManifestError::Shape {
-                line,
-                message: "a carriage return (\\r) without a line feed ends a line here; save the file with \\n (or \\r\\n) line ends".into(),
-            });
-        }
-        // The usual shape is read line by line; anything else goes to the general parser.
-        let docs = match super::simple_doc::parse(text) {
-            Some(docs) => docs,
-            None => yaml::parse_documents(text).map_err(|e| ManifestError::Syntax {
-                line: e.line,
-                message: format!("column {}: {}", e.col, e.message),
-            })?,
-        };
-        let non_empty: Vec<&Node> = docs.iter().filter(|d| !d.is_null()).collect();
-        let root = match non_empty.as_slice() {
-            [] => {
-                return Err(ManifestError::NotAwsAuth {
-                    line: None,
-                    message: "the file holds no document; delete it to have okscript create a fresh aws-auth manifest".into(),
-                })
-            }
-            [one] => *one,
-            many => many
-                .iter()
-                .find(|d| is_aws_auth(d))
-                .copied()
-                .ok_or_else(|| {
-                    ManifestError::NotAwsAuth {
-                        line: None,
-                        message: format!(
-                            "none of the {} documents in the file is a ConfigMap named aws-auth",
-                            many.len()
-                        ),
-                    }
-                })?,
-        };
-        check_identity(root)?;
-        let Value::Map(pairs) = &root.value else {
-            unreachable!("check_identity accepts only mappings")
-        };
-        let root_indent = root.start.col;
-        let data_pair = pairs.iter().find(|(k, _)| k.as_scalar() == Some("data"));
-        let mut locs: [Option<SectionLoc>; 3] = [None, None, None];
-        let mut texts: [Option<String>; 3] = [None, None, None];
-        let mut other_data_bytes = 0;
-        let mut data_keys: Vec<(&str, Option<usize>)> = Vec::new();
-        let data = match data_pair {
-            None => DataLoc::Absent {
-                end: root.end.byte,
-                indent: root_indent,
-                flow: root.flow,
-            },
-            Some((k, v)) if v.is_null() => DataLoc::Null {
-                key_end: k.end.byte,
-                value_end: if root.flow {
-                    replace_end(text, k.end.byte, v.end.byte, true)
-                } else {
-                    line_end(text, v.end.byte.max(k.end.byte)).trim_cr(text)
-                },
-                indent: k.start.col,
-                flow: root.flow,
-            },
-            Some((k, v)) => {
-                let Value::Map(items) = &v.value else {
-                    return Err(ManifestError::Shape {
-                        line: v.start.line,
-                        message: format!(
-                            "`data` must be a mapping of keys to strings, but it is {}",
-                            v.type_name()
-                        ),
-                    });
-                };
-                for (dk, dv) in items {
-                    let key = dk.as_scalar().unwrap_or_default();
-                    data_keys.push((key, Some(dk.start.line)));
-                    let Some(name) = SectionName::from_key(key) else {
-                        other_data_bytes += key.len() + dv.as_scalar().map_or(0, str::len);
-                        continue;
-                    };
-                    let Value::Scalar {
-                        text: value, style, ..
-                    } = &dv.value
-                    else {
-                        return Err(ManifestError::Shape {
-                            line: dv.start.line,
-                            message: format!("`data.{key}` must be a string holding YAML (write it as `{key}: |` followed by the list), but it is {}", dv.type_name()),
-                        });
-                    };
-                    let block = matches!(style, Style::Literal | Style::Folded);
-                    locs[index(name)] = Some(SectionLoc {
-                        key_end: dk.end.byte,
-                        value_end: dv.end.byte,
-                        style: *style,
-                        key_col: dk.start.col,
-                        content_col: block.then_some(dv.start.col),
-                        first_line: if block { dv.start.line } else { dk.start.line },
-                        block_content: block,
-                        trailing_breaks: value.len() - value.trim_end_matches('\n').len(),
-                        was_empty: dv.is_null() || value.is_empty(),
-                    });
-                    texts[index(name)] = Some(if dv.is_null() {
-                        String::new()
-                    } else {
-                        value.clone()
-                    });
-                }
-                DataLoc::Map {
-                    // After the last value (inside a flow mapping's braces), or the closing
-                    // brace of an empty flow mapping.
-                    end: items.last().map_or(v.end.byte, |(_, last)| last.end.byte),
-                    indent: items
-                        .first()
-                        .map_or(k.start.col + 2, |(fk, _)| fk.start.col),
-                    flow: v.flow,
-                    empty: items.is_empty(),
-                    one_line: v.start.line == v.end.line,
-                }
-            }
-        };
+        let Document {
+            data,
+            locs,
+            in_flow,
+            other_data_bytes,
+            texts,
+            data_keys,
+        } = read_document(text)?;
         let mut auth = AwsAuth::parse(
             texts[0].as_deref(),
             texts[1].as_deref(),
@@ -300,12 +332,12 @@ impl Manifest {
             });
             ManifestError::Section { file_line, source }
         })?;
-        auth.note_data_keys(data_keys);
+        auth.note_data_keys(data_keys.iter().map(|(k, l)| (k.as_str(), *l)));
         Ok(Manifest {
             text: text.to_string(),
             data,
             locs,
-            in_flow: root.flow,
+            in_flow,
             other_data_bytes,
             auth,
         })
@@ -321,36 +353,31 @@ impl Manifest {
         })
     }
 
-    /// The manifest text with `auth`'s changed sections spliced in, checked by reading it back.
+    /// The manifest text with `auth`'s changed sections spliced in, checked by reading it
+    /// back: the document must hold exactly each section's new text, and each entry written
+    /// anew must read back as itself. (Untouched entries keep their text, which was read.)
     pub fn render(&self, auth: &AwsAuth) -> Result<String, ManifestError> {
-        self.render_checked(auth).map(|(text, _)| text)
-    }
-
-    /// Like [`Manifest::render`], also returning the manifest read back from the new text
-    /// (the same as `Manifest::parse` of it; `None` when nothing changed).
-    pub fn render_checked(
-        &self,
-        auth: &AwsAuth,
-    ) -> Result<(String, Option<Manifest>), ManifestError> {
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut new_keys: Vec<(SectionName, String)> = Vec::new();
         let mut data_bytes = self.other_data_bytes;
+        let mut wanted: [Option<String>; 3] = [None, None, None];
         for name in SectionName::ALL {
             let section = auth.section(name);
             let rendered = section.render();
             data_bytes += rendered.as_ref().map_or(0, |r| r.len() + name.key().len());
-            if section.is_unchanged() {
-                continue;
+            if !section.is_unchanged() {
+                if let Some(value) = &rendered {
+                    match &self.locs[index(name)] {
+                        Some(loc) => edits.push((
+                            loc.key_end,
+                            self.replace_end(loc.key_end, loc.value_end),
+                            self.value_text(loc, value),
+                        )),
+                        None => new_keys.push((name, value.clone())),
+                    }
+                }
             }
-            let Some(value) = rendered else { continue };
-            match &self.locs[index(name)] {
-                Some(loc) => edits.push((
-                    loc.key_end,
-                    self.replace_end(loc.key_end, loc.value_end),
-                    self.value_text(loc, &value),
-                )),
-                None => new_keys.push((name, value)),
-            }
+            wanted[index(name)] = rendered;
         }
         if data_bytes > MAX_DATA_BYTES {
             return Err(ManifestError::TooLarge(data_bytes));
@@ -359,7 +386,7 @@ impl Manifest {
             edits.push(self.insertion(&new_keys));
         }
         if edits.is_empty() {
-            return Ok((self.text.clone(), None));
+            return Ok(self.text.clone());
         }
         // A CRLF file stays CRLF: YAML hands scalars over with plain line feeds.
         if self.text.contains("\r\n") {
@@ -378,22 +405,19 @@ impl Manifest {
             at = *end;
         }
         out.push_str(&self.text[at..]);
-        let back = self.verify(&out, auth)?;
-        Ok((out, Some(back)))
-    }
-
-    fn verify(&self, out: &str, auth: &AwsAuth) -> Result<Manifest, ManifestError> {
-        let back = Manifest::parse(out).map_err(|e| ManifestError::Verify(e.to_string()))?;
+        let back = read_document(&out).map_err(|e| ManifestError::Verify(e.to_string()))?;
         for name in SectionName::ALL {
-            let want = auth.section(name).render();
-            if want.as_deref() != back.auth.section(name).source.as_deref() {
+            if wanted[index(name)] != back.texts[index(name)] {
                 return Err(ManifestError::Verify(format!(
                     "data.{} differs",
                     name.key()
                 )));
             }
+            auth.section(name)
+                .check_rewritten()
+                .map_err(|e| ManifestError::Verify(format!("data.{}: {e}", name.key())))?;
         }
-        Ok(back)
+        Ok(out)
     }
 
     fn replace_end(&self, key_end: usize, value_end: usize) -> usize {

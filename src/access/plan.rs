@@ -102,25 +102,100 @@ pub fn diff(old: &AwsAuth, new: &AwsAuth) -> String {
             continue;
         }
         let label = format!("data.{}", name.key());
-        // Myers costs lines × differences: a section rewritten wholesale would take
-        // quadratic time. Past the deadline similar settles for a diff that is correct but
-        // may be longer than the shortest; common leading and trailing lines (all but the
-        // changed entries, for a grant) are matched in linear time before Myers starts.
-        let text = similar::TextDiff::configure()
-            .algorithm(similar::Algorithm::Myers)
-            .timeout(DIFF_TIMEOUT)
-            .diff_lines(&a, &b)
-            .unified_diff()
-            .context_radius(3)
-            .missing_newline_hint(false)
-            .header(&format!("a/{label}"), &format!("b/{label}"))
-            .to_string();
-        out.push_str(&text);
+        out.push_str(&unified(&a, &b, &label));
         if !out.ends_with('\n') {
             out.push('\n');
         }
     }
     out
+}
+
+/// Lines of context around each change.
+const CONTEXT: usize = 3;
+
+/// The unified diff of `a` and `b` (both non-empty or different). The lines both share at
+/// the start and at the end, beyond the context, are set aside first: a grant into a large
+/// section then diffs a few lines instead of tokenizing every line of both texts.
+fn unified(a: &str, b: &str, label: &str) -> String {
+    let (skip, a_mid, b_mid) = middle(a, b);
+    // Myers costs lines × differences: a section rewritten wholesale would take quadratic
+    // time. Past the deadline similar settles for a diff that is correct but may be longer
+    // than the shortest.
+    let text = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(a_mid, b_mid)
+        .unified_diff()
+        .context_radius(CONTEXT)
+        .missing_newline_hint(false)
+        .header(&format!("a/{label}"), &format!("b/{label}"))
+        .to_string();
+    if skip == 0 {
+        return text;
+    }
+    text.lines()
+        .map(|l| shift_hunk(l, skip).unwrap_or_else(|| l.to_string()) + "\n")
+        .collect()
+}
+
+/// The common leading lines beyond the context (how many), and what is left of `a` and `b`
+/// without them and without the common trailing lines beyond the context.
+fn middle<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str) {
+    let starts = |t: &str| -> Vec<usize> {
+        std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', t.as_bytes()).map(|i| i + 1))
+            .filter(|i| *i <= t.len())
+            .collect()
+    };
+    let (sa, sb) = (starts(a), starts(b));
+    // Whole lines the texts share at the start: the line breaks must agree too.
+    let same = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let lead = sa
+        .iter()
+        .take_while(|s| **s <= same)
+        .count()
+        .saturating_sub(1);
+    let lead = lead.min(sa.len() - 1).min(sb.len() - 1);
+    let skip = lead.saturating_sub(CONTEXT);
+    let tail_same = a[sa[lead]..]
+        .bytes()
+        .rev()
+        .zip(b[sb[lead]..].bytes().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    // Whole trailing lines shared, counted from the end of each text.
+    let full = |t: &str, s: &[usize]| {
+        s.iter()
+            .filter(|st| **st >= t.len() - tail_same && **st < t.len())
+            .count()
+    };
+    let tail = full(a, &sa).min(full(b, &sb)).saturating_sub(CONTEXT + 1);
+    let cut = |t: &'a str, s: &[usize]| -> &'a str {
+        let lines = s.len() - usize::from(s.last() == Some(&t.len()));
+        let end = if tail == 0 { t.len() } else { s[lines - tail] };
+        &t[s[skip]..end.max(s[skip])]
+    };
+    (skip, cut(a, &sa), cut(b, &sb))
+}
+
+/// A hunk header `@@ -A,B +C,D @@` with `by` added to both start lines; `None` for any
+/// other line.
+fn shift_hunk(line: &str, by: usize) -> Option<String> {
+    let rest = line.strip_prefix("@@ -")?;
+    let (ranges, after) = rest.split_once(" @@")?;
+    let (old, new) = ranges.split_once(" +")?;
+    let shift = |r: &str| -> Option<String> {
+        let (start, len) = match r.split_once(',') {
+            Some((s, l)) => (s.parse::<usize>().ok()?, Some(l)),
+            None => (r.parse::<usize>().ok()?, None),
+        };
+        let start = if start == 0 { by } else { start + by };
+        Some(match len {
+            Some(l) => format!("{start},{l}"),
+            None => start.to_string(),
+        })
+    };
+    Some(format!("@@ -{} +{} @@{after}", shift(old)?, shift(new)?))
 }
 
 /// The one-line summary printed after a run or a dry run.
@@ -134,5 +209,100 @@ pub fn describe(summary: Summary, dry_run: bool) -> String {
         format!("{added} to add, {changed} to change, {removed} to remove")
     } else {
         format!("{added} added, {changed} changed, {removed} removed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The diff of the whole texts, as before the common lines were set aside.
+    fn whole(a: &str, b: &str) -> String {
+        similar::TextDiff::configure()
+            .algorithm(similar::Algorithm::Myers)
+            .diff_lines(a, b)
+            .unified_diff()
+            .context_radius(CONTEXT)
+            .missing_newline_hint(false)
+            .header("a/x", "b/x")
+            .to_string()
+    }
+
+    #[test]
+    fn one_entry_added_deep_in_a_long_section_has_the_whole_texts_hunk() {
+        let a: String = (0..200).map(|i| format!("- line {i}\n")).collect();
+        let b = a.replace("- line 120\n", "- line 120\n- new\n");
+        assert_eq!(unified(&a, &b, "x"), whole(&a, &b));
+        assert!(
+            unified(&a, &b, "x").contains("@@ -119,6 +119,7 @@"),
+            "{}",
+            unified(&a, &b, "x")
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Setting the shared lines aside changes nothing in the printed diff.
+        #[test]
+        fn the_trimmed_diff_is_the_whole_diff(
+            head in proptest::collection::vec(0u8..4, 0..12),
+            a in proptest::collection::vec(0u8..4, 0..12),
+            b in proptest::collection::vec(0u8..4, 0..12),
+            tail in proptest::collection::vec(0u8..4, 0..12),
+            a_end in any::<bool>(),
+            b_end in any::<bool>(),
+        ) {
+            let a = [head.clone(), a, tail.clone()].concat();
+            let b = [head, b, tail].concat();
+            let text = |v: &[u8], end: bool| {
+                let mut t: String = v.iter().map(|n| format!("l{n}\n")).collect();
+                if !end && t.ends_with('\n') {
+                    t.pop();
+                }
+                t
+            };
+            let (a, b) = (text(&a, a_end), text(&b, b_end));
+            prop_assume!(a != b);
+            let d = unified(&a, &b, "x");
+            prop_assert_eq!(apply(&a, &d), b.lines().collect::<Vec<_>>(), "{}", d);
+            // Never more lines than the whole texts' diff shows.
+            prop_assert!(d.lines().count() <= whole(&a, &b).lines().count(), "{}", d);
+        }
+    }
+
+    /// `a` patched with the unified diff `d`, as lines (the diff says nothing about a
+    /// missing last line break).
+    fn apply<'a>(a: &'a str, d: &'a str) -> Vec<&'a str> {
+        let old: Vec<&str> = a.lines().collect();
+        let mut out = Vec::new();
+        let mut at = 0;
+        for line in d.lines().skip(2) {
+            if let Some(rest) = line.strip_prefix("@@ -") {
+                let start: usize = rest
+                    .split([',', ' '])
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("a hunk header");
+                // An empty old range names the line after which the hunk goes.
+                let upto = if rest.split(' ').next().is_some_and(|r| r.ends_with(",0")) {
+                    start
+                } else {
+                    start - 1
+                };
+                out.extend_from_slice(&old[at..upto]);
+                at = upto;
+            } else if let Some(l) = line.strip_prefix('+') {
+                out.push(l);
+            } else if line.starts_with('-') {
+                at += 1;
+            } else {
+                out.push(old[at]);
+                at += 1;
+            }
+        }
+        out.extend_from_slice(&old[at..]);
+        out
     }
 }

@@ -423,6 +423,31 @@ impl Section {
         }
     }
 
+    /// Checks that each item written anew (added or changed) reads back as itself in the
+    /// form `render` writes it; the message says which item did not.
+    pub fn check_rewritten(&self) -> Result<(), String> {
+        let flow = matches!(self.layout, Layout::Flow { .. });
+        let indent = match self.layout {
+            Layout::Block { indent, .. } => indent,
+            _ => 0,
+        };
+        for slot in self.slots.iter().filter(|s| s.is_dirty()) {
+            let text = if flow {
+                format!("[{}]\n", render_flow_body(&slot.body))
+            } else {
+                render_body(&slot.body, indent)
+            };
+            let back = Section::parse(self.name, &text).map_err(|e| e.message)?;
+            if back.slots.len() != 1 || back.slots[0].body != slot.body {
+                return Err(format!(
+                    "the entry for {} does not read back as written",
+                    slot.body.match_key()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The items as they stand now.
     pub fn bodies(&self) -> impl Iterator<Item = &Body> {
         self.slots.iter().map(|s| &s.body)

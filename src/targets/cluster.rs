@@ -500,11 +500,11 @@ impl Target for ClusterTarget {
                     diff: String::new(),
                     written: false,
                     notes,
-                    snapshot: Snapshot {
+                    snapshot: Some(Snapshot {
                         auth: before.clone(),
                         version: version(&current),
                         warnings: Vec::new(),
-                    },
+                    }),
                 });
             }
             let desired = Self::desired(&current, after);
@@ -681,11 +681,11 @@ impl ClusterTarget {
             diff: plan::diff(&base.auth, &auth),
             written,
             notes,
-            snapshot: Snapshot {
+            snapshot: Some(Snapshot {
                 auth,
                 version: version(&now),
                 warnings: Vec::new(),
-            },
+            }),
         };
         self.last = now;
         commit

@@ -634,7 +634,7 @@ impl Target for EntriesTarget {
                     diff,
                     written: !landed.is_empty(),
                     notes,
-                    snapshot,
+                    snapshot: Some(snapshot),
                 });
             }
             if first.is_none() {

@@ -22,6 +22,8 @@ pub struct FileTarget {
     last: Option<Loaded>,
     /// Whether the file existed at the last read or write, to notice it being deleted.
     existed: bool,
+    /// Set by a write: the next read gives no warnings (the first read gave them).
+    quiet: bool,
 }
 
 /// What a read found on disk.
@@ -38,6 +40,7 @@ impl FileTarget {
             path: path.into(),
             last: None,
             existed: false,
+            quiet: false,
         }
     }
 
@@ -138,7 +141,8 @@ impl Target for FileTarget {
 
     fn read(&mut self) -> Result<Snapshot, TargetError> {
         let mut loaded = self.load(None)?;
-        let snapshot = self.snapshot(&mut loaded, true);
+        let warn = !std::mem::take(&mut self.quiet);
+        let snapshot = self.snapshot(&mut loaded, warn);
         self.existed = loaded.text.is_some();
         self.last = Some(loaded);
         Ok(snapshot)
@@ -172,35 +176,43 @@ impl Target for FileTarget {
         let summary = plan::summarize(before, after);
         let diff = plan::diff(before, after);
         let written = !after.is_unchanged();
-        let mut now =
-            if written {
-                let (text, back) = current.manifest.render_checked(after).map_err(|error| {
-                    TargetError::Manifest {
-                        path: self.shown(),
-                        error,
-                    }
+        if written {
+            let text = current
+                .manifest
+                .render(after)
+                .map_err(|error| TargetError::Manifest {
+                    path: self.shown(),
+                    error,
                 })?;
-                fsio::write(&self.path, text.as_bytes(), NewFile::PLAIN)?;
-                Loaded {
-                    manifest: back.expect("a changed manifest comes back parsed"),
-                    text: Some(text),
-                }
-            } else if unchanged_since_read {
-                // The cached parse lent its model to `pending.base`; the caller keeps using that.
-                return Ok(Commit {
-                    summary,
-                    diff,
-                    written,
-                    notes,
-                    snapshot: Snapshot {
-                        auth: pending.staged.clone(),
-                        version: pending.base.version.clone(),
-                        warnings: Vec::new(),
-                    },
-                });
-            } else {
-                current
-            };
+            fsio::write(&self.path, text.as_bytes(), NewFile::PLAIN)?;
+            // What was written is read again only if the script stages more, and quietly:
+            // its warnings were given at the first read.
+            self.existed = true;
+            self.last = None;
+            self.quiet = true;
+            return Ok(Commit {
+                summary,
+                diff,
+                written,
+                notes,
+                snapshot: None,
+            });
+        }
+        if unchanged_since_read {
+            // The cached parse lent its model to `pending.base`; the caller keeps using that.
+            return Ok(Commit {
+                summary,
+                diff,
+                written,
+                notes,
+                snapshot: Some(Snapshot {
+                    auth: pending.staged.clone(),
+                    version: pending.base.version.clone(),
+                    warnings: Vec::new(),
+                }),
+            });
+        }
+        let mut now = current;
         let snapshot = self.snapshot(&mut now, false);
         self.existed = now.text.is_some();
         self.last = Some(now);
@@ -209,7 +221,7 @@ impl Target for FileTarget {
             diff,
             written,
             notes,
-            snapshot,
+            snapshot: Some(snapshot),
         })
     }
 }

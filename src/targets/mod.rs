@@ -39,8 +39,10 @@ pub struct Commit {
     pub written: bool,
     /// Notes from replaying on a state that changed since the script read it.
     pub notes: Vec<Note>,
-    /// The new snapshot to stage further changes against.
-    pub snapshot: Snapshot,
+    /// The new snapshot to stage further changes against; `None` when the target reads
+    /// itself again if the script stages more (a file: parsing what was just written is
+    /// work most runs, which end after their commit, never need).
+    pub snapshot: Option<Snapshot>,
 }
 
 /// A target failure; every variant says whether anything was written (nothing, for all).
