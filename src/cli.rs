@@ -24,7 +24,9 @@ const EXIT_HELP: &str = "Exit codes:
       be used; nothing was written
   2   with --detailed-exitcode after a successful --dry-run: changes pending
   64  usage error: unknown flag or --set key, missing or malformed input, unreadable script;
-      nothing ran";
+      nothing ran
+On several clusters (a fleet): 1 when any cluster failed (each of the others is still
+written on its own), 2 only when none failed, 64 before any cluster ran.";
 
 /// okscript: scripts, not runbooks, for access to Amazon EKS clusters.
 #[derive(Debug, Parser)]
@@ -306,6 +308,26 @@ pub struct RunArgs {
     /// Cluster connection settings.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Which clusters, when more than one (a fleet).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Running on many clusters at once (a fleet): shared by every command that can.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FleetArgs {
+    /// Run on every cluster this file names: one EKS cluster name per line (`#` comments,
+    /// blank lines), or okctl cluster declarations (name, region, account; several separated
+    /// by `---`). Repeat for more files; combines with --cluster.
+    #[arg(long = "clusters-from", value_name = "FILE")]
+    pub clusters_from: Vec<PathBuf>,
+    /// Run on every cluster EKS ListClusters gives in the region in effect, or in the regions
+    /// listed (`--all-clusters=eu-west-1,eu-north-1`).
+    #[arg(long = "all-clusters", value_name = "REGION,...", num_args = 0..=1, require_equals = true, default_missing_value = "", conflicts_with_all = ["cluster", "clusters_from"])]
+    pub all_clusters: Option<String>,
+    /// With a fleet: most clusters worked on at once, 1 to 64 [default: 4].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=crate::fleet::MAX_PARALLEL as u64))]
+    pub parallel: Option<u64>,
 }
 
 /// Output formats for `report`.
@@ -351,6 +373,9 @@ pub struct ReportArgs {
     /// Cluster settings.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Which clusters, when more than one (a fleet).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// Bytes in a MiB, for the memory flags.
@@ -385,9 +410,10 @@ pub struct AwsArgs {
 /// How to reach a cluster: shared by every command that talks to one.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ClusterArgs {
-    /// The EKS cluster [default: OKSCRIPT_CLUSTER, else the name in -c's declaration].
+    /// The EKS cluster [default: OKSCRIPT_CLUSTER, else the name in -c's declaration];
+    /// `okscript run` takes it more than once, to run the script on each (a fleet).
     #[arg(long, value_name = "NAME")]
-    pub cluster: Option<String>,
+    pub cluster: Vec<String>,
     /// The API server URL, instead of DescribeCluster's endpoint (the EKS token is still
     /// made for --cluster; for private endpoints reached through a tunnel).
     #[arg(long, value_name = "URL")]
@@ -471,7 +497,13 @@ fn dispatch(cli: Cli, env: &BTreeMap<String, String>) -> Result<ExitStatus, Fail
         Command::Run(args) => match args.script.as_deref() {
             None => run_long_help(),
             Some(path) if args.help => commands::run::help(path),
-            Some(_) => commands::run::run(resolve::run_request(args, env)),
+            Some(_) => {
+                let (req, fleet) = resolve::run_request(args, env);
+                match fleet {
+                    Ok(None) => commands::run::run(req),
+                    fleet => commands::run_fleet::run_fleet(req, fleet),
+                }
+            }
         },
         Command::Check { scripts } => commands::check::check_scripts(&scripts),
         Command::Fns { json } => commands::fns::fns(json),
@@ -562,8 +594,23 @@ fn dispatch(cli: Cli, env: &BTreeMap<String, String>) -> Result<ExitStatus, Fail
                     identity_store_id: args.identity_store_id,
                 },
             };
-            let (a, k, mut p) = cluster_settings(&args.aws, &args.cluster, env)?;
-            commands::report::report(&a, &k, &opts, &mut p)
+            let region = aws_settings(&args.aws, env).ok().and_then(|a| a.region());
+            let fleet = resolve::fleet_request(
+                &args.cluster,
+                &args.fleet,
+                None,
+                &args.aws,
+                region.as_deref(),
+            )?;
+            let Some(fleet) = fleet else {
+                let (a, k, mut p) = cluster_settings(&args.aws, &args.cluster, env)?;
+                return commands::report::report(&a, &k, &opts, &mut p);
+            };
+            // Each cluster of the fleet gets its own connection.
+            let mut cluster = args.cluster.clone();
+            cluster.cluster.clear();
+            let (a, k, mut p) = cluster_settings(&args.aws, &cluster, env)?;
+            commands::report_fleet::report_fleet(&a, &k, &opts, &fleet, &mut p)
         }
         Command::Rescue {
             backup,

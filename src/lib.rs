@@ -7,6 +7,7 @@ pub mod aws;
 pub mod changeset;
 pub mod cli;
 pub mod commands;
+pub mod fleet;
 pub mod fsio;
 pub mod hint;
 pub mod kube;

@@ -22,6 +22,24 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
+/// `okscript` in `dir` as the IAM identity of this access key, with AWS calls sent to the
+/// world's moto and EKS fake and backups kept in `dir/backups`.
+pub(crate) fn okscript_in(dir: &TestDir, eks: &EksWorld, key: &str, secret: &str) -> Cmd {
+    let mut cmd = dir
+        .cmd()
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key")
+        .env(
+            "OKSCRIPT_BACKUP_DIR",
+            &dir.join("backups").display().to_string(),
+        );
+    for (k, v) in eks.env() {
+        cmd = cmd.env(&k, &v);
+    }
+    cmd
+}
+
 /// An EKS world in `mode` with an IAM user `ops` mapped to system:masters in aws-auth.
 pub(crate) struct World {
     pub(crate) eks: EksWorld,
@@ -53,20 +71,7 @@ impl World {
 
     /// `okscript` as the IAM identity of this access key.
     pub(crate) fn okscript_as(&self, key: &str, secret: &str) -> Cmd {
-        let mut cmd = self
-            .dir
-            .cmd()
-            .env("AWS_ACCESS_KEY_ID", key)
-            .env("AWS_SECRET_ACCESS_KEY", secret)
-            .env("OKSCRIPT_AWS_CREDENTIALS_TYPE", "access-key")
-            .env(
-                "OKSCRIPT_BACKUP_DIR",
-                &self.dir.join("backups").display().to_string(),
-            );
-        for (k, v) in self.eks.env() {
-            cmd = cmd.env(&k, &v);
-        }
-        cmd
+        okscript_in(&self.dir, &self.eks, key, secret)
     }
 
     /// `okscript run grant-role.rhai --cluster my-cluster ARGS... --set arn=ROLE`.

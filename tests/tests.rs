@@ -19,6 +19,8 @@ mod entries_scripts;
 mod entries_writes;
 mod files;
 mod fixtures;
+mod fleet;
+mod fleet_report;
 mod identity;
 mod inputs;
 mod kube_fake;

@@ -84,6 +84,20 @@ impl Session {
         self.identity.profile.as_deref()
     }
 
+    /// The same credentials and identity, for the AWS APIs of another region: a fleet logs
+    /// in once and reaches clusters in several regions with it (no second login, no STS call).
+    pub fn in_region(&self, region: &str) -> Session {
+        Session {
+            sdk_config: self
+                .sdk_config
+                .to_builder()
+                .region(Region::new(region.to_string()))
+                .build(),
+            region: region.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// An STS client using this session's credentials. Crate-only: a client leads to the
     /// credentials, and nothing public may.
     pub(crate) fn sts_client(&self) -> aws_sdk_sts::Client {

@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{AwsArgs, ClusterArgs, OutputArg, RunArgs, MIB};
+use super::{AwsArgs, ClusterArgs, FleetArgs, OutputArg, RunArgs, MIB};
 use crate::aws::{self, AwsContext, CredentialType};
 use crate::commands::run::RunRequest;
+use crate::commands::Failure;
+use crate::fleet::{self, FleetRequest, Member};
 use crate::kube::ConnectSpec;
 use crate::output::Format;
 use crate::script::{limits::Limits, RunOptions};
@@ -130,6 +132,16 @@ pub fn kube_settings(
         })?,
         _ => DEFAULT_KEEP_BACKUPS,
     };
+    let named = match args.cluster.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => {
+            return Err(format!(
+                "--cluster was given {} times, but only `okscript run` runs on several clusters: give one",
+                many.len()
+            ))
+        }
+    };
     let connect = if args.context.is_some() || args.kubeconfig.is_some() {
         let paths = match &args.kubeconfig {
             Some(p) => vec![p.clone()],
@@ -149,14 +161,12 @@ pub fn kube_settings(
             paths,
             context: args.context.clone(),
             // Only a cluster named on the command line: the context may point elsewhere.
-            eks_cluster: args
-                .cluster
+            eks_cluster: named
                 .clone()
                 .or_else(|| aws.cluster.as_ref().map(|(_, c)| c.name.clone())),
         })
     } else {
-        args.cluster
-            .clone()
+        named
             .or_else(|| {
                 env.get("OKSCRIPT_CLUSTER")
                     .filter(|c| !c.is_empty())
@@ -178,15 +188,135 @@ pub fn kube_settings(
     })
 }
 
-/// Folds `okscript run`'s flags and the environment into what the run command takes. The
-/// settings' own errors are kept for the command to report after the script's checks.
-pub fn run_request(args: RunArgs, env: &BTreeMap<String, String>) -> RunRequest {
+/// The fleet the cluster and fleet flags name, `None` for one cluster (or none), which runs
+/// exactly as before fleets existed. Reads the `--clusters-from` files.
+///
+/// # Errors
+/// A usage failure: a list that cannot be read or used, a cluster named twice, a flag that
+/// makes no sense for many clusters (`--server`, `--certificate-authority`, `--context`,
+/// `--kubeconfig`, `-c`, `--target file:PATH`), or `--parallel` without a fleet.
+pub fn fleet_request(
+    cluster: &ClusterArgs,
+    flags: &FleetArgs,
+    target: Option<&TargetSpec>,
+    aws: &AwsArgs,
+    default_region: Option<&str>,
+) -> Result<Option<FleetRequest>, Failure> {
+    let is_fleet = cluster.cluster.len() > 1
+        || !flags.clusters_from.is_empty()
+        || flags.all_clusters.is_some();
+    if !is_fleet {
+        return match flags.parallel {
+            Some(_) => Err(Failure::usage(
+                "--parallel needs a fleet: it bounds how many clusters run at once",
+                "name several clusters (--cluster A --cluster B, --clusters-from FILE or --all-clusters), or leave --parallel out",
+            )),
+            None => Ok(None),
+        };
+    }
+    let refused = [
+        ("--server", cluster.server.is_some()),
+        (
+            "--certificate-authority",
+            cluster.certificate_authority.is_some(),
+        ),
+        ("--context", cluster.context.is_some()),
+        ("--kubeconfig", cluster.kubeconfig.is_some()),
+        (
+            "-c/--cluster-declaration",
+            aws.cluster_declaration.is_some(),
+        ),
+        (
+            "--target file:PATH",
+            matches!(target, Some(TargetSpec::File(_))),
+        ),
+    ];
+    if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
+        return Err(Failure::usage(
+            format!("{flag} names one cluster's connection or target, so it cannot be used with a fleet"),
+            "run that cluster on its own (one --cluster), or leave the flag out: each cluster of a fleet is reached through EKS DescribeCluster; okctl declarations go in --clusters-from",
+        ));
+    }
+    let mut members = Vec::new();
+    for name in &cluster.cluster {
+        if let Some(problem) = fleet::list::name_problem(name) {
+            return Err(Failure::usage(
+                format!("--cluster: {problem}"),
+                "give the EKS cluster's name, as `aws eks list-clusters` prints it",
+            ));
+        }
+        members.push(Member::named(name, "--cluster"));
+    }
+    for path in &flags.clusters_from {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::usage(
+                format!("cannot read the cluster list {}: {e}", path.display()),
+                "check the path given to --clusters-from",
+            )
+        })?;
+        let listed = fleet::list::parse(&path.display().to_string(), &text)
+            .map_err(|e| Failure::usage(e.to_string(), &e.hint()))?;
+        members.extend(listed);
+    }
+    fleet::check_unique(&members, default_region)
+        .map_err(|e| Failure::usage(e.to_string(), &e.hint()))?;
+    let all_clusters = match &flags.all_clusters {
+        None => None,
+        Some(list) => Some(regions(list)?),
+    };
+    Ok(Some(FleetRequest {
+        members,
+        all_clusters,
+        parallel: flags
+            .parallel
+            .map_or(fleet::DEFAULT_PARALLEL, |n| n as usize),
+        role_arn: cluster.role_arn.clone(),
+    }))
+}
+
+/// The regions of `--all-clusters=A,B` (none: the region in effect); one named twice is a
+/// usage error rather than a fleet with every cluster in it twice.
+fn regions(list: &str) -> Result<Vec<String>, Failure> {
+    let mut out: Vec<String> = Vec::new();
+    for region in list.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        if out.iter().any(|r| r == region) {
+            return Err(Failure::usage(
+                format!("--all-clusters names region {region} twice"),
+                "name each region once: --all-clusters=eu-west-1,eu-north-1",
+            ));
+        }
+        out.push(region.to_string());
+    }
+    Ok(out)
+}
+
+/// Folds `okscript run`'s flags and the environment into what the run command takes, and
+/// the fleet when it names several clusters. The settings' own errors are kept for the
+/// command to report after the script's checks.
+pub fn run_request(
+    mut args: RunArgs,
+    env: &BTreeMap<String, String>,
+) -> (RunRequest, Result<Option<FleetRequest>, Failure>) {
     let format = match args.output {
         OutputArg::Text => Format::Text,
         OutputArg::Json => Format::Json,
     };
+    let default_region = aws_settings(&args.aws, env).ok().and_then(|a| a.region());
+    let fleet = fleet_request(
+        &args.cluster,
+        &args.fleet,
+        args.target.as_ref(),
+        &args.aws,
+        default_region.as_deref(),
+    );
+    if matches!(fleet, Ok(Some(_))) {
+        // Each cluster of the fleet gets its own connection; the run's own is none, and its
+        // target is whatever mechanism each cluster's mode uses unless --target says.
+        args.cluster.cluster.clear();
+        args.target.get_or_insert(TargetSpec::Cluster);
+    }
     let options = run_options(&args, env);
-    RunRequest {
+    let req = RunRequest {
         script: args.script.unwrap_or_default(),
         set: args.set.into_iter().collect(),
         format,
@@ -194,7 +324,8 @@ pub fn run_request(args: RunArgs, env: &BTreeMap<String, String>) -> RunRequest 
         strict: args.strict,
         detailed_exitcode: args.detailed_exitcode,
         options,
-    }
+    };
+    (req, fleet)
 }
 
 fn run_options(args: &RunArgs, env: &BTreeMap<String, String>) -> Result<RunOptions, String> {
@@ -223,5 +354,6 @@ fn run_options(args: &RunArgs, env: &BTreeMap<String, String>) -> Result<RunOpti
             max_map_size: usize::try_from(args.max_map_size).unwrap_or(usize::MAX),
             ..Limits::default()
         },
+        login: None,
     })
 }

@@ -121,12 +121,7 @@ pub fn report(
         aws_settings.region(),
     ))?;
     let conn = Rc::new(RefCell::new(conn));
-    let ic_session = match &opts.sso_profile {
-        None => Ok(session.clone()),
-        Some(p) => rt
-            .block_on(aws::assume_profile(&aws_settings.ctx, p))
-            .map_err(|e| format!("cannot log in with --sso-profile {p}: {e}")),
-    };
+    let ic_session = identity_center_login(&rt, aws_settings, opts, &session);
     let ic = IdentityCenterAccess {
         session: ic_session,
         spec: opts.sso.clone(),
@@ -183,6 +178,22 @@ pub fn report(
         return Ok(ExitStatus::ChangesPending);
     }
     Ok(ExitStatus::Success)
+}
+
+/// The login that reads Identity Center: the cluster's, or `--sso-profile`'s (or why that
+/// one failed, for the report to show as not visible).
+pub(super) fn identity_center_login(
+    rt: &tokio::runtime::Runtime,
+    aws_settings: &AwsSettings,
+    opts: &ReportOptions,
+    session: &aws::Session,
+) -> Result<aws::Session, String> {
+    match &opts.sso_profile {
+        None => Ok(session.clone()),
+        Some(p) => rt
+            .block_on(aws::assume_profile(&aws_settings.ctx, p))
+            .map_err(|e| format!("cannot log in with --sso-profile {p}: {e}")),
+    }
 }
 
 /// Prints a report in `format`.

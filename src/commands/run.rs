@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{ExitStatus, Failure};
 use crate::access::plan;
 use crate::output::{Format, Printer};
-use crate::script::{self, inputs, RunOptions, Script};
+use crate::script::{self, inputs, RunOptions, RunReport, Script};
 
 /// What `okscript run` was asked to do, resolved by the command line.
 #[derive(Debug)]
@@ -113,15 +113,29 @@ fn check_inputs(
 /// An error as someone who ran a script with declared inputs should read it: guards speak of
 /// `--set force=true` when the script takes `force`, and the chain of script frames is left
 /// out unless `--verbose`.
-fn for_runners(
+pub(super) fn for_runners(
     e: script::errors::ScriptError,
     declared: Option<&inputs::Declaration>,
     verbose: bool,
 ) -> script::errors::ScriptError {
-    let Some(d) = declared else {
+    speak_to_runners(e, takes_force(declared), verbose)
+}
+
+/// Whether the script declares its inputs (`None` when not), and `force` among them: how
+/// its errors speak of forcing.
+pub(super) fn takes_force(declared: Option<&inputs::Declaration>) -> Option<bool> {
+    declared.map(|d| d.inputs.iter().any(|i| i.name == "force"))
+}
+
+/// [`for_runners`] knowing only whether the script declares inputs, and `force` among them.
+pub(super) fn speak_to_runners(
+    e: script::errors::ScriptError,
+    takes_force: Option<bool>,
+    verbose: bool,
+) -> script::errors::ScriptError {
+    let Some(takes_force) = takes_force else {
         return e;
     };
-    let takes_force = d.inputs.iter().any(|i| i.name == "force");
     let speak = |text: &str| {
         if takes_force {
             text.replace(
@@ -147,58 +161,35 @@ fn for_runners(
     }
 }
 
-/// `okscript run`: runs the script, then prints the diff and a summary (or one JSON document).
-pub fn run(req: RunRequest) -> Result<ExitStatus, Failure> {
-    let format = req.format;
-    let mut printer = Printer::stdio(format);
+/// The run's printer, and its script read and its inputs checked, before anything else
+/// (a single run's and a fleet's alike).
+pub(super) fn checked(
+    req: &RunRequest,
+) -> Result<(Script, Option<inputs::Declaration>, Printer), Failure> {
+    let mut printer = Printer::stdio(req.format);
     printer.verbose = req.verbose;
     printer.strict = req.strict;
     let script = read_script(&req.script)?;
-    let declared = check_inputs(&script, &req.set, &mut printer, format)?;
+    let declared = check_inputs(&script, &req.set, &mut printer, req.format)?;
+    Ok((script, declared, printer))
+}
+
+/// `okscript run`: runs the script, then prints the diff and a summary (or one JSON document).
+pub fn run(req: RunRequest) -> Result<ExitStatus, Failure> {
+    let format = req.format;
+    let (script, declared, printer) = checked(&req)?;
     let mut opts = req.options.map_err(Failure::bad_setting)?;
     opts.args = req.set;
     let dry_run = opts.dry_run;
     let (result, mut printer) = script::run(&script, opts, printer);
     match result {
         Ok(report) => {
-            let target = report.target.clone().unwrap_or_default();
-            let mechanism = report.mechanism.clone().unwrap_or_else(|| target.clone());
-            let line = if !report.touched {
-                None
-            } else if report.summary.is_empty() && report.diff.is_empty() {
-                Some(format!(
-                    "no changes: {target} is already as the script wants"
-                ))
-            } else if dry_run {
-                Some(format!(
-                    "dry run: {} in {mechanism}; nothing was written",
-                    plan::describe(report.summary, true)
-                ))
-            } else {
-                Some(format!(
-                    "{mechanism}: {}",
-                    plan::describe(report.summary, false)
-                ))
-            };
             if format == Format::Json {
-                let value = json!({
-                    "ok": true,
-                    "script": script.name,
-                    "target": report.target,
-                    "mechanism": report.mechanism,
-                    "dry_run": dry_run,
-                    "changed": !report.summary.is_empty(),
-                    "written": report.written,
-                    "summary": report.summary,
-                    "diff": report.diff,
-                    "output": printer.printed,
-                    "data": printer.values,
-                    "warnings": printer.warnings,
-                });
+                let value = success_json(&script.name, &report, dry_run, &printer);
                 printer.json(&value);
             } else {
                 printer.raw(&report.diff);
-                if let Some(line) = line {
+                if let Some(line) = summary_line(&report, dry_run) {
                     printer.data(&line);
                 }
             }
@@ -214,16 +205,72 @@ pub fn run(req: RunRequest) -> Result<ExitStatus, Failure> {
             let e = for_runners(e, declared.as_ref(), req.verbose);
             printer.error(&e.message, e.hint.as_deref());
             if format == Format::Json {
-                let value = json!({
-                    "ok": false,
-                    "script": script.name,
-                    "error": {"message": e.message, "hint": e.hint},
-                    "output": printer.printed,
-                    "warnings": printer.warnings,
-                });
+                let value = failure_json(&script.name, &e, &printer);
                 printer.json(&value);
             }
             Err(Failure::reported(false))
         }
     }
+}
+
+/// The line after the diff: what was written, would be, or that nothing changes; `None`
+/// when the script never asked for a change.
+pub(super) fn summary_line(report: &RunReport, dry_run: bool) -> Option<String> {
+    let target = report.target.clone().unwrap_or_default();
+    let mechanism = report.mechanism.clone().unwrap_or_else(|| target.clone());
+    if !report.touched {
+        None
+    } else if report.summary.is_empty() && report.diff.is_empty() {
+        Some(format!(
+            "no changes: {target} is already as the script wants"
+        ))
+    } else if dry_run {
+        Some(format!(
+            "dry run: {} in {mechanism}; nothing was written",
+            plan::describe(report.summary, true)
+        ))
+    } else {
+        Some(format!(
+            "{mechanism}: {}",
+            plan::describe(report.summary, false)
+        ))
+    }
+}
+
+/// The `--output json` document of a run that succeeded.
+pub(super) fn success_json(
+    script: &str,
+    report: &RunReport,
+    dry_run: bool,
+    printer: &Printer,
+) -> serde_json::Value {
+    json!({
+        "ok": true,
+        "script": script,
+        "target": report.target,
+        "mechanism": report.mechanism,
+        "dry_run": dry_run,
+        "changed": !report.summary.is_empty(),
+        "written": report.written,
+        "summary": report.summary,
+        "diff": report.diff,
+        "output": printer.printed,
+        "data": printer.values,
+        "warnings": printer.warnings,
+    })
+}
+
+/// The `--output json` document of a run that failed.
+pub(super) fn failure_json(
+    script: &str,
+    e: &script::errors::ScriptError,
+    printer: &Printer,
+) -> serde_json::Value {
+    json!({
+        "ok": false,
+        "script": script,
+        "error": {"message": e.message, "hint": e.hint},
+        "output": printer.printed,
+        "warnings": printer.warnings,
+    })
 }

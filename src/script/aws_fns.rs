@@ -19,6 +19,27 @@ pub struct AwsState {
     to_check: Vec<String>,
     runtime: Option<std::sync::Arc<tokio::runtime::Runtime>>,
     session: Option<Session>,
+    /// A login made once for a whole fleet: what `login()` and the implicit login adopt
+    /// instead of logging in again.
+    preset: Option<Session>,
+}
+
+/// One login and runtime shared by every run of a fleet: logging in once, not per cluster,
+/// and one runtime the clusters' threads all block on.
+#[derive(Clone)]
+pub struct SharedLogin {
+    /// The runtime the login was made on (its clients' connections live there).
+    pub runtime: std::sync::Arc<tokio::runtime::Runtime>,
+    /// The verified session.
+    pub session: Session,
+}
+
+impl std::fmt::Debug for SharedLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedLogin")
+            .field("session", &self.session)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for AwsState {
@@ -38,7 +59,23 @@ impl AwsState {
             to_check: Vec::new(),
             runtime: None,
             session: None,
+            preset: None,
         }
+    }
+
+    /// AWS state that adopts a login already made (a fleet's) instead of logging in again.
+    pub fn with_login(mut self, login: SharedLogin) -> AwsState {
+        self.runtime = Some(login.runtime);
+        self.preset = Some(login.session);
+        self
+    }
+
+    /// The runtime and session to share with other runs, once logged in.
+    pub fn shared(&self) -> Option<SharedLogin> {
+        Some(SharedLogin {
+            runtime: self.runtime.clone()?,
+            session: self.session.clone()?,
+        })
     }
 
     /// The session, when the script has logged in.
@@ -383,17 +420,38 @@ pub fn implicit_login(st: &mut State) -> FnResult<Session> {
         return Ok(s.clone());
     }
     let t = st.aws.settings.default_type;
-    st.printer.note(&format!(
-        "logging in to AWS with {} to reach the cluster (call login() yourself to choose)",
-        t.map_or("the default credential chain", |t| t.as_str())
-    ));
+    if st.aws.preset.is_none() {
+        st.printer.note(&format!(
+            "logging in to AWS with {} to reach the cluster (call login() yourself to choose)",
+            t.map_or("the default credential chain", |t| t.as_str())
+        ));
+    }
     let _ = login_with(st, t)?;
     st.aws.ensure_session()
+}
+
+/// Logs in the way a script's `login()` does, for a fleet to share: the session and the
+/// runtime it was made on.
+pub fn fleet_login(st: &mut State) -> FnResult<SharedLogin> {
+    let t = st.aws.settings.default_type;
+    let _ = login_with(st, t)?;
+    st.aws
+        .shared()
+        .ok_or_else(|| "the login left no session".into())
 }
 
 /// Logs in with `t`, or with the default chain when `None`; an SSO profile without a usable
 /// cached token logs in first.
 fn login_with(st: &mut State, t: Option<CredentialType>) -> FnResult<Dynamic> {
+    // The login a fleet made once is the one every cluster's `login()` asks for.
+    if let Some(session) = st
+        .aws
+        .preset
+        .clone()
+        .filter(|_| t == st.aws.settings.default_type)
+    {
+        return adopt(st, session);
+    }
     let ctx = st.aws.settings.ctx.clone();
     // The SSO profile the login will use, if any.
     let profile = match t {

@@ -23,6 +23,27 @@ impl std::fmt::Display for ScriptError {
     }
 }
 
+impl ScriptError {
+    /// An error a script function raised outside any script (a fleet's one login): its
+    /// message, and the hint `error_with_hint` put after it.
+    pub fn from_runtime(e: &EvalAltResult) -> ScriptError {
+        let text = match e {
+            EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+            other => other.to_string(),
+        };
+        match text.split_once("\nhint: ") {
+            Some((message, hint)) => ScriptError {
+                message: message.to_string(),
+                hint: Some(hint.to_string()),
+            },
+            None => ScriptError {
+                message: text,
+                hint: None,
+            },
+        }
+    }
+}
+
 /// What the formatter needs to know about the run.
 pub struct Context<'a> {
     /// The main script's name as shown.

@@ -82,6 +82,17 @@ pub struct RunOptions {
     pub aws: crate::settings::AwsSettings,
     /// Cluster settings.
     pub kube: crate::settings::KubeSettings,
+    /// A login already made (a fleet's, shared by its clusters), adopted instead of a new one.
+    pub login: Option<aws_fns::SharedLogin>,
+}
+
+/// What a run found out about its cluster, failed or not: a fleet's summary row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFacts {
+    /// The cluster's authenticationMode, when the run connected to an EKS cluster.
+    pub mode: Option<String>,
+    /// What the run's target writes: `aws-auth`, `access entries` or `file`.
+    pub mechanism: Option<&'static str>,
 }
 
 /// What a successful run did.
@@ -280,6 +291,42 @@ pub fn run(
     opts: RunOptions,
     printer: Printer,
 ) -> (Result<RunReport, ScriptError>, Printer) {
+    let (result, printer, _) = run_with_facts(script, opts, printer);
+    (result, printer)
+}
+
+/// Logs in to AWS once, as a script's `login()` would (SSO logins included), for the runs
+/// of a fleet to share.
+pub fn login_once(
+    aws: crate::settings::AwsSettings,
+    printer: Printer,
+) -> (Result<aws_fns::SharedLogin, ScriptError>, Printer) {
+    let state = detached_state();
+    {
+        let mut st = state.borrow_mut();
+        st.aws = aws_fns::AwsState::new(aws);
+        st.printer = printer;
+    }
+    let result = {
+        let mut st = state.borrow_mut();
+        aws_fns::fleet_login(&mut st).map_err(|e| ScriptError::from_runtime(&e))
+    };
+    let state = Rc::try_unwrap(state)
+        .map(RefCell::into_inner)
+        .unwrap_or_else(|_| unreachable!("no engine shared the state"));
+    (result, state.printer)
+}
+
+/// Runs a script, and says what it found out about its cluster even when it failed.
+pub fn run_with_facts(
+    script: &Script,
+    opts: RunOptions,
+    printer: Printer,
+) -> (Result<RunReport, ScriptError>, Printer, RunFacts) {
+    let mut aws = aws_fns::AwsState::new(opts.aws);
+    if let Some(login) = opts.login {
+        aws = aws.with_login(login);
+    }
     let state: Shared = Rc::new(RefCell::new(State {
         target_spec: opts.target.clone(),
         changes: None,
@@ -289,7 +336,7 @@ pub fn run(
         dry_run: opts.dry_run,
         printer,
         commits: Vec::new(),
-        aws: aws_fns::AwsState::new(opts.aws),
+        aws,
         protected: Vec::new(),
         blocked: None,
         kube: opts.kube,
@@ -317,10 +364,26 @@ pub fn run(
     let mut state = Rc::try_unwrap(state)
         .map(RefCell::into_inner)
         .unwrap_or_else(|_| unreachable!("the engine that shared the state is gone"));
+    let facts = RunFacts {
+        mode: state
+            .connection
+            .as_ref()
+            .and_then(|c| c.borrow().auth_mode())
+            .map(|m| m.as_str().to_string()),
+        mechanism: state.changes.as_ref().map(|c| {
+            if c.uses_real_arns() {
+                "access entries"
+            } else if matches!(state.target_spec, Some(crate::targets::TargetSpec::File(_))) {
+                "file"
+            } else {
+                "aws-auth"
+            }
+        }),
+    };
     // The process exits after one run: freeing a 5,000-entry model string by string would
     // take longer than the whole grant did, and the OS takes the memory back at once.
     std::mem::forget(state.changes.take());
-    (result, state.printer)
+    (result, state.printer, facts)
 }
 
 fn execute(engine: &Engine, script: &Script) -> Result<(), Box<EvalAltResult>> {

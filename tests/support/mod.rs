@@ -547,31 +547,58 @@ pub struct EksWorld {
     pub cluster: String,
     /// The region of the cluster and of STS.
     pub region: String,
+    /// The fleet's other clusters ([`EksWorld::start_fleet`]), each with its own apiserver.
+    pub more: Vec<(String, kube_api::KubeApi)>,
 }
 
 impl EksWorld {
     /// Starts all three with cluster `cluster` in `region`, in `mode`.
     pub fn start(cluster: &str, region: &str, mode: kube_api::AuthMode) -> EksWorld {
+        EksWorld::start_fleet(region, &[(cluster, mode)])
+    }
+
+    /// Starts a fleet in one account and region: moto, one EKS fake holding every cluster,
+    /// and an apiserver per cluster. The first is [`EksWorld::cluster`] and `kube`, the
+    /// others are in `more`; [`EksWorld::kube_of`] finds any by name.
+    pub fn start_fleet(region: &str, clusters: &[(&str, kube_api::AuthMode)]) -> EksWorld {
         let moto = MotoServer::start();
         let eks = eks_api::EksApi::start(
             eks_api::EksOptions::new()
                 .region(region)
                 .iam(&moto.endpoint()),
         );
-        let kube = kube_api::KubeApi::start(
-            kube_api::Options::new()
-                .admin_token("static-admin")
-                .eks(kube_api::EksAuth::new(cluster, &moto.endpoint()))
-                .access_entries(eks.access_entries()),
-        );
-        eks.seed_cluster(cluster, mode, kube.url(), kube.ca_pem());
+        let mut kubes = clusters.iter().map(|(cluster, mode)| {
+            let kube = kube_api::KubeApi::start(
+                kube_api::Options::new()
+                    .admin_token("static-admin")
+                    .eks(kube_api::EksAuth::new(cluster, &moto.endpoint()))
+                    .access_entries(eks.access_entries()),
+            );
+            eks.seed_cluster(cluster, *mode, kube.url(), kube.ca_pem());
+            (cluster.to_string(), kube)
+        });
+        let (cluster, kube) = kubes.next().expect("a fleet has a cluster");
+        let more = kubes.collect();
         EksWorld {
             moto,
             eks,
             kube,
-            cluster: cluster.into(),
+            cluster,
             region: region.into(),
+            more,
         }
+    }
+
+    /// The apiserver of the fleet's cluster `name`.
+    pub fn kube_of(&self, name: &str) -> &kube_api::KubeApi {
+        if name == self.cluster {
+            return &self.kube;
+        }
+        self.more
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| k)
+            .unwrap_or_else(|| panic!("no cluster {name} in this fleet"))
     }
 
     /// The environment that sends AWS calls to moto and EKS calls to the EKS fake.
