@@ -35,6 +35,10 @@ Cases (okscript vs its peer):
                  create-access-entry` + `aws eks associate-access-policy`) (N = 50; smoke:
                  5). The cluster is seeded again between runs with one ClusterAdmin entry
                  for the caller; the EKS calls of each side come from the fake's log
+  fleet-N        one grant on N clusters (N = 20; smoke: 3) whose authenticationModes take
+                 turns (CONFIG_MAP, API_AND_CONFIG_MAP, API), each with its own apiserver:
+                 one fleet run (`--cluster` N times, --parallel 8) vs N sequential
+                 `okscript run --cluster NAME` processes
 
 A peer that is not installed gets a row saying so; the rest still runs. A peer made of
 several processes counts the sum of their wall times and the largest of their peaks. Wall
@@ -271,7 +275,7 @@ class Moto:
 class FakeApiServer:
     """examples/fake_apiserver.rs: started with moto as its STS, driven through its stdin."""
 
-    def __init__(self, binary, moto_url, key, secret, admin_arn, work, cluster=CLUSTER, eks_mode=None):
+    def __init__(self, binary, moto_url, key, secret, admin_arn, work, cluster=CLUSTER, eks_mode=None, fleet=0):
         self.binary = binary
         self.ready = os.path.join(work, f"{cluster}-ready.json")
         self.kubeconfig = os.path.join(work, f"{cluster}-static.kubeconfig")
@@ -283,6 +287,8 @@ class FakeApiServer:
         ]
         if eks_mode:
             self.args += ["--eks-mode", eks_mode, "--region", REGION]
+        if fleet:
+            self.args += ["--fleet", str(fleet)]
         self.stderr = tempfile.TemporaryFile()
 
     def __enter__(self):
@@ -292,13 +298,15 @@ class FakeApiServer:
         deadline = time.monotonic() + 60
         while not os.path.exists(self.ready):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.__exit__()
                 self.stderr.seek(0)
-                raise SystemExit(f"the fake apiserver did not start:\n{self.stderr.read().decode()}")
+                why = self.stderr.read().decode()
+                self.__exit__()
+                raise SystemExit(f"the fake apiserver did not start:\n{why}")
             time.sleep(0.02)
         with open(self.ready) as f:
             ready = json.load(f)
         self.url, self.ca_file, self.eks_url = ready["url"], ready["ca_file"], ready.get("eks_url")
+        self.fleet = ready.get("fleet") or []
         return self
 
     def command(self, line):
@@ -429,7 +437,8 @@ def cluster_rows(args, binary, aws, kubectl, rounds, warmup, work):
         reason = "needs boto3 and moto (pip install 'moto[server]')"
         return [{"case": c, "side": s, "what": "", "rounds": 0, "absent": reason}
                 for c in ["whoami", "verify"] + [f"grant-{n}" for n in grant_sizes(args)]
-                + [f"entries-{5 if args.smoke else 50}"] for s in ("okscript", "peer")]
+                + [f"entries-{5 if args.smoke else 50}", f"fleet-{3 if args.smoke else 20}"]
+                for s in ("okscript", "peer")]
     fake_binary = fake_apiserver_binary(args)
     rows = []
     with Moto() as moto:
@@ -517,7 +526,45 @@ def cluster_rows(args, binary, aws, kubectl, rounds, warmup, work):
                                  reset=lambda: fake.command("reset"), after=check_entries)
 
         rows += entries_rows(args, binary, aws, rounds, warmup, work, env, admin, iam, user, key, fake_binary, moto)
+        rows += fleet_rows(args, binary, rounds, warmup, work, env, admin, iam, user, key, fake_binary, moto)
     return rows
+
+
+def fleet_rows(args, binary, rounds, warmup, work, env, admin, iam, user, key, fake_binary, moto):
+    """fleet-N: one grant on N clusters in turns of the three modes, as one fleet run or N runs."""
+    import boto3
+
+    n = 3 if args.smoke else 20
+    role = iam.create_role(RoleName="fleet-team", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    with FakeApiServer(fake_binary, moto.url, key["AccessKeyId"], key["SecretAccessKey"], user["Arn"], work,
+                       cluster="bench-fleet", eks_mode="CONFIG_MAP", fleet=n) as fake:
+        eks = boto3.client("eks", **{**admin, "endpoint_url": fake.eks_url})
+        env = {**env, "AWS_ENDPOINT_URL_EKS": fake.eks_url}
+        names = [c["name"] for c in fake.fleet]
+
+        def reset():
+            # Fresh clusters; on API ones the caller's cluster-admin entry, as the creator's.
+            fake.command("reset")
+            for c in fake.fleet:
+                if c["mode"] == "API":
+                    eks.create_access_entry(clusterName=c["name"], principalArn=user["Arn"])
+                    eks.associate_access_policy(
+                        clusterName=c["name"], principalArn=user["Arn"],
+                        policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                        accessScope={"type": "cluster"})
+
+        script = os.path.join(work, "fleet.rhai")
+        with open(script, "w") as f:
+            f.write(f'grant_role("{role}", ["fleet-team"]);\n')
+        clusters = [a for name in names for a in ("--cluster", name)]
+        ok = Side(f"okscript run fleet.rhai --cluster x{n} --parallel 8",
+                  steps([[binary, "run", script, *clusters, "--parallel", "8"]], env,
+                        expect(f"{n} succeeded")))
+        peer = Side(f"{n} x okscript run fleet.rhai --cluster NAME (one after another)",
+                    steps([[binary, "run", script, "--cluster", name] for name in names], env,
+                          expect("1 added")))
+        r, w = (rounds, warmup) if args.smoke else (min(rounds, 3), min(warmup, 1))
+        return run_pair(f"fleet-{n}", ok, peer, r, w, fake=fake, reset=reset)
 
 
 def entries_rows(args, binary, aws, rounds, warmup, work, env, admin, iam, user, key, fake_binary, moto):

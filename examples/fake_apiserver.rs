@@ -8,8 +8,13 @@
 //! ```text
 //! fake_apiserver --cluster NAME --sts URL [--access-key-id K --secret S]
 //!                --admin-token T --admin-arn ARN --ready-file PATH --kubeconfig-out PATH
-//!                [--eks-mode CONFIG_MAP|API_AND_CONFIG_MAP|API --region R]
+//!                [--eks-mode CONFIG_MAP|API_AND_CONFIG_MAP|API --region R [--fleet N]]
 //! ```
+//!
+//! `--fleet N` adds N more clusters to the control plane, `NAME-00` to `NAME-<N-1>`, each with
+//! an apiserver of its own, their modes taking turns (CONFIG_MAP, API_AND_CONFIG_MAP, API);
+//! the ready file lists them under `fleet` (`[{"name", "mode", "url"}]`) and the commands
+//! below cover them too.
 //!
 //! Once serving it writes `--kubeconfig-out` (a kubeconfig that reaches it with the static
 //! admin token) and then `--ready-file`: `{"url": "https://127.0.0.1:PORT", "ca_file": PATH,
@@ -48,7 +53,7 @@ const PODS: [&str; 3] = ["web-1", "web-2", "worker-1"];
 const USAGE: &str =
     "usage: fake_apiserver --cluster NAME --sts URL [--access-key-id K --secret S] \
 --admin-token T --admin-arn ARN --ready-file PATH --kubeconfig-out PATH \
-[--eks-mode CONFIG_MAP|API_AND_CONFIG_MAP|API --region R]";
+[--eks-mode CONFIG_MAP|API_AND_CONFIG_MAP|API --region R [--fleet N]]";
 
 struct Args {
     cluster: String,
@@ -59,6 +64,7 @@ struct Args {
     ready_file: PathBuf,
     kubeconfig_out: PathBuf,
     eks: Option<(AuthMode, String)>,
+    fleet: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -67,9 +73,8 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = args.next() {
         let name = match flag.as_str() {
             "--cluster" | "--sts" | "--access-key-id" | "--secret" | "--admin-token"
-            | "--admin-arn" | "--ready-file" | "--kubeconfig-out" | "--eks-mode" | "--region" => {
-                flag
-            }
+            | "--admin-arn" | "--ready-file" | "--kubeconfig-out" | "--eks-mode" | "--region"
+            | "--fleet" => flag,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         };
@@ -97,8 +102,16 @@ fn parse_args() -> Result<Args, String> {
         (None, Some(_)) => return Err(format!("--region goes with --eks-mode\n{USAGE}")),
         (None, None) => None,
     };
+    let fleet = match take("--fleet") {
+        Some(n) if eks.is_some() => n
+            .parse()
+            .map_err(|_| format!("--fleet {n:?} is not a number\n{USAGE}"))?,
+        Some(_) => return Err(format!("--fleet goes with --eks-mode\n{USAGE}")),
+        None => 0,
+    };
     Ok(Args {
         eks,
+        fleet,
         cluster: required(take("--cluster"), "--cluster")?,
         sts: required(take("--sts"), "--sts")?,
         key,
@@ -121,9 +134,9 @@ fn seed_aws_auth(api: &KubeApi, admin_arn: &str) {
     api.seed_aws_auth(&[("mapRoles", &roles), ("mapUsers", &users)]);
 }
 
-/// Counts of the requests logged since the last `clear`.
-fn request_counts(api: &KubeApi) -> Value {
-    let requests = api.requests();
+/// Counts of the requests the apiservers logged since the last `clear`.
+fn request_counts<'a>(apis: impl Iterator<Item = &'a KubeApi>) -> Value {
+    let requests: Vec<_> = apis.flat_map(|a| a.requests()).collect();
     let mut get = 0;
     let mut put = 0;
     let mut patch = 0;
@@ -189,14 +202,40 @@ fn main() -> ExitCode {
         options = options.access_entries(control.access_entries());
     }
     let api = KubeApi::start(options);
-    // A fresh cluster: aws-auth seeded; in the control plane, no access entries yet.
-    let seed_cluster = || {
+    const MODES: [AuthMode; 3] = [
+        AuthMode::ConfigMap,
+        AuthMode::ApiAndConfigMap,
+        AuthMode::Api,
+    ];
+    let fleet: Vec<(String, AuthMode, KubeApi)> = (0..args.fleet)
+        .map(|i| {
+            let name = format!("{}-{i:02}", args.cluster);
+            let mut auth = EksAuth::new(&name, &args.sts);
+            if let Some((key, secret)) = &args.key {
+                auth = auth.with_secret(key, secret);
+            }
+            let mut options = Options::new().admin_token(&args.admin_token).eks(auth);
+            if let Some(control) = &control {
+                options = options.access_entries(control.access_entries());
+            }
+            (name, MODES[i % MODES.len()], KubeApi::start(options))
+        })
+        .collect();
+    // Fresh clusters: aws-auth seeded; in the control plane, no access entries yet.
+    let seed_clusters = || {
         if let (Some(control), Some((mode, _))) = (&control, &args.eks) {
             control.seed_cluster(&args.cluster, *mode, api.url(), api.ca_pem());
+            for (name, mode, fleet_api) in &fleet {
+                control.seed_cluster(name, *mode, fleet_api.url(), fleet_api.ca_pem());
+            }
+        }
+        seed_aws_auth(&api, &args.admin_arn);
+        for (_, _, fleet_api) in &fleet {
+            seed_aws_auth(fleet_api, &args.admin_arn);
         }
     };
-    seed_cluster();
-    seed_aws_auth(&api, &args.admin_arn);
+    seed_clusters();
+    let all_apis = || std::iter::once(&api).chain(fleet.iter().map(|(_, _, a)| a));
     for pod in PODS {
         api.seed_pod("default", pod);
     }
@@ -205,6 +244,10 @@ fn main() -> ExitCode {
         "url": api.url(),
         "ca_file": api.ca_file(),
         "eks_url": control.as_ref().map(|c| c.endpoint()),
+        "fleet": fleet
+            .iter()
+            .map(|(name, mode, a)| json!({"name": name, "mode": mode.as_str(), "url": a.url()}))
+            .collect::<Vec<_>>(),
     });
     if let Err(e) = write_atomically(&args.ready_file, &ready.to_string()) {
         eprintln!("writing {}: {e}", args.ready_file.display());
@@ -218,21 +261,20 @@ fn main() -> ExitCode {
         let answer = match line.trim() {
             "" => continue,
             "requests" => {
-                let mut counts = request_counts(&api);
+                let mut counts = request_counts(all_apis());
                 counts["eks"] = control.as_ref().map_or(Value::Null, eks_counts);
                 counts
             }
             "clear" => {
-                let n = api.requests().len();
-                api.clear_requests();
+                let n = all_apis().map(|a| a.requests().len()).sum::<usize>();
+                all_apis().for_each(KubeApi::clear_requests);
                 if let Some(control) = &control {
                     control.clear_requests();
                 }
                 json!({"cleared": n})
             }
             "reset" => {
-                seed_aws_auth(&api, &args.admin_arn);
-                seed_cluster();
+                seed_clusters();
                 json!({"reset": true})
             }
             "log" => {
@@ -257,6 +299,7 @@ fn main() -> ExitCode {
     }
     // stdin closed: dropping the server stops it and deletes its CA file.
     drop(api);
+    drop(fleet);
     drop(control);
     ExitCode::SUCCESS
 }
