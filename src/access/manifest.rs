@@ -573,11 +573,8 @@ fn replace_end(text: &str, key_end: usize, value_end: usize, flow: bool) -> usiz
 pub fn lone_cr_line(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     // memchr to each `\r` (there are none in most files) instead of testing every byte.
-    let at = text
-        .match_indices('\r')
-        .map(|(i, _)| i)
-        .find(|&i| bytes.get(i + 1) != Some(&b'\n'))?;
-    Some(text[..at].matches('\n').count() + 1)
+    let at = memchr::memchr_iter(b'\r', bytes).find(|&i| bytes.get(i + 1) != Some(&b'\n'))?;
+    Some(memchr::memchr_iter(b'\n', &bytes[..at]).count() + 1)
 }
 
 /// `'...'` when the value is one line a single-quoted scalar holds exactly.
@@ -627,9 +624,17 @@ fn block_scalar(value: &str, indent: usize, folded: bool, kept: usize) -> Option
 /// characters, leading empty lines).
 fn literal_lines(content: &str, indent: usize) -> Option<String> {
     let first = content.lines().find(|l| !l.is_empty())?;
-    let printable = content
-        .chars()
-        .all(|c| c == '\n' || c == '\t' || !c.is_control());
+    // ASCII text (nearly every aws-auth) is checked byte by byte, which vectorises; only
+    // other text pays for decoding characters.
+    let printable = if content.is_ascii() {
+        content
+            .bytes()
+            .all(|b| (b >= 0x20 && b != 0x7f) || b == b'\n' || b == b'\t')
+    } else {
+        content
+            .chars()
+            .all(|c| c == '\n' || c == '\t' || !c.is_control())
+    };
     if first.starts_with([' ', '\t'])
         || content.contains('\r')
         || !printable
@@ -639,7 +644,7 @@ fn literal_lines(content: &str, indent: usize) -> Option<String> {
     }
     let pad = " ".repeat(indent);
     let mut out = String::with_capacity(content.len() + content.len() / 8);
-    for line in content.split('\n') {
+    for line in lines_of(content) {
         out.push('\n');
         if !line.is_empty() {
             out.push_str(&pad);
@@ -647,6 +652,19 @@ fn literal_lines(content: &str, indent: usize) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// `content.split('\n')` through memchr: a `char` pattern costs a searcher call per line,
+/// and this runs for every line of the section written.
+fn lines_of(content: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', content.as_bytes())
+        .chain(std::iter::once(content.len()))
+        .map(move |end| {
+            let line = &content[start..end];
+            start = end + 1;
+            line
+        })
 }
 
 /// Like [`literal_lines`] for a folded block: a folded block joins two unindented lines

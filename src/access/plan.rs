@@ -149,7 +149,7 @@ fn middle<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str) {
     };
     let (sa, sb) = (starts(a), starts(b));
     // Whole lines the texts share at the start: the line breaks must agree too.
-    let same = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let same = common_prefix(a.as_bytes(), b.as_bytes());
     let lead = sa
         .iter()
         .take_while(|s| **s <= same)
@@ -157,12 +157,7 @@ fn middle<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str) {
         .saturating_sub(1);
     let lead = lead.min(sa.len() - 1).min(sb.len() - 1);
     let skip = lead.saturating_sub(CONTEXT);
-    let tail_same = a[sa[lead]..]
-        .bytes()
-        .rev()
-        .zip(b[sb[lead]..].bytes().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
+    let tail_same = common_suffix(&a.as_bytes()[sa[lead]..], &b.as_bytes()[sb[lead]..]);
     // Whole trailing lines shared, counted from the end of each text.
     let full = |t: &str, s: &[usize]| {
         s.iter()
@@ -176,6 +171,40 @@ fn middle<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str) {
         &t[s[skip]..end.max(s[skip])]
     };
     (skip, cut(a, &sa), cut(b, &sb))
+}
+
+/// How many bytes `a` and `b` share at the start, compared a block at a time (each block
+/// compare is one vectorised memcmp; a byte loop costs several instructions a byte).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let n = a.len().min(b.len());
+    let mut at = 0;
+    while at + BLOCK <= n && a[at..at + BLOCK] == b[at..at + BLOCK] {
+        at += BLOCK;
+    }
+    at + a[at..n]
+        .iter()
+        .zip(&b[at..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// How many bytes `a` and `b` share at the end, compared a block at a time.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 256;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut at = n;
+    while at >= BLOCK && a[at - BLOCK..at] == b[at - BLOCK..at] {
+        at -= BLOCK;
+    }
+    n - at
+        + a[..at]
+            .iter()
+            .rev()
+            .zip(b[..at].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count()
 }
 
 /// A hunk header `@@ -A,B +C,D @@` with `by` added to both start lines; `None` for any
@@ -269,6 +298,23 @@ mod tests {
             prop_assert_eq!(apply(&a, &d), b.lines().collect::<Vec<_>>(), "{}", d);
             // Never more lines than the whole texts' diff shows.
             prop_assert!(d.lines().count() <= whole(&a, &b).lines().count(), "{}", d);
+        }
+    }
+
+    proptest! {
+        /// The block-wise common prefix and suffix agree with a byte-by-byte count.
+        #[test]
+        fn common_ends_agree_with_a_byte_loop(
+            shared in proptest::collection::vec(0u8..3, 0..1200),
+            a in proptest::collection::vec(0u8..3, 0..600),
+            b in proptest::collection::vec(0u8..3, 0..600),
+        ) {
+            let (x, y) = ([shared.clone(), a].concat(), [shared.clone(), b].concat());
+            let naive = x.iter().zip(&y).take_while(|(p, q)| p == q).count();
+            prop_assert_eq!(common_prefix(&x, &y), naive);
+            let (x, y) = ([x, shared.clone()].concat(), [y, shared].concat());
+            let naive = x.iter().rev().zip(y.iter().rev()).take_while(|(p, q)| p == q).count();
+            prop_assert_eq!(common_suffix(&x, &y), naive);
         }
     }
 
