@@ -26,6 +26,10 @@ pub struct ChangeSet {
     target: Box<dyn Target>,
     base: Option<Snapshot>,
     staged: Option<AwsAuth>,
+    /// The states a commit replaced, freed at the next read: a run usually ends right after
+    /// its commit, and freeing every entry of a large aws-auth twice costs more than the
+    /// write (the process exit releases them at no cost).
+    retired: Option<(Option<Snapshot>, Option<AwsAuth>)>,
     intents: Vec<Intent>,
     /// Whether the script asked for any change at all (even one already in place).
     pub asked: bool,
@@ -51,6 +55,7 @@ impl ChangeSet {
             target,
             base: None,
             staged: None,
+            retired: None,
             intents: Vec::new(),
             asked: false,
             protected: Protected::default(),
@@ -67,6 +72,7 @@ impl ChangeSet {
         if self.base.is_some() {
             return Ok(Vec::new());
         }
+        self.retired = None;
         let snap = self.target.read()?;
         let warnings = snap.warnings.clone();
         self.base = Some(snap);
@@ -184,7 +190,7 @@ impl ChangeSet {
             written: commit.written,
             notes: commit.notes,
         };
-        self.staged = None;
+        self.retired = Some((self.base.take(), self.staged.take()));
         self.base = commit.snapshot;
         self.intents.clear();
         Ok(done)

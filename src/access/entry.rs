@@ -71,24 +71,31 @@ pub fn check_name(what: &'static str, value: &str) -> Result<(), NameError> {
 
 /// The first `{{...}}` (or stray `{{`/`}}`) in `value` that is not a known template.
 pub fn unknown_template(value: &str) -> Option<String> {
-    // Most names hold no braces at all: one vectorised scan for either brace (a `char`
-    // pattern costs a searcher set-up per call, and this runs for every value read).
-    memchr::memchr2(b'{', b'}', value.as_bytes())?;
-    let mut rest = value;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open..];
-        match after.find("}}") {
+    // Byte scans: names are short, and this runs for every username and group read, where a
+    // substring searcher's set-up costs more than the scan.
+    let b = value.as_bytes();
+    if !b.iter().any(|&c| c == b'{' || c == b'}') {
+        return None;
+    }
+    let mut rest = 0;
+    while let Some(open) = pair_at(&b[rest..], b'{').map(|i| rest + i) {
+        match pair_at(&b[open..], b'}') {
             Some(close) => {
-                let t = &after[..close + 2];
+                let t = &value[open..open + close + 2];
                 if !TEMPLATES.contains(&t) {
                     return Some(t.to_string());
                 }
-                rest = &after[close + 2..];
+                rest = open + close + 2;
             }
-            None => return Some(after.to_string()),
+            None => return Some(value[open..].to_string()),
         }
     }
-    rest.find("}}").map(|_| "}}".to_string())
+    pair_at(&b[rest..], b'}').map(|_| "}}".to_string())
+}
+
+/// Where `cc` (the byte twice) first stands in `b`.
+fn pair_at(b: &[u8], c: u8) -> Option<usize> {
+    b.windows(2).position(|w| w[0] == c && w[1] == c)
 }
 
 /// One mapRoles or mapUsers entry, with any fields okscript does not know kept as they were.
@@ -283,6 +290,34 @@ pub fn union_groups(into: &mut Vec<String>, groups: &[String]) {
 
 #[cfg(test)]
 mod tests {
+
+    /// The substring-search version this replaced, as the oracle of the byte scan.
+    fn unknown_template_by_find(value: &str) -> Option<String> {
+        let mut rest = value;
+        while let Some(open) = rest.find("{{") {
+            let after = &rest[open..];
+            match after.find("}}") {
+                Some(close) => {
+                    let t = &after[..close + 2];
+                    if !TEMPLATES.contains(&t) {
+                        return Some(t.to_string());
+                    }
+                    rest = &after[close + 2..];
+                }
+                None => return Some(after.to_string()),
+            }
+        }
+        rest.find("}}").map(|_| "}}".to_string())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_template_scan_agrees_with_substring_search(
+            value in "([a-z:@-]|\\{|\\}|\\{\\{SessionName\\}\\}|\\{\\{AccountID\\}\\}|é){0,12}"
+        ) {
+            proptest::prop_assert_eq!(unknown_template(&value), unknown_template_by_find(&value));
+        }
+    }
     use super::*;
 
     #[test]

@@ -60,7 +60,7 @@ pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
                     message,
                 })
             };
-            match &slot.body {
+            match &*slot.body {
                 Body::Account(a) => {
                     if !arn::is_account_id(a) {
                         push(

@@ -295,7 +295,7 @@ impl AwsAuth {
                 let s = &mut self.accounts;
                 let before = s.slots.len();
                 s.slots
-                    .retain(|slot| !matches!(&slot.body, Body::Account(a) if a == account));
+                    .retain(|slot| !matches!(&*slot.body, Body::Account(a) if a == account));
                 let changed = s.slots.len() != before;
                 Ok(Applied {
                     changed,
@@ -327,7 +327,7 @@ impl AwsAuth {
                     index,
                 };
                 out.found.push(at);
-                if matches!(&slot.body, Body::Mapping(m) if arn::authenticator_matches(&m.arn, &key))
+                if matches!(&*slot.body, Body::Mapping(m) if arn::authenticator_matches(&m.arn, &key))
                 {
                     used_here = Some(at);
                 }
@@ -356,7 +356,7 @@ impl AwsAuth {
     }
 
     fn mapping(&self, at: At) -> &Mapping {
-        match &self.section(at.section).slots[at.index].body {
+        match &*self.section(at.section).slots[at.index].body {
             Body::Mapping(m) => m,
             Body::Account(_) => unreachable!("mapping sections hold mappings"),
         }
@@ -548,7 +548,7 @@ impl AwsAuth {
         let mut extra: Vec<(String, String)> = Vec::new();
         for name in [SectionName::MapRoles, SectionName::MapUsers] {
             for slot in &next.section(name).slots {
-                let Body::Mapping(m) = &slot.body else {
+                let Body::Mapping(m) = &*slot.body else {
                     continue;
                 };
                 let its_kind = arn::parse_folded(&m.arn).map_or(m.kind, |p| p.kind);

@@ -192,7 +192,7 @@ fn source_lines(m: &Manifest, skip: &[String]) -> Vec<String> {
         .iter()
         .chain(m.auth.users.slots.iter())
         .filter(|s| !skip.contains(&s.key))
-        .filter_map(|s| match &s.body {
+        .filter_map(|s| match &*s.body {
             Body::Mapping(mp) => Some(format!(
                 "- {}: {}\n",
                 if mp.kind == PrincipalKind::Role {
@@ -323,7 +323,7 @@ proptest! {
         prop_assert_eq!(untouched(&back.auth), untouched(&m.auth));
         // Every entry untouched by the intents keeps its exact source text.
         for slot in m.auth.roles.slots.iter().chain(m.auth.users.slots.iter()) {
-            if let Body::Mapping(mp) = &slot.body {
+            if let Body::Mapping(mp) = &*slot.body {
                 if !touched.contains(&slot.key) {
                     let line = format!("- {}: {}\n", if mp.kind == PrincipalKind::Role { "rolearn" } else { "userarn" }, mp.arn);
                     prop_assert!(out.contains(&line), "lost {line:?}");

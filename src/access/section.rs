@@ -83,13 +83,14 @@ impl Body {
 /// One item of a section plus where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slot {
-    /// The item.
-    pub body: Body,
+    /// The item, shared: the staged copy of a large aws-auth copies pointers, not entries
+    /// (a change replaces the item; nothing mutates one in place).
+    pub body: std::sync::Arc<Body>,
     /// Index of the source segment it was read from; `None` for a new item.
     pub origin: Option<usize>,
     /// The item as read, kept once it is replaced: a slot whose item ends up equal to it
     /// again (a username set and set back) keeps its original text.
-    original: Option<Box<Body>>,
+    original: Option<std::sync::Arc<Body>>,
     /// 1-based line inside the section's original text, for messages.
     pub line: Option<usize>,
     /// The authenticator's match key for `body`, cached: matching runs once per intent.
@@ -101,7 +102,7 @@ impl Slot {
     pub fn new(body: Body) -> Slot {
         Slot {
             key: body.match_key(),
-            body,
+            body: std::sync::Arc::new(body),
             origin: None,
             original: None,
             line: None,
@@ -112,7 +113,7 @@ impl Slot {
     pub fn is_dirty(&self) -> bool {
         match (&self.origin, &self.original) {
             (None, _) => true,
-            (Some(_), Some(orig)) => **orig != self.body,
+            (Some(_), Some(orig)) => **orig != *self.body,
             (Some(_), None) => false,
         }
     }
@@ -120,9 +121,9 @@ impl Slot {
     /// Replaces the item, marking the slot changed.
     pub fn set(&mut self, body: Body) {
         self.key = body.match_key();
-        let old = std::mem::replace(&mut self.body, body);
+        let old = std::mem::replace(&mut self.body, std::sync::Arc::new(body));
         if self.original.is_none() {
-            self.original = Some(Box::new(old));
+            self.original = Some(old);
         }
     }
 }
@@ -301,7 +302,7 @@ impl Section {
         for (i, body) in bodies.into_iter().enumerate() {
             section.slots.push(Slot {
                 key: body.match_key(),
-                body,
+                body: std::sync::Arc::new(body),
                 origin: Some(i),
                 original: None,
                 line: Some(dash_lines[i]),
@@ -451,7 +452,7 @@ impl Section {
 
     /// The items as they stand now.
     pub fn bodies(&self) -> impl Iterator<Item = &Body> {
-        self.slots.iter().map(|s| &s.body)
+        self.slots.iter().map(|s| &*s.body)
     }
 }
 

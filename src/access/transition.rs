@@ -31,7 +31,7 @@ pub struct Transition {
 fn effective(section: &Section) -> BTreeMap<String, &Mapping> {
     let mut out = BTreeMap::new();
     for slot in &section.slots {
-        if let Body::Mapping(m) = &slot.body {
+        if let Body::Mapping(m) = &*slot.body {
             if !m.arn.is_empty() {
                 out.insert(slot.key.clone(), m);
             }

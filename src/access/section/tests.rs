@@ -4,7 +4,7 @@ use super::*;
 const ROLES: &str = "# node roles - DO NOT REMOVE\n- rolearn: arn:aws:iam::123456789012:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n# the admins\n- rolearn: arn:aws:iam::123456789012:role/admin\n  username: \"admin:{{SessionName}}\"\n  groups:\n    - system:masters\n# trailing comment\n";
 
 fn mapping(s: &Section, i: usize) -> &Mapping {
-    match &s.slots[i].body {
+    match &*s.slots[i].body {
         Body::Mapping(m) => m,
         Body::Account(_) => panic!("not a mapping"),
     }
@@ -44,7 +44,7 @@ fn unchanged_sections_render_byte_identical() {
 #[test]
 fn changing_one_entry_keeps_the_other_and_its_comments() {
     let mut s = Section::parse(SectionName::MapRoles, ROLES).unwrap();
-    let Body::Mapping(mut m) = s.slots[1].body.clone() else {
+    let Body::Mapping(mut m) = (*s.slots[1].body).clone() else {
         unreachable!()
     };
     m.groups.push("team".into());
@@ -104,7 +104,7 @@ fn flow_sections_stay_flow_when_changed() {
     let text = "[{rolearn: \"arn:aws:iam::123456789012:role/a\", groups: [x]}]";
     let mut s = Section::parse(SectionName::MapRoles, text).unwrap();
     assert_eq!(s.render().as_deref(), Some(text));
-    let Body::Mapping(mut m) = s.slots[0].body.clone() else {
+    let Body::Mapping(mut m) = (*s.slots[0].body).clone() else {
         unreachable!()
     };
     m.username = Some("u".into());
