@@ -8,6 +8,7 @@ JSON.
     python3 bench/run.py --smoke      # one round each, small N, for CI
     python3 bench/run.py --binary target/debug/okscript --rounds 10 --json bench.json
     python3 bench/run.py --smoke --show-requests   # also print the fake's request logs
+    python3 bench/run.py --only verify,fleet-20   # only the cases whose names start so
 
 It starts the local servers itself: one moto (STS, IAM, EKS) and fake Kubernetes API servers
 (examples/fake_apiserver.rs, the tests' crate crates/fake-kube-api) that check EKS tokens
@@ -93,6 +94,12 @@ def manifest(entries: int) -> str:
 
 GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 SHOW_REQUESTS = False  # --show-requests: print the fake's request log of each last round
+ONLY = None  # --only: the case name prefixes to run (None: all)
+
+
+def wanted(case):
+    """Whether --only selects `case`."""
+    return ONLY is None or any(case.startswith(p) for p in ONLY)
 
 
 class Failed(Exception):
@@ -186,6 +193,8 @@ def run_pair(case, ok, peer, rounds, warmup, fake=None, reset=None, after=None):
 
     With `fake`, the request log is cleared before each run and read after it; `reset`
     runs (untimed) before each run, `after(side_name)` (untimed) after it. Returns rows."""
+    if not wanted(case):
+        return []
     samples = {"okscript": ([], [], None), "peer": ([], [], None)}
     errors = {}
     sides = [("okscript", ok), ("peer", peer)]
@@ -394,6 +403,8 @@ def file_grant_rows(binary, work, rounds, warmup):
         f.write('grant_role("arn:aws:iam::123456789012:role/new-team", ["new-team"]);\n')
     rows = []
     for n in (100, 1000, 5000):
+        if not wanted(f"grant-into-{n}"):
+            continue
         text = manifest(n)
         path = os.path.join(work, f"aws-auth-{n}.yaml")
 
@@ -421,6 +432,8 @@ def file_grant_rows(binary, work, rounds, warmup):
         ("dry-run-5000", "one grant into 5000 entries with --dry-run (diff printed)",
          [binary, "run", grant, "--dry-run", "--target", f"file:{path}"]),
     ]:
+        if not wanted(case):
+            continue
         t, m = measure(cmd, rounds=rounds, warmup=warmup)
         rows.append({"case": case, "side": "okscript", "rounds": rounds, "what": what,
                      "median_ms": round(t * 1000, 3), "peak_mib": None if m is None else round(m, 2)})
@@ -535,6 +548,8 @@ def fleet_rows(args, binary, rounds, warmup, work, env, admin, iam, user, key, f
     import boto3
 
     n = 3 if args.smoke else 20
+    if not wanted(f"fleet-{n}"):
+        return []
     role = iam.create_role(RoleName="fleet-team", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     with FakeApiServer(fake_binary, moto.url, key["AccessKeyId"], key["SecretAccessKey"], user["Arn"], work,
                        cluster="bench-fleet", eks_mode="CONFIG_MAP", fleet=n) as fake:
@@ -573,6 +588,8 @@ def entries_rows(args, binary, aws, rounds, warmup, work, env, admin, iam, user,
 
     cluster = "bench-entries"
     n = 5 if args.smoke else 50
+    if not wanted(f"entries-{n}"):
+        return []
     arns = [iam.create_role(RoleName=f"entries-team-{i}", Path="/teams/",
                             AssumeRolePolicyDocument="{}")["Role"]["Arn"] for i in range(n)]
     view = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
@@ -699,11 +716,14 @@ def main():
                          "smoke: target/debug/examples/fake_apiserver)")
     ap.add_argument("--kubectl", metavar="PATH", help="the kubectl to compare with (default: PATH)")
     ap.add_argument("--aws", metavar="PATH", help="the AWS CLI to compare with (default: PATH)")
+    ap.add_argument("--only", metavar="CASES",
+                    help="comma-separated case name prefixes to run (e.g. verify,grant-into-5000,fleet)")
     ap.add_argument("--show-requests", action="store_true",
                     help="print the fake apiserver's request log of each side's last round (stderr)")
     args = ap.parse_args()
-    global SHOW_REQUESTS
+    global SHOW_REQUESTS, ONLY
     SHOW_REQUESTS = args.show_requests
+    ONLY = args.only.split(",") if args.only else None
     binary = args.binary
     if not binary:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
