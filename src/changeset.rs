@@ -83,7 +83,7 @@ impl ChangeSet {
     /// reads, and the state after a commit, never pay for the copy of a large aws-auth.
     fn staged_mut(&mut self) -> &mut AwsAuth {
         let base = &self.base.as_ref().expect("load() runs before staging").auth;
-        self.staged.get_or_insert_with(|| base.clone())
+        self.staged.get_or_insert_with(|| base.staging_copy())
     }
 
     /// The staged state when something was staged, else the base.

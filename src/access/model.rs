@@ -150,6 +150,18 @@ impl AwsAuth {
             .collect();
     }
 
+    /// A copy to stage changes on, with room for a few more entries in each section: a
+    /// copy's lists are exactly full, and the first grant would otherwise double the list of
+    /// a large section.
+    pub fn staging_copy(&self) -> AwsAuth {
+        AwsAuth {
+            roles: self.roles.clone_with_room(8),
+            users: self.users.clone_with_room(8),
+            accounts: self.accounts.clone_with_room(8),
+            strays: self.strays.clone(),
+        }
+    }
+
     /// The section under `name`.
     pub fn section(&self, name: SectionName) -> &Section {
         match name {

@@ -312,6 +312,19 @@ impl Section {
         Ok(section)
     }
 
+    /// A copy whose list has room for `extra` more items without growing.
+    pub fn clone_with_room(&self, extra: usize) -> Section {
+        let mut slots = Vec::with_capacity(self.slots.len() + extra);
+        slots.extend_from_slice(&self.slots);
+        Section {
+            name: self.name,
+            source: self.source.clone(),
+            layout: self.layout.clone(),
+            original_len: self.original_len,
+            slots,
+        }
+    }
+
     /// True when nothing was added, removed or changed since the section was read.
     pub fn is_unchanged(&self) -> bool {
         self.slots.len() == self.original_len
