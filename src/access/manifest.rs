@@ -674,7 +674,7 @@ fn folded_lines(content: &str, indent: usize) -> String {
     let mut out = String::with_capacity(content.len() + content.len() / 4);
     let mut prev_plain = false;
     let mut empties = 0;
-    for line in content.split('\n') {
+    for line in lines_of(content) {
         if line.is_empty() {
             empties += 1;
             continue;

@@ -647,7 +647,7 @@ impl ClusterTarget {
                 .restore(previous, false, |_, _| Ok::<(), TargetError>(()))
                 .map(drop)
                 .map_err(|e| e.to_string());
-            if restored.is_ok() {
+            if restored.is_ok() || attempt == MAX_ATTEMPTS {
                 break;
             }
             std::thread::sleep(backoff(attempt));
