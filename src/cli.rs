@@ -473,6 +473,7 @@ fn parse_target(text: &str) -> Result<TargetSpec, String> {
 /// Parses the command line, runs it, and returns the process exit code: the one place a
 /// command's outcome becomes a code, and an unreported failure is printed.
 pub fn main() -> ExitCode {
+    crate::script::memory::reuse_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -142,6 +142,19 @@ impl PartialEq for Mapping {
 }
 
 impl Mapping {
+    /// An entry with no fields yet, for a reader to fill in (`fields`: how many it has).
+    pub fn empty(kind: PrincipalKind, fields: usize) -> Self {
+        Mapping {
+            kind,
+            arn: String::new(),
+            username: None,
+            groups: Vec::new(),
+            has_groups_key: false,
+            extra: Vec::new(),
+            order: Vec::with_capacity(fields),
+        }
+    }
+
     /// A new entry with fields in okscript's order: ARN, username, groups.
     pub fn new(kind: PrincipalKind, arn: &str, username: Option<&str>, groups: &[String]) -> Self {
         Mapping {

@@ -26,6 +26,19 @@ pub struct Finding {
 
 /// Every finding, in section and line order.
 pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
+    findings_of(auth, false)
+}
+
+/// The findings a read warns about: duplicates and role paths (and the other findings about
+/// ARNs, which cost nothing for the usual canonical ARN). The checks of every username and
+/// group are skipped: this runs on every read of a large aws-auth.
+pub fn read_findings(auth: &AwsAuth) -> Vec<Finding> {
+    let mut out = findings_of(auth, true);
+    out.retain(|f| f.code == "duplicate" || f.code == "role-path");
+    out
+}
+
+fn findings_of(auth: &AwsAuth, arns_only: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     for stray in &auth.strays {
         let key = stray.section.key();
@@ -72,7 +85,7 @@ pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
                     accounts.entry(slot.key.clone()).or_default().push(line);
                 }
                 Body::Mapping(m) => {
-                    mapping_findings(m, &mut push);
+                    mapping_findings(m, arns_only, &mut push);
                     if !m.arn.is_empty() {
                         seen.push((
                             &slot.key,
@@ -155,7 +168,11 @@ pub fn findings(auth: &AwsAuth) -> Vec<Finding> {
     out
 }
 
-fn mapping_findings(m: &Mapping, push: &mut impl FnMut(&'static str, &str, String)) {
+fn mapping_findings(
+    m: &Mapping,
+    arns_only: bool,
+    push: &mut impl FnMut(&'static str, &str, String),
+) {
     if m.arn.is_empty() {
         return;
     }
@@ -199,6 +216,9 @@ fn mapping_findings(m: &Mapping, push: &mut impl FnMut(&'static str, &str, Strin
             ),
         ),
         Some(Ok(_)) => {}
+    }
+    if arns_only {
+        return;
     }
     let names = m
         .username

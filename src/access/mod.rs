@@ -11,6 +11,7 @@ pub mod model;
 pub mod plan;
 pub mod section;
 mod simple_doc;
+mod simple_entries;
 mod simple_list;
 pub mod transition;
 pub mod yaml;

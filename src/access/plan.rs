@@ -96,8 +96,8 @@ const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(100);
 pub fn diff(old: &AwsAuth, new: &AwsAuth) -> String {
     let mut out = String::new();
     for name in SectionName::ALL {
-        let a = old.section(name).render().unwrap_or_default();
-        let b = new.section(name).render().unwrap_or_default();
+        let a = old.section(name).text().unwrap_or_default();
+        let b = new.section(name).text().unwrap_or_default();
         if a == b {
             continue;
         }
@@ -139,38 +139,46 @@ fn unified(a: &str, b: &str, label: &str) -> String {
 }
 
 /// The common leading lines beyond the context (how many), and what is left of `a` and `b`
-/// without them and without the common trailing lines beyond the context.
+/// without them and without the common trailing lines beyond the context. Line breaks are
+/// counted only where needed (vectorised): no table of every line of a large section.
 fn middle<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str) {
-    let starts = |t: &str| -> Vec<usize> {
-        std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', t.as_bytes()).map(|i| i + 1))
-            .filter(|i| *i <= t.len())
-            .collect()
-    };
-    let (sa, sb) = (starts(a), starts(b));
+    let breaks = |t: &[u8]| memchr::memchr_iter(b'\n', t).count();
     // Whole lines the texts share at the start: the line breaks must agree too.
     let same = common_prefix(a.as_bytes(), b.as_bytes());
-    let lead = sa
-        .iter()
-        .take_while(|s| **s <= same)
-        .count()
-        .saturating_sub(1);
-    let lead = lead.min(sa.len() - 1).min(sb.len() - 1);
+    let head = &a.as_bytes()[..same];
+    let lead = breaks(head);
     let skip = lead.saturating_sub(CONTEXT);
-    let tail_same = common_suffix(&a.as_bytes()[sa[lead]..], &b.as_bytes()[sb[lead]..]);
-    // Whole trailing lines shared, counted from the end of each text.
-    let full = |t: &str, s: &[usize]| {
-        s.iter()
-            .filter(|st| **st >= t.len() - tail_same && **st < t.len())
-            .count()
+    // Where line `n` (0-based) starts in the shared head: just past its n-th line break.
+    let start_of = |n: usize| {
+        n.checked_sub(1).map_or(0, |k| {
+            memchr::memchr_iter(b'\n', head).nth(k).map_or(0, |i| i + 1)
+        })
     };
-    let tail = full(a, &sa).min(full(b, &sb)).saturating_sub(CONTEXT + 1);
-    let cut = |t: &'a str, s: &[usize]| -> &'a str {
-        let lines = s.len() - usize::from(s.last() == Some(&t.len()));
-        let end = if tail == 0 { t.len() } else { s[lines - tail] };
-        &t[s[skip]..end.max(s[skip])]
+    let lead_start = memchr::memrchr(b'\n', head).map_or(0, |i| i + 1);
+    let tail_same = common_suffix(&a.as_bytes()[lead_start..], &b.as_bytes()[lead_start..]);
+    // Lines that start inside the shared tail (a final line break starts no line).
+    let starts_in_tail = |t: &[u8]| {
+        let Some(last) = t.len().checked_sub(1) else {
+            return 0;
+        };
+        let from = t.len() - tail_same;
+        breaks(&t[from.saturating_sub(1)..last]) + usize::from(from == 0)
     };
-    (skip, cut(a, &sa), cut(b, &sb))
+    let tail = starts_in_tail(a.as_bytes())
+        .min(starts_in_tail(b.as_bytes()))
+        .saturating_sub(CONTEXT + 1);
+    let from = start_of(skip);
+    let cut = |t: &'a str| -> &'a str {
+        // The start of the `tail`-th line from the end.
+        let end = match tail {
+            0 => t.len(),
+            _ => memchr::memrchr_iter(b'\n', &t.as_bytes()[..t.len() - 1])
+                .nth(tail - 1)
+                .map_or(0, |i| i + 1),
+        };
+        &t[from..end.max(from)]
+    };
+    (skip, cut(a), cut(b))
 }
 
 /// How many bytes `a` and `b` share at the start, compared a block at a time (each block
@@ -296,9 +304,42 @@ mod tests {
             prop_assume!(a != b);
             let d = unified(&a, &b, "x");
             prop_assert_eq!(apply(&a, &d), b.lines().collect::<Vec<_>>(), "{}", d);
+            prop_assert_eq!(middle(&a, &b), middle_by_table(&a, &b));
             // Never more lines than the whole texts' diff shows.
             prop_assert!(d.lines().count() <= whole(&a, &b).lines().count(), "{}", d);
         }
+    }
+
+    /// `middle` as first written, from a table of every line's start: the reference.
+    fn middle_by_table<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str) {
+        let starts = |t: &str| -> Vec<usize> {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', t.as_bytes()).map(|i| i + 1))
+                .filter(|i| *i <= t.len())
+                .collect()
+        };
+        let (sa, sb) = (starts(a), starts(b));
+        let same = common_prefix(a.as_bytes(), b.as_bytes());
+        let lead = sa
+            .iter()
+            .take_while(|s| **s <= same)
+            .count()
+            .saturating_sub(1);
+        let lead = lead.min(sa.len() - 1).min(sb.len() - 1);
+        let skip = lead.saturating_sub(CONTEXT);
+        let tail_same = common_suffix(&a.as_bytes()[sa[lead]..], &b.as_bytes()[sb[lead]..]);
+        let full = |t: &str, s: &[usize]| {
+            s.iter()
+                .filter(|st| **st >= t.len() - tail_same && **st < t.len())
+                .count()
+        };
+        let tail = full(a, &sa).min(full(b, &sb)).saturating_sub(CONTEXT + 1);
+        let cut = |t: &'a str, s: &[usize]| -> &'a str {
+            let lines = s.len() - usize::from(s.last() == Some(&t.len()));
+            let end = if tail == 0 { t.len() } else { s[lines - tail] };
+            &t[s[skip]..end.max(s[skip])]
+        };
+        (skip, cut(a, &sa), cut(b, &sb))
     }
 
     proptest! {

@@ -476,3 +476,94 @@ proptest! {
         }
     }
 }
+
+/// A section of well-formed entries with comment lines (at any indent) and blank lines
+/// between any two lines: `spacers[i]` goes before line `i`.
+fn spaced_section(entries: &[Gen], spacers: &[u8]) -> String {
+    let mut lines = Vec::new();
+    for (is_role, i, path, username, groups, flow) in entries {
+        lines.push(format!("- rolearn: {}", role_arn(*i, *path && *is_role)));
+        if let Some(u) = username {
+            lines.push(format!("  username: {}", scalar(u)));
+        }
+        let gs: Vec<String> = groups.iter().map(|g| scalar(GROUPS[*g])).collect();
+        if *flow {
+            lines.push(format!("  groups: [{}] # flow", gs.join(", ")));
+        } else if !gs.is_empty() {
+            lines.push("  groups:".into());
+            lines.extend(gs.iter().map(|g| format!("  - {g}")));
+        }
+    }
+    let mut out = String::new();
+    for (n, line) in lines.iter().enumerate() {
+        match spacers.get(n).copied().unwrap_or(0) {
+            1 => out.push_str("# above\n"),
+            2 => out.push_str("      # deep\n"),
+            3 => out.push('\n'),
+            4 => out.push_str("# one\n\n# two\n# three\n"),
+            5 => out.push_str("   \n"),
+            _ => {}
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if spacers.last() == Some(&1) {
+        out.push_str("# trailing\n");
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The entry reader takes well-formed sections however comments and blank lines fall,
+    /// and gives the general parser's entries, lines and layout.
+    #[test]
+    fn the_entry_reader_agrees_with_the_general_parser_around_comments(
+        entries in prop::collection::vec(entry(), 1..8),
+        spacers in prop::collection::vec(0u8..8, 0..40),
+    ) {
+        let text = spaced_section(&entries, &spacers);
+        prop_assert!(super::simple_entries::read(&text, Some(PrincipalKind::Role)).is_some(), "{}", text);
+        readers_agree(super::section::SectionName::MapRoles, &text)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The line-by-line document reader gives the general parser's nodes whenever it takes a
+    /// manifest: literal blocks with every chomping, blank and comment-like lines inside and
+    /// after them, keys after them, and texts without a final line break.
+    #[test]
+    fn the_document_reader_agrees_with_the_general_parser(
+        blocks in prop::collection::vec((0usize..3, prop::collection::vec(0u8..6, 1..8), 0usize..3), 1..4),
+        tail in 0u8..4,
+    ) {
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\n# about data\ndata:\n");
+        for (n, (chomp, lines, after)) in blocks.iter().enumerate() {
+            text.push_str(&format!("  key{n}: |{}\n", ["", "-", "+"][*chomp]));
+            for (i, l) in lines.iter().enumerate() {
+                text.push_str(match l {
+                    0 if i > 0 => "\n",
+                    1 if i > 0 => "  \n",
+                    2 => "    # looks like a comment\n",
+                    3 => "      - deeper\n",
+                    _ => "    - rolearn: a\n",
+                });
+            }
+            for _ in 0..*after {
+                text.push('\n');
+            }
+        }
+        match tail {
+            0 => text.push_str("metadata:\n  name: aws-auth\n"),
+            1 => text.push_str("# end\n"),
+            2 => { text.pop(); }
+            _ => {}
+        }
+        if let Some(fast) = super::simple_doc::parse(&text) {
+            prop_assert_eq!(Ok(fast), super::yaml::parse_documents(&text), "{:?}", text);
+        }
+    }
+}

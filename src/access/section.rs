@@ -4,8 +4,9 @@
 
 use super::arn::PrincipalKind;
 use super::entry::{arn_key, Field, Mapping};
+use super::simple_entries::{self, Item};
 use super::simple_list;
-use super::yaml::{self, Node, Value};
+use super::yaml::{self, Node, Pos, Value};
 
 /// Which data key a section lives under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,13 +191,24 @@ impl Section {
         }
     }
 
+    /// A section read from `text`, before its items are filled in.
+    fn of_text(name: SectionName, text: &str) -> Section {
+        Section {
+            name,
+            source: Some(text.into()),
+            layout: Layout::Empty,
+            original_len: 0,
+            slots: Vec::new(),
+        }
+    }
+
     /// Parses a section's text, refusing anything the authenticator would not read.
     pub fn parse(name: SectionName, text: &str) -> Result<Section, SectionError> {
         Section::parse_with(name, text, false)
     }
 
-    /// [`Section::parse`], optionally skipping the line-by-line reader of the usual shape
-    /// (the tests compare both readers).
+    /// [`Section::parse`], optionally skipping the line-by-line readers of the usual shape
+    /// (the tests compare them with the general parser).
     pub(crate) fn parse_with(
         name: SectionName,
         text: &str,
@@ -222,7 +234,13 @@ impl Section {
             });
             Ok(())
         };
-        // The usual shape is read line by line; anything else goes to the general parser.
+        // The usual shape is read straight into entries; next, line by line into nodes;
+        // anything else goes to the general parser.
+        if !general_only {
+            if let Some((col, items)) = simple_entries::read(text, name.kind()) {
+                return Ok(Section::from_items(name, text, col, items));
+            }
+        }
         let simple = if general_only {
             None
         } else {
@@ -251,13 +269,7 @@ impl Section {
                 "holds more than one YAML document (`---`); the authenticator reads only a single list".into(),
             ));
         }
-        let mut section = Section {
-            name,
-            source: Some(text.into()),
-            layout: Layout::Empty,
-            original_len: 0,
-            slots: Vec::new(),
-        };
+        let mut section = Section::of_text(name, text);
         let Some(root) = docs.into_iter().next() else {
             return Ok(section);
         };
@@ -282,34 +294,83 @@ impl Section {
         let Value::Seq(items) = root.value else {
             unreachable!("checked above")
         };
-        let starts = (!flow && !items.is_empty()).then(|| line_starts(text));
-        if flow {
-            section.layout = flow_layout(text, &root_span, &items);
-        } else if let Some(starts) = &starts {
-            section.layout = block_layout(text, starts, col, &items);
-        }
-        let dash_lines: Vec<usize> = match (&section.layout, &starts) {
-            (Layout::Block { dash_starts, .. }, Some(starts)) => dash_starts
-                .iter()
-                .map(|d| starts.partition_point(|s| s <= d))
-                .collect(),
-            _ => items.iter().map(|i| i.start.line).collect(),
-        };
+        let spans: Vec<(Pos, Pos)> = items.iter().map(|i| (i.start, i.end)).collect();
         if is_simple {
             items.into_iter().try_for_each(&mut convert)?;
         }
-        section.slots.reserve_exact(bodies.len());
-        for (i, body) in bodies.into_iter().enumerate() {
-            section.slots.push(Slot {
-                key: body.match_key(),
-                body: std::sync::Arc::new(body),
-                origin: Some(i),
-                original: None,
-                line: Some(dash_lines[i]),
-            });
+        if flow {
+            section.layout = flow_layout(text, &root_span, &spans);
+            section.fill(bodies, spans.iter().map(|s| s.0.line).collect());
+        } else {
+            section.fill_block(text, col, &spans, bodies);
+        }
+        Ok(section)
+    }
+
+    /// A block-list section from the items the line-by-line entry reader took.
+    fn from_items(name: SectionName, text: &str, col: usize, items: Vec<Item>) -> Section {
+        let mut section = Section::of_text(name, text);
+        // The reader found each item's dash and leading comments: the layout `block_layout`
+        // would find, without a table of every line's start.
+        let last_end = items.last().map_or(0, |i| i.end.byte);
+        let suffix_start = line_end_after(text, last_end);
+        let mut segments = Vec::with_capacity(items.len());
+        let mut dash_starts = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let end = items.get(i + 1).map_or(suffix_start, |next| next.lead);
+            segments.push((item.lead, end));
+            dash_starts.push(item.dash);
+        }
+        section.layout = Layout::Block {
+            indent: col,
+            prefix_end: segments.first().map_or(0, |s| s.0),
+            segments,
+            dash_starts,
+            suffix_start,
+        };
+        section.slots.reserve_exact(items.len());
+        for item in items {
+            section.push_read(item.body, item.start.line);
         }
         section.original_len = section.slots.len();
-        Ok(section)
+        section
+    }
+
+    /// Lays out a block list whose dashes stand at `col` and fills its slots.
+    fn fill_block(&mut self, text: &str, col: usize, spans: &[(Pos, Pos)], bodies: Vec<Body>) {
+        if spans.is_empty() {
+            return self.fill(bodies, Vec::new());
+        }
+        let starts = line_starts(text);
+        self.layout = block_layout(text, &starts, col, spans);
+        let Layout::Block { dash_starts, .. } = &self.layout else {
+            unreachable!("block_layout lays out a block")
+        };
+        let dash_lines = dash_starts
+            .iter()
+            .map(|d| starts.partition_point(|s| s <= d))
+            .collect();
+        self.fill(bodies, dash_lines);
+    }
+
+    /// The slots for the items as read, each at its (1-based) line.
+    fn fill(&mut self, bodies: Vec<Body>, lines: Vec<usize>) {
+        self.slots.reserve_exact(bodies.len());
+        for (body, line) in bodies.into_iter().zip(lines) {
+            self.push_read(std::sync::Arc::new(body), line);
+        }
+        self.original_len = self.slots.len();
+    }
+
+    /// The slot of the next item as read, at its (1-based) line.
+    fn push_read(&mut self, body: std::sync::Arc<Body>, line: usize) {
+        self.slots.push(Slot {
+            key: body.match_key(),
+            origin: Some(self.slots.len()),
+            body,
+            original: None,
+            line: Some(line),
+        });
     }
 
     /// A copy whose list has room for `extra` more items without growing.
@@ -337,11 +398,17 @@ impl Section {
 
     /// The section's text after the staged changes; `None` when it was absent and still is.
     pub fn render(&self) -> Option<String> {
+        self.text().map(std::borrow::Cow::into_owned)
+    }
+
+    /// [`Section::render`], borrowing the text as read when nothing changed (a diff of a
+    /// large aws-auth then copies only the section that did).
+    pub fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
         if self.source.is_none() && self.slots.is_empty() {
             return None;
         }
         if self.is_unchanged() {
-            return self.source.as_deref().map(str::to_string);
+            return self.source.as_deref().map(std::borrow::Cow::Borrowed);
         }
         let source = self.source.as_deref().unwrap_or("");
         let mut out = self.render_changed(source);
@@ -350,7 +417,7 @@ impl Section {
         if !source.is_empty() && !source.ends_with('\n') && out.ends_with('\n') {
             out.pop();
         }
-        Some(out)
+        Some(std::borrow::Cow::Owned(out))
     }
 
     fn render_changed(&self, source: &str) -> String {
@@ -487,7 +554,7 @@ fn render_flow_body(body: &Body) -> String {
 
 /// The flow layout of a `[...]` section, or an empty layout (rewritten as a block) when its
 /// brackets are not where the parser says.
-fn flow_layout(text: &str, (start, end): &(usize, usize), items: &[Node]) -> Layout {
+fn flow_layout(text: &str, (start, end): &(usize, usize), items: &[(Pos, Pos)]) -> Layout {
     let bytes = text.as_bytes();
     if bytes.get(*start) != Some(&b'[') || *end == 0 || bytes.get(end - 1) != Some(&b']') {
         return Layout::Empty;
@@ -495,7 +562,7 @@ fn flow_layout(text: &str, (start, end): &(usize, usize), items: &[Node]) -> Lay
     Layout::Flow {
         open_end: start + 1,
         close_start: end - 1,
-        items: items.iter().map(|i| (i.start.byte, i.end.byte)).collect(),
+        items: items.iter().map(|(s, e)| (s.byte, e.byte)).collect(),
     }
 }
 
@@ -508,7 +575,7 @@ fn render_body(body: &Body, indent: usize) -> String {
 
 /// Finds each item's text: from the comments just above its dash to the line before the
 /// next item's comments; the last item ends with its last content line.
-fn block_layout(text: &str, starts: &[usize], indent: usize, items: &[Node]) -> Layout {
+fn block_layout(text: &str, starts: &[usize], indent: usize, items: &[(Pos, Pos)]) -> Layout {
     let line_text = |l: usize| -> &str {
         let s = starts[l - 1];
         let e = starts.get(l).copied().unwrap_or(text.len());
@@ -521,8 +588,8 @@ fn block_layout(text: &str, starts: &[usize], indent: usize, items: &[Node]) -> 
     let mut seg_starts = Vec::new();
     let mut dash_starts = Vec::new();
     let mut prev_end_line = 0;
-    for item in items {
-        let mut dash = item.start.line;
+    for (start, end) in items {
+        let mut dash = start.line;
         while dash > prev_end_line + 1 && !is_dash_line(dash) {
             dash -= 1;
         }
@@ -532,18 +599,18 @@ fn block_layout(text: &str, starts: &[usize], indent: usize, items: &[Node]) -> 
         }
         seg_starts.push(starts[lead - 1]);
         dash_starts.push(starts[dash - 1]);
-        let end_line = if item.end.col == 0 && item.end.line > item.start.line {
-            item.end.line - 1
+        let end_line = if end.col == 0 && end.line > start.line {
+            end.line - 1
         } else {
-            item.end.line
+            end.line
         };
         prev_end_line = end_line;
     }
-    let last = items.last().expect("items is not empty");
+    let (last_start, last_end) = items.last().expect("items is not empty");
     let suffix_start = line_end_after(
         text,
-        last.end.byte.saturating_sub(usize::from(
-            last.end.col == 0 && last.end.byte > last.start.byte,
+        last_end.byte.saturating_sub(usize::from(
+            last_end.col == 0 && last_end.byte > last_start.byte,
         )),
     );
     let mut segments = Vec::new();
@@ -612,15 +679,7 @@ fn parse_mapping(
         }
     }
     let sso = kind == PrincipalKind::Role && keys.iter().any(|k| k.eq_ignore_ascii_case("sso"));
-    let mut m = Mapping {
-        kind,
-        arn: String::new(),
-        username: None,
-        groups: Vec::new(),
-        has_groups_key: false,
-        extra: Vec::new(),
-        order: Vec::with_capacity(pairs.len()),
-    };
+    let mut m = Mapping::empty(kind, pairs.len());
     let mut has_arn = false;
     for (k, v) in pairs {
         let key = k.as_scalar().expect("checked above");

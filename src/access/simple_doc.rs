@@ -13,22 +13,68 @@ pub fn parse(text: &str) -> Option<Vec<Node>> {
     if !simple_list::plain_ascii(text) {
         return None;
     }
-    let lines = simple_list::lines(text);
-    let mut at = next_content(&lines, 0);
-    let first = lines.get(at)?;
-    if first.indent != 0 {
+    let mut lines = Raw::new(text);
+    lines.skip_blank();
+    if lines.get()?.indent != 0 {
         return None;
     }
-    let root = mapping(&lines, &mut at, 0)?;
-    (at >= lines.len()).then(|| vec![root])
+    let root = mapping(&mut lines, 0)?;
+    lines.get().is_none().then(|| vec![root])
 }
 
-/// The index of the first line from `i` on that is not blank or a comment.
-fn next_content(lines: &[Line], mut i: usize) -> usize {
-    while lines.get(i).is_some_and(Line::is_skipped) {
-        i += 1;
+/// The lines of a text, read as they are reached: no table of every line of a large
+/// manifest (it is read twice per write: once to edit, once to check what was written).
+struct Raw<'a> {
+    text: &'a str,
+    /// Where the line after the current one starts.
+    next: usize,
+    no: usize,
+    current: Option<Line<'a>>,
+}
+
+impl<'a> Raw<'a> {
+    fn new(text: &'a str) -> Raw<'a> {
+        let mut raw = Raw {
+            text,
+            next: 0,
+            no: 0,
+            current: None,
+        };
+        raw.advance();
+        raw
     }
-    i
+
+    /// The current line; `None` past the last (the empty one after a final line break
+    /// counts as a line).
+    fn get(&self) -> Option<Line<'a>> {
+        self.current
+    }
+
+    fn advance(&mut self) {
+        let bytes = self.text.as_bytes();
+        if self.next > bytes.len() {
+            self.current = None;
+            return;
+        }
+        let start = self.next;
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let text = &self.text[start..end];
+        self.no += 1;
+        self.next = end + 1;
+        self.current = Some(Line {
+            start,
+            no: self.no,
+            text,
+            indent: text.bytes().take_while(|b| *b == b' ').count(),
+        });
+    }
+
+    /// Moves to the first line from here on that is not blank or a comment.
+    fn skip_blank(&mut self) {
+        while self.current.is_some_and(|l| l.is_skipped()) {
+            self.advance();
+        }
+    }
 }
 
 /// `key:` at the line's indent: the key's end column and the column past the colon.
@@ -46,18 +92,18 @@ fn key(line: &Line) -> Option<(usize, usize)> {
         .then_some((line.indent + len, line.indent + len + 1))
 }
 
-/// A block mapping whose keys stand at `indent`, from `lines[*at]`; leaves `*at` at the first
-/// content line after it.
-fn mapping(lines: &[Line], at: &mut usize, indent: usize) -> Option<Node> {
+/// A block mapping whose keys stand at `indent`, from the current line; leaves `lines` at
+/// the first content line after it.
+fn mapping(lines: &mut Raw, indent: usize) -> Option<Node> {
     let mut pairs: Vec<(Node, Node)> = Vec::new();
-    while let Some(line) = lines.get(*at) {
+    while let Some(line) = lines.get() {
         if line.indent < indent {
             break;
         }
         if line.indent > indent {
             return None;
         }
-        let (key_end, after_colon) = key(line)?;
+        let (key_end, after_colon) = key(&line)?;
         let k = Node {
             value: Value::Scalar {
                 text: line.text[indent..key_end].to_string(),
@@ -72,13 +118,14 @@ fn mapping(lines: &[Line], at: &mut usize, indent: usize) -> Option<Node> {
         let value_col = after_colon + rest.len() - rest.trim_start_matches(' ').len();
         let rest = &line.text[value_col..];
         let value = if rest.is_empty() || rest.starts_with('#') {
-            *at = next_content(lines, *at + 1);
-            match lines.get(*at) {
+            lines.advance();
+            lines.skip_blank();
+            match lines.get() {
                 Some(next) if next.indent > indent => {
                     if next.text[next.indent..].starts_with('-') {
                         return None;
                     }
-                    mapping(lines, at, next.indent)?
+                    mapping(lines, next.indent)?
                 }
                 _ => Node {
                     value: Value::Scalar {
@@ -92,10 +139,11 @@ fn mapping(lines: &[Line], at: &mut usize, indent: usize) -> Option<Node> {
                 },
             }
         } else if rest.starts_with('|') {
-            literal(lines, at, indent, value_col)?
+            literal(lines, indent, value_col)?
         } else {
-            let v = simple_list::scalar(line, value_col, false)?;
-            *at = next_content(lines, *at + 1);
+            let v = simple_list::scalar(&line, value_col, false)?;
+            lines.advance();
+            lines.skip_blank();
             v
         };
         pairs.push((k, value));
@@ -110,10 +158,10 @@ fn mapping(lines: &[Line], at: &mut usize, indent: usize) -> Option<Node> {
     })
 }
 
-/// A literal block scalar whose header (`|`, `|-` or `|+`) stands at `col` of `lines[*at]`,
-/// under a key at `parent` indent.
-fn literal(lines: &[Line], at: &mut usize, parent: usize, col: usize) -> Option<Node> {
-    let header = lines[*at];
+/// A literal block scalar whose header (`|`, `|-` or `|+`) stands at `col` of the current
+/// line, under a key at `parent` indent.
+fn literal(lines: &mut Raw, parent: usize, col: usize) -> Option<Node> {
+    let header = lines.get()?;
     let indicator = &header.text[col + 1..];
     let (chomp, after) = match indicator.as_bytes().first() {
         Some(b'-') => (Chomp::Strip, &indicator[1..]),
@@ -124,44 +172,44 @@ fn literal(lines: &[Line], at: &mut usize, parent: usize, col: usize) -> Option<
         return None;
     }
     // Content: from the next line, indented past the parent; the first line sets the indent.
-    let first = lines.get(*at + 1)?;
+    lines.advance();
+    let first = lines.get()?;
     if first.indent <= parent || first.indent == first.text.len() {
         return None;
     }
     let indent = first.indent;
-    let mut i = *at + 1;
-    let mut last_content = i;
-    while let Some(line) = lines.get(i) {
-        let blank = line.indent == line.text.len();
-        if blank {
+    // At most the rest of the text: one allocation, not a dozen as a large section grows.
+    let mut text = String::with_capacity(lines.text.len() - first.start);
+    let mut last = first;
+    // Blank lines since the last content line: inside the scalar if more content follows.
+    let mut blanks = 0;
+    while let Some(line) = lines.get() {
+        if line.indent == line.text.len() {
             // A line of spaces deeper than the content would hold spaces: not this shape.
             if line.text.len() > indent {
                 return None;
             }
+            blanks += 1;
         } else if line.indent < indent {
             break;
         } else {
-            last_content = i;
-        }
-        i += 1;
-    }
-    // A last line without a line break: YAML's rules for it are not worth a special case.
-    if last_content + 1 == lines.len() {
-        return None;
-    }
-    let mut text = String::with_capacity(lines[last_content].start - first.start + 8);
-    for line in &lines[*at + 1..=last_content] {
-        if line.indent < indent {
-            text.push('\n');
-        } else {
+            text.extend(std::iter::repeat_n('\n', blanks));
+            blanks = 0;
             text.push_str(&line.text[indent..]);
             text.push('\n');
+            last = line;
         }
+        lines.advance();
+    }
+    let at_end = lines.get().is_none();
+    // A last line without a line break (content, or spaces that parsers count differently):
+    // YAML's rules for it are not worth a special case.
+    if at_end && !lines.text.ends_with('\n') {
+        return None;
     }
     // Trailing blank lines belong to the scalar; a text's final line break makes one more
-    // `split` item that is not a line.
-    let trailing = lines[last_content + 1..i].len()
-        - usize::from(i == lines.len() && lines.last().is_some_and(|l| l.text.is_empty()));
+    // line that is not one.
+    let trailing = blanks - usize::from(at_end);
     match chomp {
         Chomp::Strip => {
             text.pop();
@@ -169,8 +217,7 @@ fn literal(lines: &[Line], at: &mut usize, parent: usize, col: usize) -> Option<
         Chomp::Clip => {}
         Chomp::Keep => text.extend(std::iter::repeat_n('\n', trailing)),
     }
-    let end_line = lines[last_content];
-    *at = next_content(lines, i);
+    lines.skip_blank();
     Some(Node {
         value: Value::Scalar {
             text,
@@ -178,7 +225,7 @@ fn literal(lines: &[Line], at: &mut usize, parent: usize, col: usize) -> Option<
             str_tag: false,
         },
         start: first.pos(indent),
-        end: end_line.pos(end_line.text.len()),
+        end: last.pos(last.text.len()),
         flow: false,
     })
 }

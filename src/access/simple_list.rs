@@ -59,7 +59,7 @@ impl Line<'_> {
     }
 
     /// For `- rest` at this line's indent: the column where `rest` starts.
-    fn dash_item(&self) -> Option<usize> {
+    pub(super) fn dash_item(&self) -> Option<usize> {
         let rest = &self.text[self.indent..];
         let after = rest.strip_prefix('-')?;
         let spaces = after.len() - after.trim_start_matches(' ').len();
@@ -106,7 +106,7 @@ pub fn parse(text: &str) -> Option<Node> {
 }
 
 /// `key:` at `col`: the key's end column and the column just past the colon.
-fn key_at(line: &Line, col: usize) -> Option<(usize, usize)> {
+pub(super) fn key_at(line: &Line, col: usize) -> Option<(usize, usize)> {
     let rest = &line.text[col..];
     let len = rest
         .bytes()
@@ -262,6 +262,20 @@ fn find_pair(text: &str, first: u8, second: u8) -> Option<usize> {
         .map(|i| i - 1)
 }
 
+/// Where a plain scalar outside flow lists ends: at a comment (` #`) or the line's end;
+/// `None` when `: ` comes first (a mapping, not a scalar). One pass over an ARN's bytes
+/// instead of two: this runs for every value of every entry read.
+fn plain_end(bytes: &[u8]) -> Option<usize> {
+    for i in 1..bytes.len() {
+        match (bytes[i - 1], bytes[i]) {
+            (b' ', b'#') => return Some(i - 1),
+            (b':', b' ') => return None,
+            _ => {}
+        }
+    }
+    Some(bytes.len())
+}
+
 /// True when only spaces, or spaces and a comment, follow.
 pub(super) fn ends_line(rest: &str) -> bool {
     let t = rest.trim_start_matches(' ');
@@ -271,12 +285,33 @@ pub(super) fn ends_line(rest: &str) -> bool {
 /// A one-line scalar starting at `col`: quoted without escapes, or plain. In a flow list
 /// (`in_flow`) it ends at `,` or `]`; otherwise only a comment may follow it.
 pub(super) fn scalar(line: &Line, col: usize, in_flow: bool) -> Option<Node> {
+    let (text, style, end) = scalar_span(line, col, in_flow)?;
+    Some(Node {
+        value: Value::Scalar {
+            text: text.to_string(),
+            style,
+            str_tag: false,
+        },
+        start: line.pos(col),
+        end: line.pos(end),
+        flow: false,
+    })
+}
+
+/// [`scalar`] without building a node: the scalar's text (borrowed), style and end column.
+pub(super) fn scalar_span<'a>(
+    line: &Line<'a>,
+    col: usize,
+    in_flow: bool,
+) -> Option<(&'a str, Style, usize)> {
     let rest = &line.text[col..];
     let first = *rest.as_bytes().first()?;
     let (text, style, end) = if first == b'"' || first == b'\'' {
-        let close = rest[1..].find(first as char)? + 1;
+        let close = memchr::memchr(first, &rest.as_bytes()[1..])? + 1;
         let inner = &rest[1..close];
-        if inner.contains('\\') || rest[close + 1..].starts_with(first as char) {
+        if memchr::memchr(b'\\', inner.as_bytes()).is_some()
+            || rest[close + 1..].starts_with(first as char)
+        {
             return None;
         }
         let style = if first == b'"' {
@@ -296,11 +331,12 @@ pub(super) fn scalar(line: &Line, col: usize, in_flow: bool) -> Option<Node> {
             rest.find([',', ']', '[', '{', '}', '"', '\'', '#'])
                 .unwrap_or(rest.len())
         } else {
-            find_pair(rest, b' ', b'#').unwrap_or(rest.len())
+            plain_end(rest.as_bytes())?
         };
         let text = rest[..stop].trim_end_matches(' ');
-        let comment = in_flow && find_pair(text, b' ', b'#').is_some();
-        if find_pair(text, b':', b' ').is_some() || text.ends_with(':') || comment {
+        let flow_breaks = in_flow
+            && (find_pair(text, b' ', b'#').is_some() || find_pair(text, b':', b' ').is_some());
+        if flow_breaks || text.ends_with(':') {
             return None;
         }
         (text, Style::Plain, col + text.len())
@@ -308,14 +344,5 @@ pub(super) fn scalar(line: &Line, col: usize, in_flow: bool) -> Option<Node> {
     if !in_flow && !ends_line(&line.text[end..]) {
         return None;
     }
-    Some(Node {
-        value: Value::Scalar {
-            text: text.to_string(),
-            style,
-            str_tag: false,
-        },
-        start: line.pos(col),
-        end: line.pos(end),
-        flow: false,
-    })
+    Some((text, style, end))
 }

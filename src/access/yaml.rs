@@ -422,7 +422,8 @@ impl Node {
     }
 }
 
-fn is_null_word(text: &str) -> bool {
+/// True for the plain scalars YAML reads as null.
+pub(super) fn is_null_word(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 

@@ -94,10 +94,11 @@ impl std::fmt::Debug for ClusterTarget {
     }
 }
 
-fn version(cm: &Option<ConfigMap>) -> String {
+fn version(cm: &Option<ConfigMap>) -> std::sync::Arc<str> {
     cm.as_ref()
-        .and_then(|c| c.metadata.resource_version.clone())
+        .and_then(|c| c.metadata.resource_version.as_deref())
         .unwrap_or_default()
+        .into()
 }
 
 fn data(cm: &Option<ConfigMap>) -> BTreeMap<String, String> {
@@ -283,7 +284,7 @@ impl ClusterTarget {
             .collect();
         let rv = version(&current);
         self.last = current;
-        Ok((auth, rv, notes))
+        Ok((auth, rv.to_string(), notes))
     }
 
     /// Puts `wanted` back as aws-auth's data through the same conditional write. On every
@@ -315,7 +316,7 @@ impl ClusterTarget {
                 summary: plan::summarize(&before, &after),
                 differs: data(&current) != *wanted,
                 written: false,
-                version: version(&current),
+                version: version(&current).to_string(),
                 notes,
             };
             if !done.differs {

@@ -494,7 +494,7 @@ impl Target for EntriesTarget {
         let p = self.fetch(&[])?;
         let snapshot = Snapshot {
             auth: p.auth.clone(),
-            version: fingerprint(&p.entries),
+            version: fingerprint(&p.entries).into(),
             warnings: Vec::new(),
         };
         self.last = Some(p);
@@ -583,7 +583,7 @@ impl Target for EntriesTarget {
                 original = Some(now.clone());
             }
             let version = fingerprint(&now.entries);
-            let after = if attempt == 1 && version == pending.base.version {
+            let after = if attempt == 1 && *version == *pending.base.version {
                 pending.staged.clone()
             } else {
                 let (auth, replayed) = replay(
@@ -625,7 +625,7 @@ impl Target for EntriesTarget {
                 }
                 let snapshot = Snapshot {
                     auth: now.auth.clone(),
-                    version: fingerprint(&now.entries),
+                    version: fingerprint(&now.entries).into(),
                     warnings: Vec::new(),
                 };
                 self.last = Some(now);

@@ -29,7 +29,7 @@ pub struct FileTarget {
 /// What a read found on disk.
 #[derive(Debug)]
 struct Loaded {
-    text: Option<String>,
+    text: Option<std::sync::Arc<str>>,
     manifest: Manifest,
 }
 
@@ -72,10 +72,11 @@ impl FileTarget {
                         return Ok(last);
                     }
                 }
+                let text: std::sync::Arc<str> = text.into();
                 let manifest = if text.trim().is_empty() {
                     Manifest::fresh()
                 } else {
-                    Manifest::parse(&text).map_err(|error| TargetError::Manifest {
+                    Manifest::parse_shared(text.clone()).map_err(|error| TargetError::Manifest {
                         path: self.shown(),
                         error,
                     })?
@@ -156,7 +157,7 @@ impl Target for FileTarget {
             return Err(TargetError::Deleted { path: self.shown() });
         }
         let unchanged_since_read =
-            current.text.as_deref().unwrap_or_default() == pending.base.version;
+            current.text.as_deref().unwrap_or_default() == &*pending.base.version;
         let replayed;
         let mut notes = Vec::new();
         let (before, after) = if unchanged_since_read {

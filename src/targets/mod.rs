@@ -22,8 +22,9 @@ use crate::aws::AuthMode;
 pub struct Snapshot {
     /// The access model.
     pub auth: AwsAuth,
-    /// Identifies this state: a file's content, a ConfigMap's resourceVersion.
-    pub version: String,
+    /// Identifies this state: a file's content, a ConfigMap's resourceVersion. Shared: a
+    /// file's content is held once, by the target's cache, the manifest and this.
+    pub version: std::sync::Arc<str>,
     /// Things the user should know about what was read (a missing file, duplicates, ...).
     pub warnings: Vec<String>,
 }
@@ -383,9 +384,8 @@ pub fn replay(
 /// Warnings worth showing when aws-auth is read: entries the authenticator silently uses
 /// differently than written (duplicates, role paths). `place` says where a finding is.
 pub fn read_warnings(auth: &AwsAuth, place: impl Fn(&Finding) -> String) -> Vec<String> {
-    crate::access::lint::findings(auth)
+    crate::access::lint::read_findings(auth)
         .into_iter()
-        .filter(|f| f.code == "duplicate" || f.code == "role-path")
         .map(|f| format!("{}: {}", place(&f), f.message))
         .collect()
 }

@@ -316,3 +316,20 @@ fn teams_add_listed_members_and_remove_the_rest() {
     let e = applied(text, &masters).unwrap_err();
     assert!(e.contains("last `system:masters`"), "{e}");
 }
+
+#[test]
+fn the_read_lint_finds_exactly_the_duplicates_and_role_paths_of_the_full_lint() {
+    let dup = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/teams/a\n      username: a {{Bad}}\n      groups: []\n    - rolearn: arn:aws:iam::123456789012:role/b\n      groups: [x]\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:role/B\n      groups: [y z]\n  mapAccounts: |\n    - \"111111111111\"\n    - \"111111111111\"\n";
+    for text in [MESSY, SSO, NODES, CROSS, dup] {
+        let auth = Manifest::parse(text).unwrap().auth;
+        let mut all = findings(&auth);
+        all.retain(|f| f.code == "duplicate" || f.code == "role-path");
+        assert_eq!(super::super::lint::read_findings(&auth), all, "{text}");
+    }
+    let auth = Manifest::parse(dup).unwrap().auth;
+    let codes: Vec<&str> = super::super::lint::read_findings(&auth)
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    assert_eq!(codes, ["role-path", "duplicate", "duplicate"]);
+}
