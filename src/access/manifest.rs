@@ -136,6 +136,9 @@ pub struct Manifest {
     locs: [Option<SectionLoc>; 3],
     in_flow: bool,
     other_data_bytes: usize,
+    /// Each section's text as read (shared with the model's sections), to rewrite only the
+    /// lines of a block that changed.
+    sources: [Option<std::sync::Arc<str>>; 3],
     /// The access model read from the data sections.
     pub auth: AwsAuth,
 }
@@ -338,12 +341,14 @@ impl Manifest {
             ManifestError::Section { file_line, source }
         })?;
         auth.note_data_keys(data_keys.iter().map(|(k, l)| (k.as_str(), *l)));
+        let sources = SectionName::ALL.map(|name| auth.section(name).source.clone());
         Ok(Manifest {
             text,
             data,
             locs,
             in_flow,
             other_data_bytes,
+            sources,
             auth,
         })
     }
@@ -362,6 +367,16 @@ impl Manifest {
     /// back: the document must hold exactly each section's new text, and each entry written
     /// anew must read back as itself. (Untouched entries keep their text, which was read.)
     pub fn render(&self, auth: &AwsAuth) -> Result<String, ManifestError> {
+        self.render_with(auth, true)
+    }
+
+    /// [`Manifest::render`], rewriting every changed block whole (`splice` false): the tests
+    /// hold the spliced render to it.
+    pub(crate) fn render_with(
+        &self,
+        auth: &AwsAuth,
+        splice: bool,
+    ) -> Result<String, ManifestError> {
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut new_keys: Vec<(SectionName, String)> = Vec::new();
         let mut data_bytes = self.other_data_bytes;
@@ -373,11 +388,18 @@ impl Manifest {
             if !section.is_unchanged() {
                 if let Some(value) = &rendered {
                     match &self.locs[index(name)] {
-                        Some(loc) => edits.push((
-                            loc.key_end,
-                            self.replace_end(loc.key_end, loc.value_end),
-                            self.value_text(loc, value),
-                        )),
+                        Some(loc) => edits.push(
+                            splice
+                                .then(|| self.splice_literal(loc, name, value))
+                                .flatten()
+                                .unwrap_or_else(|| {
+                                    (
+                                        loc.key_end,
+                                        self.replace_end(loc.key_end, loc.value_end),
+                                        self.value_text(loc, value),
+                                    )
+                                }),
+                        ),
                         None => new_keys.push((name, value.to_string())),
                     }
                 }
@@ -401,8 +423,10 @@ impl Manifest {
         }
         // Splice front to back in one pass: the edits do not overlap.
         edits.sort_by_key(|e| e.0);
-        let extra: usize = edits.iter().map(|e| e.2.len()).sum();
-        let mut out = String::with_capacity(self.text.len() + extra);
+        let size = edits.iter().fold(self.text.len(), |n, (start, end, with)| {
+            n - (end - start) + with.len()
+        });
+        let mut out = String::with_capacity(size);
         let mut at = 0;
         for (start, end, with) in &edits {
             out.push_str(&self.text[at..*start]);
@@ -429,6 +453,45 @@ impl Manifest {
 
     fn replace_end(&self, key_end: usize, value_end: usize) -> usize {
         replace_end(&self.text, key_end, value_end, self.in_flow)
+    }
+
+    /// The edit that rewrites a literal (`|`, `|-`, `|+`) block from its first changed line
+    /// on, keeping the header and the lines before it as they stand in the file: a grant into
+    /// a large section then writes a few lines, not the whole block. `None` when the block
+    /// does not take such an edit (another style or header, other trailing line breaks,
+    /// text a literal block cannot hold, CRLF files); the whole value is written then.
+    fn splice_literal(
+        &self,
+        loc: &SectionLoc,
+        name: SectionName,
+        value: &str,
+    ) -> Option<(usize, usize, String)> {
+        let old = self.sources[index(name)].as_deref()?;
+        let indent = loc.content_col?;
+        if self.in_flow || loc.was_empty || loc.style != Style::Literal || self.text.contains('\r')
+        {
+            return None;
+        }
+        let header = &self.text[loc.key_end..line_end(&self.text, loc.key_end)];
+        let header = header.trim_end_matches(' ').trim_start_matches(':');
+        if !matches!(header.trim_start_matches(' '), "|" | "|-" | "|+") {
+            return None;
+        }
+        let (old_content, content) = (old.trim_end_matches('\n'), value.trim_end_matches('\n'));
+        if old.len() - old_content.len() != value.len() - content.len() {
+            return None;
+        }
+        let same = super::plan::common_prefix(old_content.as_bytes(), content.as_bytes());
+        // The lines both share whole; the first of the others is rewritten with all after it.
+        let shared = memchr::memrchr(b'\n', &content.as_bytes()[..same])? + 1;
+        let lines = memchr::memchr_iter(b'\n', &content.as_bytes()[..shared]).count();
+        // The file's line break before that line: the header's, then one per shared line.
+        let from = memchr::memchr_iter(b'\n', &self.text.as_bytes()[loc.key_end..])
+            .nth(lines)
+            .map(|i| loc.key_end + i)
+            .filter(|from| *from < loc.value_end)?;
+        let rest = more_lines("", &content[shared..], indent)?;
+        Some((from, loc.value_end, rest))
     }
 
     /// `: value` for an existing key, in the style it was written in where that style can
@@ -636,7 +699,17 @@ fn block_scalar(
 /// block cannot hold the text exactly (a first line starting with a space, a carriage
 /// return, control characters, leading empty lines).
 fn literal_lines(head: &str, content: &str, indent: usize) -> Option<String> {
+    // The first line sets the block's indentation: it cannot start with white space.
     let first = content.lines().find(|l| !l.is_empty())?;
+    if first.starts_with([' ', '\t']) || content.starts_with('\n') {
+        return None;
+    }
+    more_lines(head, content, indent)
+}
+
+/// [`literal_lines`] for lines that follow a block's first line, which may start with white
+/// space or be empty; `None` for a carriage return or control characters.
+fn more_lines(head: &str, content: &str, indent: usize) -> Option<String> {
     // ASCII text (nearly every aws-auth) is checked byte by byte, which vectorises; only
     // other text pays for decoding characters.
     let printable = if content.is_ascii() {
@@ -652,15 +725,13 @@ fn literal_lines(head: &str, content: &str, indent: usize) -> Option<String> {
             .chars()
             .all(|c| c == '\n' || c == '\t' || !c.is_control())
     };
-    if first.starts_with([' ', '\t'])
-        || content.contains('\r')
-        || !printable
-        || content.starts_with('\n')
-    {
+    if content.contains('\r') || !printable {
         return None;
     }
     let pad = " ".repeat(indent);
-    let mut out = String::with_capacity(head.len() + content.len() + content.len() / 8);
+    // Exactly the size written: a guess that falls short doubles a 1 MiB buffer.
+    let lines = memchr::memchr_iter(b'\n', content.as_bytes()).count() + 1;
+    let mut out = String::with_capacity(head.len() + content.len() + lines * (indent + 1));
     out.push_str(head);
     for line in lines_of(content) {
         out.push('\n');
@@ -786,4 +857,86 @@ fn check_identity(doc: &Node) -> Result<(), ManifestError> {
         "kube-system",
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::arn::PrincipalKind;
+    use crate::access::intent::Intent;
+    use crate::access::model::Protected;
+
+    /// A manifest of `n` role entries under `mapRoles: HEADER`.
+    fn roles(n: usize, header: &str) -> String {
+        let mut text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: {header}\n");
+        for i in 0..n {
+            text.push_str(&format!("    - rolearn: arn:aws:iam::123456789012:role/r{i}\n      username: r{i}\n      groups:\n      - g\n"));
+        }
+        text
+    }
+
+    fn grant_new(m: &Manifest) -> AwsAuth {
+        let groups = ["new".to_string()];
+        let arn = "arn:aws:iam::123456789012:role/new";
+        let intent = Intent::grant(PrincipalKind::Role, arn, &groups, None, false)
+            .unwrap()
+            .0;
+        let mut auth = m.auth.clone();
+        auth.apply(&intent, &Protected::default()).unwrap();
+        auth
+    }
+
+    #[test]
+    fn a_grant_rewrites_only_the_end_of_a_literal_block() {
+        for header in ["|", "|-", "|+", "|  "] {
+            let m = Manifest::parse(&roles(50, header)).unwrap();
+            let auth = grant_new(&m);
+            let loc = m.locs[0].as_ref().unwrap();
+            let value = auth.roles.render().unwrap();
+            let (from, to, with) = m
+                .splice_literal(loc, SectionName::MapRoles, &value)
+                .unwrap();
+            // The last entry's last line and the new entry: not the 200 lines before.
+            let new = "\n    - rolearn: arn:aws:iam::123456789012:role/new\n      username: new:{{SessionName}}\n      groups:\n      - new";
+            assert_eq!(with, format!("\n      - g{new}"), "{header:?}");
+            assert!(
+                from > m.text.len() - 100 && to == loc.value_end,
+                "{header:?}"
+            );
+            let (spliced, whole) = (
+                m.render(&auth).unwrap(),
+                m.render_with(&auth, false).unwrap(),
+            );
+            // The same texts, and the same file but where a whole rewrite picks the header
+            // (`|` for `|+` over one final line break, no trailing spaces): a splice keeps
+            // the one written.
+            let texts = |t: &str| read_document(t).unwrap().texts;
+            assert_eq!(texts(&spliced), texts(&whole), "{header:?}");
+            if header == "|" || header == "|-" {
+                assert_eq!(spliced, whole, "{header:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_a_splice_cannot_keep_are_written_whole() {
+        // A comment on the header, a folded block, an indentation indicator, CRLF.
+        let texts = [
+            roles(3, "| # roles"),
+            roles(3, "|2"),
+            roles(3, "|").replace('\n', "\r\n"),
+        ];
+        for text in &texts {
+            let m = Manifest::parse(text).unwrap();
+            let auth = grant_new(&m);
+            let loc = m.locs[0].as_ref().unwrap();
+            let value = auth.roles.render().unwrap();
+            assert_eq!(
+                m.splice_literal(loc, SectionName::MapRoles, &value),
+                None,
+                "{text:?}"
+            );
+            assert!(Manifest::parse(&m.render(&auth).unwrap()).is_ok());
+        }
+    }
 }

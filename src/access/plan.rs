@@ -183,7 +183,7 @@ fn middle<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str) {
 
 /// How many bytes `a` and `b` share at the start, compared a block at a time (each block
 /// compare is one vectorised memcmp; a byte loop costs several instructions a byte).
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+pub(super) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     const BLOCK: usize = 256;
     let n = a.len().min(b.len());
     let mut at = 0;

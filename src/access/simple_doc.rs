@@ -26,6 +26,8 @@ pub fn parse(text: &str) -> Option<Vec<Node>> {
 /// manifest (it is read twice per write: once to edit, once to check what was written).
 struct Raw<'a> {
     text: &'a str,
+    /// The line breaks not reached yet: one searcher for the whole text, not one per line.
+    breaks: memchr::Memchr<'a>,
     /// Where the line after the current one starts.
     next: usize,
     no: usize,
@@ -36,6 +38,7 @@ impl<'a> Raw<'a> {
     fn new(text: &'a str) -> Raw<'a> {
         let mut raw = Raw {
             text,
+            breaks: memchr::memchr_iter(b'\n', text.as_bytes()),
             next: 0,
             no: 0,
             current: None,
@@ -57,7 +60,7 @@ impl<'a> Raw<'a> {
             return;
         }
         let start = self.next;
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let end = self.breaks.next().unwrap_or(bytes.len());
         let text = &self.text[start..end];
         self.no += 1;
         self.next = end + 1;

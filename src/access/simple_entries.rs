@@ -33,6 +33,8 @@ pub(super) struct Item {
 /// one line of look-ahead: no vector of every line of a large section.
 struct Lines<'a> {
     text: &'a str,
+    /// The line breaks not reached yet: one searcher for the whole text, not one per line.
+    breaks: memchr::Memchr<'a>,
     at: usize,
     no: usize,
     ahead: Option<Line<'a>>,
@@ -63,7 +65,7 @@ impl<'a> Lines<'a> {
         let bytes = self.text.as_bytes();
         while self.at <= bytes.len() {
             let start = self.at;
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let end = self.breaks.next().unwrap_or(bytes.len());
             let text = &self.text[start..end];
             self.no += 1;
             self.at = end + 1;
@@ -97,6 +99,7 @@ pub(super) fn read(text: &str, kind: Option<PrincipalKind>) -> Option<(usize, Ve
     }
     let mut lines = Lines {
         text,
+        breaks: memchr::memchr_iter(b'\n', text.as_bytes()),
         at: 0,
         no: 0,
         ahead: None,
