@@ -128,6 +128,28 @@ enum DataLoc {
     },
 }
 
+/// A section's text as a render must read it back.
+enum Wanted<'a> {
+    /// All of it.
+    Whole(std::borrow::Cow<'a, str>),
+    /// The text as read up to byte `.0` (its lines the splice kept), then `.1`.
+    After(usize, String),
+}
+
+impl Wanted<'_> {
+    /// True when `back` (a section read back, `None` when absent) is this text; `old` is the
+    /// section as read.
+    fn is(&self, old: &str, back: Option<&str>) -> bool {
+        match (self, back) {
+            (Wanted::Whole(text), Some(back)) => text == back,
+            (Wanted::After(shared, tail), Some(back)) => {
+                back.get(..*shared) == old.get(..*shared) && back.get(*shared..) == Some(tail)
+            }
+            (_, None) => false,
+        }
+    }
+}
+
 /// A parsed aws-auth manifest: its text, where the data sections stand, and the model.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -138,7 +160,7 @@ pub struct Manifest {
     other_data_bytes: usize,
     /// Each section's text as read (shared with the model's sections), to rewrite only the
     /// lines of a block that changed.
-    sources: [Option<std::sync::Arc<str>>; 3],
+    sources: [Option<std::sync::Arc<String>>; 3],
     /// The access model read from the data sections.
     pub auth: AwsAuth,
 }
@@ -324,12 +346,7 @@ impl Manifest {
             texts,
             data_keys,
         } = read_document(&text)?;
-        let mut auth = AwsAuth::parse(
-            texts[0].as_deref(),
-            texts[1].as_deref(),
-            texts[2].as_deref(),
-        )
-        .map_err(|source| {
+        let mut auth = AwsAuth::parse_owned(texts).map_err(|source| {
             let loc = &locs[SectionName::from_key(source.section).map_or(0, index)];
             let file_line = loc.as_ref().map(|l| {
                 if l.block_content {
@@ -380,31 +397,36 @@ impl Manifest {
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut new_keys: Vec<(SectionName, String)> = Vec::new();
         let mut data_bytes = self.other_data_bytes;
-        let mut wanted: [Option<std::borrow::Cow<str>>; 3] = [None, None, None];
+        let mut wanted: [Option<Wanted>; 3] = [None, None, None];
         for name in SectionName::ALL {
             let section = auth.section(name);
             let rendered = section.text();
             data_bytes += rendered.as_ref().map_or(0, |r| r.len() + name.key().len());
-            if !section.is_unchanged() {
-                if let Some(value) = &rendered {
-                    match &self.locs[index(name)] {
-                        Some(loc) => edits.push(
-                            splice
-                                .then(|| self.splice_literal(loc, name, value))
-                                .flatten()
-                                .unwrap_or_else(|| {
-                                    (
-                                        loc.key_end,
-                                        self.replace_end(loc.key_end, loc.value_end),
-                                        self.value_text(loc, value),
-                                    )
-                                }),
-                        ),
-                        None => new_keys.push((name, value.to_string())),
+            let mut want = rendered.map(Wanted::Whole);
+            if let (false, Some(Wanted::Whole(value))) = (section.is_unchanged(), &want) {
+                match &self.locs[index(name)] {
+                    Some(loc) => {
+                        match splice
+                            .then(|| self.splice_literal(loc, name, value))
+                            .flatten()
+                        {
+                            // Only the new lines are kept to check the read-back: the whole
+                            // text of a large section is freed before the file is built.
+                            Some((edit, shared)) => {
+                                want = Some(Wanted::After(shared, value[shared..].to_string()));
+                                edits.push(edit);
+                            }
+                            None => edits.push((
+                                loc.key_end,
+                                self.replace_end(loc.key_end, loc.value_end),
+                                self.value_text(loc, value),
+                            )),
+                        }
                     }
+                    None => new_keys.push((name, value.to_string())),
                 }
             }
-            wanted[index(name)] = rendered;
+            wanted[index(name)] = want;
         }
         if data_bytes > MAX_DATA_BYTES {
             return Err(ManifestError::TooLarge(data_bytes));
@@ -438,7 +460,14 @@ impl Manifest {
         drop(edits);
         let back = read_document(&out).map_err(|e| ManifestError::Verify(e.to_string()))?;
         for name in SectionName::ALL {
-            if wanted[index(name)].as_deref() != back.texts[index(name)].as_deref() {
+            let old = self.sources[index(name)]
+                .as_deref()
+                .map_or("", String::as_str);
+            let back_text = back.texts[index(name)].as_deref();
+            if !wanted[index(name)]
+                .as_ref()
+                .map_or(back_text.is_none(), |w| w.is(old, back_text))
+            {
                 return Err(ManifestError::Verify(format!(
                     "data.{} differs",
                     name.key()
@@ -465,7 +494,7 @@ impl Manifest {
         loc: &SectionLoc,
         name: SectionName,
         value: &str,
-    ) -> Option<(usize, usize, String)> {
+    ) -> Option<((usize, usize, String), usize)> {
         let old = self.sources[index(name)].as_deref()?;
         let indent = loc.content_col?;
         if self.in_flow || loc.was_empty || loc.style != Style::Literal || self.text.contains('\r')
@@ -491,7 +520,7 @@ impl Manifest {
             .map(|i| loc.key_end + i)
             .filter(|from| *from < loc.value_end)?;
         let rest = more_lines("", &content[shared..], indent)?;
-        Some((from, loc.value_end, rest))
+        Some(((from, loc.value_end, rest), shared))
     }
 
     /// `: value` for an existing key, in the style it was written in where that style can
@@ -893,7 +922,7 @@ mod tests {
             let auth = grant_new(&m);
             let loc = m.locs[0].as_ref().unwrap();
             let value = auth.roles.render().unwrap();
-            let (from, to, with) = m
+            let ((from, to, with), _) = m
                 .splice_literal(loc, SectionName::MapRoles, &value)
                 .unwrap();
             // The last entry's last line and the new entry: not the 200 lines before.
@@ -916,6 +945,23 @@ mod tests {
                 assert_eq!(spliced, whole, "{header:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_spliced_section_must_read_back_as_the_kept_lines_then_the_new_ones() {
+        let want = Wanted::After(3, "x\n".into());
+        assert!(want.is("ab\nold\n", Some("ab\nx\n")));
+        for back in [
+            Some("ac\nx\n"),
+            Some("ab\ny\n"),
+            Some("ab\nx\n\n"),
+            Some("ab"),
+            None,
+        ] {
+            assert!(!want.is("ab\nold\n", back), "{back:?}");
+        }
+        assert!(Wanted::Whole("a\n".into()).is("", Some("a\n")));
+        assert!(!Wanted::Whole("a\n".into()).is("", None));
     }
 
     #[test]

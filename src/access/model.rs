@@ -123,10 +123,17 @@ impl AwsAuth {
         users: Option<&str>,
         accounts: Option<&str>,
     ) -> Result<AwsAuth, SectionError> {
-        let one = |name, text: Option<&str>| match text {
-            Some(t) => Section::parse(name, t),
+        AwsAuth::parse_owned([roles, users, accounts].map(|t| t.map(str::to_string)))
+    }
+
+    /// [`AwsAuth::parse`] of the mapRoles, mapUsers and mapAccounts texts, which the
+    /// sections keep (moved, not copied).
+    pub fn parse_owned(texts: [Option<String>; 3]) -> Result<AwsAuth, SectionError> {
+        let one = |name, text: Option<String>| match text {
+            Some(t) => Section::parse_owned(name, t),
             None => Ok(Section::absent(name)),
         };
+        let [roles, users, accounts] = texts;
         Ok(AwsAuth {
             roles: one(SectionName::MapRoles, roles)?,
             users: one(SectionName::MapUsers, users)?,

@@ -161,7 +161,7 @@ pub struct Section {
     /// Which data key.
     pub name: SectionName,
     /// The original text; `None` when the ConfigMap had no such key.
-    pub source: Option<std::sync::Arc<str>>,
+    pub source: Option<std::sync::Arc<String>>,
     layout: Layout,
     original_len: usize,
     /// The items as staged.
@@ -192,10 +192,10 @@ impl Section {
     }
 
     /// A section read from `text`, before its items are filled in.
-    fn of_text(name: SectionName, text: &str) -> Section {
+    fn of_text(name: SectionName, text: &std::sync::Arc<String>) -> Section {
         Section {
             name,
-            source: Some(text.into()),
+            source: Some(text.clone()),
             layout: Layout::Empty,
             original_len: 0,
             slots: Vec::new(),
@@ -207,6 +207,12 @@ impl Section {
         Section::parse_with(name, text, false)
     }
 
+    /// [`Section::parse`] of a text the section keeps as its source: moved, not copied (a
+    /// large aws-auth's section is most of the file).
+    pub fn parse_owned(name: SectionName, text: String) -> Result<Section, SectionError> {
+        Section::read(name, std::sync::Arc::new(text), false)
+    }
+
     /// [`Section::parse`], optionally skipping the line-by-line readers of the usual shape
     /// (the tests compare them with the general parser).
     pub(crate) fn parse_with(
@@ -214,6 +220,15 @@ impl Section {
         text: &str,
         general_only: bool,
     ) -> Result<Section, SectionError> {
+        Section::read(name, std::sync::Arc::new(text.to_string()), general_only)
+    }
+
+    fn read(
+        name: SectionName,
+        source: std::sync::Arc<String>,
+        general_only: bool,
+    ) -> Result<Section, SectionError> {
+        let text: &str = &source;
         let err = |line: usize, message: String| SectionError {
             section: name.key(),
             line,
@@ -238,7 +253,7 @@ impl Section {
         // anything else goes to the general parser.
         if !general_only {
             if let Some((col, items)) = simple_entries::read(text, name.kind()) {
-                return Ok(Section::from_items(name, text, col, items));
+                return Ok(Section::from_items(name, &source, col, items));
             }
         }
         let simple = if general_only {
@@ -269,7 +284,7 @@ impl Section {
                 "holds more than one YAML document (`---`); the authenticator reads only a single list".into(),
             ));
         }
-        let mut section = Section::of_text(name, text);
+        let mut section = Section::of_text(name, &source);
         let Some(root) = docs.into_iter().next() else {
             return Ok(section);
         };
@@ -308,8 +323,14 @@ impl Section {
     }
 
     /// A block-list section from the items the line-by-line entry reader took.
-    fn from_items(name: SectionName, text: &str, col: usize, items: Vec<Item>) -> Section {
-        let mut section = Section::of_text(name, text);
+    fn from_items(
+        name: SectionName,
+        source: &std::sync::Arc<String>,
+        col: usize,
+        items: Vec<Item>,
+    ) -> Section {
+        let text: &str = source;
+        let mut section = Section::of_text(name, source);
         // The reader found each item's dash and leading comments: the layout `block_layout`
         // would find, without a table of every line's start.
         let last_end = items.last().map_or(0, |i| i.end.byte);
@@ -408,9 +429,12 @@ impl Section {
             return None;
         }
         if self.is_unchanged() {
-            return self.source.as_deref().map(std::borrow::Cow::Borrowed);
+            return self
+                .source
+                .as_deref()
+                .map(|s| std::borrow::Cow::Borrowed(s.as_str()));
         }
-        let source = self.source.as_deref().unwrap_or("");
+        let source = self.source.as_deref().map_or("", String::as_str);
         let mut out = self.render_changed(source);
         // A section written without a final line break (`|-`, `"..."`) stays so: its
         // manifest keeps the same scalar style only if the text keeps that shape.
