@@ -82,13 +82,16 @@ fn findings_of(auth: &AwsAuth, arns_only: bool) -> Vec<Finding> {
                             format!("`{a}` is not a 12-digit account id"),
                         );
                     }
-                    accounts.entry(slot.key.clone()).or_default().push(line);
+                    accounts
+                        .entry(slot.key().to_string())
+                        .or_default()
+                        .push(line);
                 }
                 Body::Mapping(m) => {
                     mapping_findings(m, arns_only, &mut push);
                     if !m.arn.is_empty() {
                         seen.push((
-                            &slot.key,
+                            slot.key(),
                             &m.arn,
                             At {
                                 section: name,

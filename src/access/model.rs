@@ -338,7 +338,7 @@ impl AwsAuth {
         for name in [SectionName::MapRoles, SectionName::MapUsers] {
             let mut used_here = None;
             for (index, slot) in self.section(name).slots.iter().enumerate() {
-                if slot.key != key {
+                if slot.key() != key {
                     continue;
                 }
                 let at = At {
@@ -574,12 +574,12 @@ impl AwsAuth {
                 if m.arn.is_empty()
                     || its_kind != kind
                     || !m.groups.contains(&group[0])
-                    || listed.contains(&slot.key)
-                    || extra.iter().any(|(k, _)| *k == slot.key)
+                    || listed.iter().any(|l| l == slot.key())
+                    || extra.iter().any(|(k, _)| k == slot.key())
                 {
                     continue;
                 }
-                extra.push((slot.key.clone(), m.arn.clone()));
+                extra.push((slot.key().to_string(), m.arn.clone()));
             }
         }
         for (_, arn) in extra {

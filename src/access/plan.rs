@@ -36,7 +36,7 @@ fn by_key(auth: &AwsAuth, name: SectionName) -> Vec<(&str, &Body)> {
         .section(name)
         .slots
         .iter()
-        .map(|slot| (slot.key.as_str(), &*slot.body))
+        .map(|slot| (slot.key(), &*slot.body))
         .collect();
     items.sort_by(|a, b| a.0.cmp(b.0));
     items

@@ -79,6 +79,28 @@ impl Body {
             Body::Account(a) => a.clone(),
         }
     }
+
+    /// The text the match key is made from: the ARN or the account.
+    fn key_text(&self) -> &str {
+        match self {
+            Body::Mapping(m) => &m.arn,
+            Body::Account(a) => a,
+        }
+    }
+
+    /// The match key when it differs from [`Body::key_text`]; `None` for nearly every ARN
+    /// (already canonical and lower-case) and every account, which then cost a slot no
+    /// string of its own.
+    fn key_if_other(&self) -> Option<String> {
+        let text = self.key_text();
+        let plain = matches!(self, Body::Account(_))
+            || (super::arn::canonical_parts(text).is_some()
+                && !text.bytes().any(|b| b.is_ascii_uppercase()));
+        if plain {
+            return None;
+        }
+        Some(self.match_key()).filter(|k| k != text)
+    }
 }
 
 /// One item of a section plus where it came from.
@@ -94,20 +116,26 @@ pub struct Slot {
     original: Option<std::sync::Arc<Body>>,
     /// 1-based line inside the section's original text, for messages.
     pub line: Option<usize>,
-    /// The authenticator's match key for `body`, cached: matching runs once per intent.
-    pub key: String,
+    /// The authenticator's match key for `body` when it is not the body's own text (see
+    /// [`Slot::key`]), cached: matching runs once per intent.
+    key: Option<String>,
 }
 
 impl Slot {
     /// A slot for a new item.
     pub fn new(body: Body) -> Slot {
         Slot {
-            key: body.match_key(),
+            key: body.key_if_other(),
             body: std::sync::Arc::new(body),
             origin: None,
             original: None,
             line: None,
         }
+    }
+
+    /// The authenticator's match key for the item.
+    pub fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or_else(|| self.body.key_text())
     }
 
     /// True when the item differs from what was read (new items always do).
@@ -121,7 +149,7 @@ impl Slot {
 
     /// Replaces the item, marking the slot changed.
     pub fn set(&mut self, body: Body) {
-        self.key = body.match_key();
+        self.key = body.key_if_other();
         let old = std::mem::replace(&mut self.body, std::sync::Arc::new(body));
         if self.original.is_none() {
             self.original = Some(old);
@@ -386,7 +414,7 @@ impl Section {
     /// The slot of the next item as read, at its (1-based) line.
     fn push_read(&mut self, body: std::sync::Arc<Body>, line: usize) {
         self.slots.push(Slot {
-            key: body.match_key(),
+            key: body.key_if_other(),
             origin: Some(self.slots.len()),
             body,
             original: None,

@@ -248,8 +248,12 @@ fn flow_seq(line: &Line, col: usize) -> Option<Node> {
 
 /// True for ASCII text without tabs or carriage returns: the only text these readers take.
 pub(super) fn plain_ascii(text: &str) -> bool {
-    // Three vectorised scans (is_ascii, memchr) beat one byte-by-byte pass.
-    text.is_ascii() && !text.contains('\t') && !text.contains('\r')
+    // One pass without an early exit inside each chunk, which compiles to vector code: a
+    // third of the three scans (is_ascii, then two searches) it replaced.
+    let plain = |b: u8| (b < 0x80) & (b != b'\t') & (b != b'\r');
+    text.as_bytes()
+        .chunks(256)
+        .all(|c| c.iter().fold(true, |all, &b| all & plain(b)))
 }
 
 /// Where the two-byte sequence `first second` starts in `text`: `str::find` with a string

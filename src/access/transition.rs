@@ -33,7 +33,7 @@ fn effective(section: &Section) -> BTreeMap<String, &Mapping> {
     for slot in &section.slots {
         if let Body::Mapping(m) = &*slot.body {
             if !m.arn.is_empty() {
-                out.insert(slot.key.clone(), m);
+                out.insert(slot.key().to_string(), m);
             }
         }
     }

@@ -526,7 +526,7 @@ impl Target for ClusterTarget {
             let caller_mapped = pending.protected.keys.iter().any(|k| {
                 [&before.roles, &before.users]
                     .iter()
-                    .any(|s| s.slots.iter().any(|slot| &slot.key == k))
+                    .any(|s| s.slots.iter().any(|slot| slot.key() == k))
             });
             if let Some(c) = &current {
                 if let Some(file) = self.backup(c)? {
