@@ -581,3 +581,13 @@ proptest! {
         prop_assert_eq!(super::simple_list::plain_ascii(&text), slow);
     }
 }
+
+proptest! {
+    /// The word-at-a-time line-break search finds what memchr finds, from any offset.
+    #[test]
+    fn next_break_agrees_with_memchr(bytes in prop::collection::vec(prop::sample::select(vec![b'\n', b'a', 0u8, 0x0b, 0x8a, 0xff, b' ']), 0..80), from in 0usize..80) {
+        let from = from.min(bytes.len());
+        let want = memchr::memchr(b'\n', &bytes[from..]).map(|i| from + i);
+        prop_assert_eq!(super::simple_list::next_break(&bytes, from), want);
+    }
+}

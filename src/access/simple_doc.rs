@@ -26,8 +26,6 @@ pub fn parse(text: &str) -> Option<Vec<Node>> {
 /// manifest (it is read twice per write: once to edit, once to check what was written).
 struct Raw<'a> {
     text: &'a str,
-    /// The line breaks not reached yet: one searcher for the whole text, not one per line.
-    breaks: memchr::Memchr<'a>,
     /// Where the line after the current one starts.
     next: usize,
     no: usize,
@@ -38,7 +36,6 @@ impl<'a> Raw<'a> {
     fn new(text: &'a str) -> Raw<'a> {
         let mut raw = Raw {
             text,
-            breaks: memchr::memchr_iter(b'\n', text.as_bytes()),
             next: 0,
             no: 0,
             current: None,
@@ -60,7 +57,7 @@ impl<'a> Raw<'a> {
             return;
         }
         let start = self.next;
-        let end = self.breaks.next().unwrap_or(bytes.len());
+        let end = simple_list::next_break(bytes, start).unwrap_or(bytes.len());
         let text = &self.text[start..end];
         self.no += 1;
         self.next = end + 1;

@@ -33,8 +33,6 @@ pub(super) struct Item {
 /// one line of look-ahead: no vector of every line of a large section.
 struct Lines<'a> {
     text: &'a str,
-    /// The line breaks not reached yet: one searcher for the whole text, not one per line.
-    breaks: memchr::Memchr<'a>,
     at: usize,
     no: usize,
     ahead: Option<Line<'a>>,
@@ -65,7 +63,7 @@ impl<'a> Lines<'a> {
         let bytes = self.text.as_bytes();
         while self.at <= bytes.len() {
             let start = self.at;
-            let end = self.breaks.next().unwrap_or(bytes.len());
+            let end = simple_list::next_break(bytes, start).unwrap_or(bytes.len());
             let text = &self.text[start..end];
             self.no += 1;
             self.at = end + 1;
@@ -99,7 +97,6 @@ pub(super) fn read(text: &str, kind: Option<PrincipalKind>) -> Option<(usize, Ve
     }
     let mut lines = Lines {
         text,
-        breaks: memchr::memchr_iter(b'\n', text.as_bytes()),
         at: 0,
         no: 0,
         ahead: None,

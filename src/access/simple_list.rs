@@ -246,6 +246,29 @@ fn flow_seq(line: &Line, col: usize) -> Option<Node> {
     })
 }
 
+/// Where the next line break at or after `from` stands: eight bytes at a time. The lines of
+/// an aws-auth are some 30 bytes long, shorter than a vectorised search takes to set up (and
+/// the readers look for one per line of a large manifest, three times per write).
+pub(super) fn next_break(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const BREAKS: u64 = ONES * b'\n' as u64;
+    let mut at = from;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ BREAKS;
+        // A byte that was `\n` is zero now; the lowest flagged byte is always a real one.
+        let zero = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at.min(bytes.len())..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map(|i| at + i)
+}
+
 /// True for ASCII text without tabs or carriage returns: the only text these readers take.
 pub(super) fn plain_ascii(text: &str) -> bool {
     // One pass without an early exit inside each chunk, which compiles to vector code: a
@@ -270,7 +293,12 @@ fn find_pair(text: &str, first: u8, second: u8) -> Option<usize> {
 /// `None` when `: ` comes first (a mapping, not a scalar). One pass over an ARN's bytes
 /// instead of two: this runs for every value of every entry read.
 fn plain_end(bytes: &[u8]) -> Option<usize> {
-    for i in 1..bytes.len() {
+    // Both marks hold a space: a value without one (nearly every ARN, name and group) ends
+    // with its line, found by one vectorised search.
+    let Some(space) = memchr::memchr(b' ', bytes) else {
+        return Some(bytes.len());
+    };
+    for i in space.max(1)..bytes.len() {
         match (bytes[i - 1], bytes[i]) {
             (b' ', b'#') => return Some(i - 1),
             (b':', b' ') => return None,
