@@ -408,16 +408,7 @@ impl AwsAuth {
             let note = format!(
                 "removed the entry for {arn}: it is to have no groups, and an entry with none still lets it authenticate (as `system:authenticated`)"
             );
-            return self.put(
-                arn,
-                &look,
-                base,
-                None,
-                force,
-                protected,
-                "remove",
-                Some(note),
-            );
+            return self.remove_last(arn, &look, base, (force, protected), "remove", note);
         }
         let mut new = old.clone();
         if exact {
@@ -466,16 +457,8 @@ impl AwsAuth {
                 "removed the entry for {arn} ({}): its last group went, and an entry with no groups still lets it authenticate (as `system:authenticated`)",
                 self.place(base)
             );
-            return self.put(
-                arn,
-                &look,
-                base,
-                None,
-                force,
-                protected,
-                "revoke groups of",
-                Some(note),
-            );
+            let how = (force, protected);
+            return self.remove_last(arn, &look, base, how, "revoke groups of", note);
         }
         self.put(
             arn,
@@ -600,6 +583,20 @@ impl AwsAuth {
     /// Replaces every entry for a principal with `new`, standing where `base` stood, or
     /// removes them all (`None`); guards first.
     #[allow(clippy::too_many_arguments)]
+    /// Removes the entry at `base` whose last group goes, saying why in `note`: an entry
+    /// without groups would still let the principal authenticate.
+    fn remove_last(
+        &mut self,
+        arn: &str,
+        look: &Lookup,
+        base: At,
+        (force, protected): (bool, &Protected),
+        verb: &str,
+        note: Note,
+    ) -> Result<Applied, Refusal> {
+        self.put(arn, look, base, None, force, protected, verb, Some(note))
+    }
+
     fn put(
         &mut self,
         arn: &str,

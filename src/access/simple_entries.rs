@@ -36,9 +36,9 @@ struct Lines<'a> {
     at: usize,
     no: usize,
     ahead: Option<Line<'a>>,
-    /// Where the run of comment lines just above the look-ahead line starts.
+    /// Where the comment lines read since the last blank or content line start.
     run: Option<usize>,
-    /// The same for the look-ahead line, once read.
+    /// Where the comments just above the look-ahead line start (its own start when none).
     lead: usize,
 }
 
