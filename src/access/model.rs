@@ -580,9 +580,6 @@ impl AwsAuth {
         Ok(out)
     }
 
-    /// Replaces every entry for a principal with `new`, standing where `base` stood, or
-    /// removes them all (`None`); guards first.
-    #[allow(clippy::too_many_arguments)]
     /// Removes the entry at `base` whose last group goes, saying why in `note`: an entry
     /// without groups would still let the principal authenticate.
     fn remove_last(
@@ -597,6 +594,9 @@ impl AwsAuth {
         self.put(arn, look, base, None, force, protected, verb, Some(note))
     }
 
+    /// Replaces every entry for a principal with `new`, standing where `base` stood, or
+    /// removes them all (`None`); guards first.
+    #[allow(clippy::too_many_arguments)]
     fn put(
         &mut self,
         arn: &str,
