@@ -66,6 +66,32 @@ pub use store::{PatchKind, Store, MAX_ANNOTATIONS_BYTES, MAX_CONFIG_MAP_BYTES};
 
 use handlers::State;
 
+/// A listener on a free loopback port and the two-thread runtime that serves it: each fake
+/// runs on its own runtime, so sync and async tests start one alike.
+///
+/// # Panics
+/// When the port or the runtime cannot be set up.
+pub(crate) fn loopback_server(
+    thread_name: &str,
+) -> (tokio::runtime::Runtime, TcpListener, std::net::SocketAddr) {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    std_listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let addr = std_listener.local_addr().expect("listener address");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(thread_name)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for a fake server");
+    let listener = {
+        let _guard = runtime.enter();
+        TcpListener::from_std(std_listener).expect("tokio listener")
+    };
+    (runtime, listener, addr)
+}
+
 /// How a [`KubeApi`] starts: its tokens, rules and EKS token settings.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -148,17 +174,7 @@ impl KubeApi {
             .expect("create a temp dir for the fake apiserver");
         let ca_file = dir.path().join("ca.crt");
         std::fs::write(&ca_file, &certs.ca_pem).expect("write ca.crt");
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        std_listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = std_listener.local_addr().expect("listener address");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("kube-fake")
-            .enable_all()
-            .build()
-            .expect("a tokio runtime for the fake apiserver");
+        let (runtime, listener, addr) = loopback_server("kube-fake");
         let state = Arc::new(State {
             store: Mutex::new(Store::new()),
             policy: RwLock::new(options.policy),
@@ -169,11 +185,7 @@ impl KubeApi {
             server_address: addr.to_string(),
         });
         let acceptor = TlsAcceptor::from(certs.server_config);
-        let task = {
-            let _guard = runtime.enter();
-            let listener = TcpListener::from_std(std_listener).expect("tokio listener");
-            runtime.spawn(serve(listener, acceptor, state.clone()))
-        };
+        let task = runtime.spawn(serve(listener, acceptor, state.clone()));
         KubeApi {
             url: format!("https://{addr}"),
             ca_pem: certs.ca_pem,

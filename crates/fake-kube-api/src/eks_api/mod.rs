@@ -195,17 +195,7 @@ impl EksApi {
     /// # Panics
     /// When the port or the runtime cannot be set up.
     pub fn start(options: EksOptions) -> EksApi {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        std_listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = std_listener.local_addr().expect("listener address");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("eks-fake")
-            .enable_all()
-            .build()
-            .expect("a tokio runtime for the EKS fake");
+        let (runtime, listener, addr) = crate::loopback_server("eks-fake");
         let shared = Arc::new(Shared {
             model: Arc::new(Mutex::new(Model::new(
                 &options.region,
@@ -219,11 +209,7 @@ impl EksApi {
             faults: EksFaults::default(),
             log: Mutex::new(Vec::new()),
         });
-        {
-            let _guard = runtime.enter();
-            let listener = TcpListener::from_std(std_listener).expect("tokio listener");
-            runtime.spawn(serve(listener, shared.clone()));
-        }
+        runtime.spawn(serve(listener, shared.clone()));
         EksApi {
             endpoint: format!("http://{addr}"),
             shared,
