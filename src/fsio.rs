@@ -212,51 +212,124 @@ pub fn create_private_folder(dir: &Path) -> Result<(), FsError> {
 /// keeps its mode; a symlink is kept and the file it names replaced (or created). Returns the
 /// file really written.
 pub fn write(path: &Path, bytes: &[u8], new: NewFile) -> Result<PathBuf, FsError> {
-    let real = resolve(path)?;
-    let dir = folder_of(&real);
-    let existing = regular(&real)?;
-    if let Some(m) = &existing {
-        let mode = m.permissions().mode() & 0o7777;
-        if mode & 0o222 == 0 {
-            return Err(FsError::ReadOnly { path: real, mode });
+    let staged = Staged::create(path, new)?;
+    let filled = fill(&staged.file, bytes, &staged.tmp);
+    staged.finish(filled)
+}
+
+/// [`write`], running `meanwhile` on this thread while another puts the bytes on disk (the
+/// write and its fsync, the slow part): the file is replaced only when `meanwhile` succeeds;
+/// when it fails, the temp file is removed, nothing was replaced, and its error is returned.
+/// For a check of the bytes that need not delay their trip to the disk.
+pub fn write_while<T, E: From<FsError>>(
+    path: &Path,
+    bytes: &[u8],
+    new: NewFile,
+    meanwhile: impl FnOnce() -> Result<T, E>,
+) -> Result<(PathBuf, T), E> {
+    let staged = Staged::create(path, new)?;
+    let (filled, value) = std::thread::scope(|s| {
+        let filled = s.spawn(|| fill(&staged.file, bytes, &staged.tmp));
+        let value = meanwhile();
+        let filled = filled
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (filled, value)
+    });
+    match value {
+        Ok(value) => Ok((staged.finish(filled)?, value)),
+        Err(e) => {
+            staged.discard();
+            Err(e)
         }
     }
-    if !dir.is_dir() {
-        if new.create_folder {
-            create_private_folder(&dir)?;
-        } else {
-            return Err(FsError::NoFolder {
-                path: real.clone(),
-                folder: dir,
-            });
+}
+
+/// A temp file next to the file it will replace, created with the final mode.
+struct Staged {
+    real: PathBuf,
+    dir: PathBuf,
+    tmp: PathBuf,
+    file: File,
+}
+
+impl Staged {
+    fn create(path: &Path, new: NewFile) -> Result<Staged, FsError> {
+        let real = resolve(path)?;
+        let dir = folder_of(&real);
+        let existing = regular(&real)?;
+        if let Some(m) = &existing {
+            let mode = m.permissions().mode() & 0o7777;
+            if mode & 0o222 == 0 {
+                return Err(FsError::ReadOnly { path: real, mode });
+            }
         }
-    }
-    remove_stale_temps(&real);
-    let (mode, exact) = match (&existing, new.mode) {
-        (Some(m), _) => (m.permissions().mode() & 0o7777, true),
-        (None, Some(mode)) => (mode, true),
-        (None, None) => (0o666, false),
-    };
-    let (tmp, mut file) = create_temp(&real, mode)?;
-    let result = (|| {
+        if !dir.is_dir() {
+            if new.create_folder {
+                create_private_folder(&dir)?;
+            } else {
+                return Err(FsError::NoFolder {
+                    path: real.clone(),
+                    folder: dir,
+                });
+            }
+        }
+        remove_stale_temps(&real);
+        let (mode, exact) = match (&existing, new.mode) {
+            (Some(m), _) => (m.permissions().mode() & 0o7777, true),
+            (None, Some(mode)) => (mode, true),
+            (None, None) => (0o666, false),
+        };
+        let (tmp, file) = create_temp(&real, mode)?;
+        let staged = Staged {
+            real,
+            dir,
+            tmp,
+            file,
+        };
         if exact {
             // The umask may have narrowed the mode at creation; set it before any byte lands.
-            file.set_permissions(fs::Permissions::from_mode(mode))
-                .map_err(io("setting the mode of", &tmp))?;
+            if let Err(e) = staged
+                .file
+                .set_permissions(fs::Permissions::from_mode(mode))
+            {
+                let error = io("setting the mode of", &staged.tmp)(e);
+                staged.discard();
+                return Err(error);
+            }
         }
-        file.write_all(bytes).map_err(io("writing", &tmp))?;
-        file.sync_all().map_err(io("writing", &tmp))?;
-        drop(file);
-        // The target may have become something else since it was checked.
-        regular(&real)?;
-        fs::rename(&tmp, &real).map_err(io("replacing", &real))?;
-        sync_folder(&dir);
-        Ok(real.clone())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        Ok(staged)
     }
-    result
+
+    /// Renames the temp file over the target once `filled` (its write and fsync) succeeded.
+    fn finish(self, filled: Result<(), FsError>) -> Result<PathBuf, FsError> {
+        let result = filled.and_then(|()| {
+            // The target may have become something else since it was checked.
+            regular(&self.real)?;
+            fs::rename(&self.tmp, &self.real).map_err(io("replacing", &self.real))?;
+            sync_folder(&self.dir);
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(self.real),
+            Err(e) => {
+                self.discard();
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes the temp file: nothing is replaced.
+    fn discard(self) {
+        drop(self.file);
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// Writes `bytes` to the new temp file `tmp` and waits until they are on disk.
+fn fill(mut file: &File, bytes: &[u8], tmp: &Path) -> Result<(), FsError> {
+    file.write_all(bytes).map_err(io("writing", tmp))?;
+    file.sync_all().map_err(io("writing", tmp))
 }
 
 /// Creates a new private file (0600) at `path` holding `bytes`: never through a symlink, never
@@ -460,6 +533,31 @@ mod tests {
         let err = write(&link, b"three\n", NewFile::PRIVATE).unwrap_err();
         assert!(matches!(err, FsError::ReadOnly { .. }), "{err}");
         assert_eq!(fs::read(&real).unwrap(), b"two\n");
+    }
+
+    #[test]
+    fn write_while_replaces_only_when_the_check_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.yaml");
+        fs::write(&path, "old\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let names = || fs::read_dir(dir.path()).unwrap().count();
+        // The check sees the temp file being written next to the target, not the target.
+        let err = write_while(&path, b"new\n", NewFile::PLAIN, || {
+            assert_eq!(fs::read(&path).unwrap(), b"old\n");
+            Err::<(), _>(FsError::LinkLoop { path: path.clone() })
+        })
+        .unwrap_err();
+        assert!(matches!(err, FsError::LinkLoop { .. }));
+        assert_eq!((fs::read(&path).unwrap(), names()), (b"old\n".to_vec(), 1));
+        let (real, value) =
+            write_while(&path, b"new\n", NewFile::PLAIN, || Ok::<_, FsError>(7)).unwrap();
+        assert_eq!((real, value), (path.clone(), 7));
+        assert_eq!((fs::read(&path).unwrap(), names()), (b"new\n".to_vec(), 1));
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
     }
 
     #[test]

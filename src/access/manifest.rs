@@ -150,6 +150,14 @@ impl Wanted<'_> {
     }
 }
 
+/// A manifest's new text before its read-back check (see [`Manifest::render_unchecked`]).
+pub struct Rendered<'a> {
+    /// The whole new text.
+    pub text: String,
+    /// What the read-back must find in each section; `None` when the text is the old one.
+    wanted: Option<[Option<Wanted<'a>>; 3]>,
+}
+
 /// A parsed aws-auth manifest: its text, where the data sections stand, and the model.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -394,6 +402,50 @@ impl Manifest {
         auth: &AwsAuth,
         splice: bool,
     ) -> Result<String, ManifestError> {
+        let rendered = self.build(auth, splice)?;
+        self.check(auth, &rendered)?;
+        Ok(rendered.text)
+    }
+
+    /// [`Manifest::render`] without the read-back check, which [`Manifest::check`] then
+    /// makes: a caller can write the text to disk while the check runs. Nothing may use the
+    /// text before the check passes.
+    pub fn render_unchecked<'a>(&self, auth: &'a AwsAuth) -> Result<Rendered<'a>, ManifestError> {
+        self.build(auth, true)
+    }
+
+    /// The read-back check of a text [`Manifest::render_unchecked`] built from `auth`: the
+    /// text is read as a document again and each data section must be exactly the staged
+    /// one.
+    pub fn check(&self, auth: &AwsAuth, rendered: &Rendered) -> Result<(), ManifestError> {
+        let Some(wanted) = &rendered.wanted else {
+            return Ok(());
+        };
+        let back =
+            read_document(&rendered.text).map_err(|e| ManifestError::Verify(e.to_string()))?;
+        for name in SectionName::ALL {
+            let old = self.sources[index(name)]
+                .as_deref()
+                .map_or("", String::as_str);
+            let back_text = back.texts[index(name)].as_deref();
+            if !wanted[index(name)]
+                .as_ref()
+                .map_or(back_text.is_none(), |w| w.is(old, back_text))
+            {
+                return Err(ManifestError::Verify(format!(
+                    "data.{} differs",
+                    name.key()
+                )));
+            }
+            auth.section(name)
+                .check_rewritten()
+                .map_err(|e| ManifestError::Verify(format!("data.{}: {e}", name.key())))?;
+        }
+        Ok(())
+    }
+
+    /// The new text of the manifest for `auth`, and what its read-back must find.
+    fn build<'a>(&self, auth: &'a AwsAuth, splice: bool) -> Result<Rendered<'a>, ManifestError> {
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut new_keys: Vec<(SectionName, String)> = Vec::new();
         let mut data_bytes = self.other_data_bytes;
@@ -435,7 +487,10 @@ impl Manifest {
             edits.push(self.insertion(&new_keys));
         }
         if edits.is_empty() {
-            return Ok(self.text.to_string());
+            return Ok(Rendered {
+                text: self.text.to_string(),
+                wanted: None,
+            });
         }
         // A CRLF file stays CRLF: YAML hands scalars over with plain line feeds.
         if self.text.contains("\r\n") {
@@ -456,28 +511,10 @@ impl Manifest {
             at = *end;
         }
         out.push_str(&self.text[at..]);
-        // The spliced blocks are in `out`: free them before the read-back allocates its own.
-        drop(edits);
-        let back = read_document(&out).map_err(|e| ManifestError::Verify(e.to_string()))?;
-        for name in SectionName::ALL {
-            let old = self.sources[index(name)]
-                .as_deref()
-                .map_or("", String::as_str);
-            let back_text = back.texts[index(name)].as_deref();
-            if !wanted[index(name)]
-                .as_ref()
-                .map_or(back_text.is_none(), |w| w.is(old, back_text))
-            {
-                return Err(ManifestError::Verify(format!(
-                    "data.{} differs",
-                    name.key()
-                )));
-            }
-            auth.section(name)
-                .check_rewritten()
-                .map_err(|e| ManifestError::Verify(format!("data.{}: {e}", name.key())))?;
-        }
-        Ok(out)
+        Ok(Rendered {
+            text: out,
+            wanted: Some(wanted),
+        })
     }
 
     fn replace_end(&self, key_end: usize, value_end: usize) -> usize {

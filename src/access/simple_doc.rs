@@ -193,10 +193,13 @@ fn literal(lines: &mut Raw, parent: usize, col: usize) -> Option<Node> {
         } else if line.indent < indent {
             break;
         } else {
-            text.extend(std::iter::repeat_n('\n', blanks));
-            blanks = 0;
-            text.push_str(&line.text[indent..]);
-            text.push('\n');
+            if blanks > 0 {
+                text.extend(std::iter::repeat_n('\n', blanks));
+                blanks = 0;
+            }
+            // The line with its line break in one copy (a last line without one: see below).
+            let end = (line.start + line.text.len() + 1).min(lines.text.len());
+            text.push_str(&lines.text[line.start + indent..end]);
             last = line;
         }
         lines.advance();

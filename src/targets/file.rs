@@ -174,18 +174,31 @@ impl Target for FileTarget {
             replayed = auth;
             (&current.manifest.auth, &replayed)
         };
-        let summary = plan::summarize(before, after);
-        let diff = plan::diff(before, after);
         let written = !after.is_unchanged();
+        let manifest_error = |error| TargetError::Manifest {
+            path: self.shown(),
+            error,
+        };
         if written {
-            let text = current
+            let rendered = current
                 .manifest
-                .render(after)
-                .map_err(|error| TargetError::Manifest {
-                    path: self.shown(),
-                    error,
+                .render_unchecked(after)
+                .map_err(manifest_error)?;
+            // While the new text goes to disk (its fsync is most of a write's time), it is read
+            // back, and the file is replaced only if that check passes; then the summary and
+            // the diff are made. One thread allocates: a second malloc arena would cost more
+            // fresh pages than the overlap saves.
+            let (_, (summary, diff)) =
+                fsio::write_while(&self.path, rendered.text.as_bytes(), NewFile::PLAIN, || {
+                    current
+                        .manifest
+                        .check(after, &rendered)
+                        .map_err(manifest_error)?;
+                    Ok::<_, TargetError>((
+                        plan::summarize(before, after),
+                        plan::diff(before, after),
+                    ))
                 })?;
-            fsio::write(&self.path, text.as_bytes(), NewFile::PLAIN)?;
             // What was written is read again only if the script stages more, and quietly:
             // its warnings were given at the first read.
             self.existed = true;
@@ -199,6 +212,8 @@ impl Target for FileTarget {
                 snapshot: None,
             });
         }
+        let summary = plan::summarize(before, after);
+        let diff = plan::diff(before, after);
         if unchanged_since_read {
             // The cached parse lent its model to `pending.base`; the caller keeps using that.
             return Ok(Commit {
