@@ -114,8 +114,8 @@ pub struct Mapping {
     pub has_groups_key: bool,
     /// Fields other than the ARN, username and groups: key as written, value as YAML.
     pub extra: Vec<(String, String)>,
-    /// The order fields were written in.
-    pub order: Vec<Field>,
+    /// The order fields were written in; inline, not one more allocation per entry read.
+    pub order: smallvec::SmallVec<[Field; 3]>,
 }
 
 /// A field of an entry, for keeping the order it was written in.
@@ -151,7 +151,7 @@ impl Mapping {
             groups: Vec::new(),
             has_groups_key: false,
             extra: Vec::new(),
-            order: Vec::with_capacity(fields),
+            order: smallvec::SmallVec::with_capacity(fields),
         }
     }
 
@@ -164,7 +164,7 @@ impl Mapping {
             groups: groups.to_vec(),
             has_groups_key: true,
             extra: Vec::new(),
-            order: vec![Field::Arn, Field::Username, Field::Groups],
+            order: smallvec::smallvec![Field::Arn, Field::Username, Field::Groups],
         }
     }
 
@@ -191,7 +191,7 @@ impl Mapping {
 
     /// The fields in the order to write them: as read, with known keys the entry lacks
     /// after their predecessor in ARN, username, groups order.
-    fn write_order(&self) -> Vec<Field> {
+    fn write_order(&self) -> smallvec::SmallVec<[Field; 3]> {
         let mut order = self.order.clone();
         let canonical = [Field::Arn, Field::Username, Field::Groups];
         for (i, key) in canonical.iter().enumerate() {

@@ -210,6 +210,8 @@ fn block_groups(lines: &mut Lines, key_col: usize, groups: &mut Vec<String>) -> 
     }
     let indent = first.indent;
     let mut end = None;
+    // Gathered first, so the list is allocated once at its size.
+    let mut found: smallvec::SmallVec<[&str; 4]> = smallvec::SmallVec::new();
     while let Some(line) = lines.peek() {
         if line.indent != indent {
             break;
@@ -219,10 +221,11 @@ fn block_groups(lines: &mut Lines, key_col: usize, groups: &mut Vec<String>) -> 
             return None;
         }
         let (text, value_end) = string(&line, col, false)?;
-        groups.push(text.to_string());
+        found.push(text);
         end = Some(line.pos(value_end));
         lines.bump();
     }
+    *groups = found.iter().map(|g| g.to_string()).collect();
     end
 }
 
@@ -236,10 +239,11 @@ fn flow_groups(line: &Line, col: usize, groups: &mut Vec<String>) -> Option<Pos>
         i
     };
     let mut i = skip(col + 1);
+    let mut found: smallvec::SmallVec<[&str; 4]> = smallvec::SmallVec::new();
     if bytes.get(i) != Some(&b']') {
         loop {
             let (text, value_end) = string(line, i, true)?;
-            groups.push(text.to_string());
+            found.push(text);
             i = skip(value_end);
             match bytes.get(i) {
                 Some(b',') => i = skip(i + 1),
@@ -249,5 +253,6 @@ fn flow_groups(line: &Line, col: usize, groups: &mut Vec<String>) -> Option<Pos>
         }
     }
     let end = i + 1;
+    *groups = found.iter().map(|g| g.to_string()).collect();
     simple_list::ends_line(&line.text[end..]).then(|| line.pos(end))
 }
