@@ -44,17 +44,52 @@ pub fn allocated_bytes() -> u64 {
 /// rendered, the file written, the file read back); by default each one over 128 KiB is a
 /// fresh mapping whose every page faults on first touch, which costs a grant into a large
 /// aws-auth more time than parsing it. The process is short-lived: its peak is what counts.
+///
+/// It also grows the heap once, by [`HEAP_AHEAD`], and asks the kernel to back that range with
+/// transparent huge pages where it can (`MADV_HUGEPAGE`, which glibc's
+/// `glibc.malloc.hugetlb=1` tunable does for every heap extension): a 2 MiB page faults once
+/// where 512 small ones fault one by one, and a grant into 5,000 entries spent more time in
+/// page faults than in its own code (3 to 4 ms of its 18 went). The range is virtual until
+/// touched; a run's peak grows by the unused parts of the huge pages it touches (measured:
+/// 1.1 to 2.5 MiB). Where transparent huge pages are off, nothing changes.
 pub fn reuse_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets malloc's tuning parameters (it is called before any other
-    // thread starts); a value glibc refuses leaves its default in place.
+    // thread starts); a value glibc refuses leaves its default in place. The block taken to
+    // grow the heap is freed unread, and madvise only gives advice on the range from it to
+    // the heap's end, all of it this process's heap.
     unsafe {
         // The largest threshold glibc takes on 64-bit systems; trimming past the peak is
         // pointless for a process that exits after its one run.
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+        libc::mallopt(libc::M_TOP_PAD, HEAP_AHEAD as libc::c_int);
+        // More than the heap holds at start: malloc grows it by this plus the pad.
+        let block = libc::malloc(1 << 20);
+        let end = libc::sbrk(0);
+        if !block.is_null() && end as isize != -1 {
+            if let Some((from, len)) = grown_range(block as usize, end as usize) {
+                libc::madvise(from as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+            }
+        }
+        libc::free(block);
     }
 }
+
+/// The page-aligned range from `block` to the heap's end `end`, when the block was carved
+/// from the heap grown by [`HEAP_AHEAD`] (not mapped elsewhere by malloc, nor on a heap that
+/// did not grow): the only range [`reuse_freed_memory`] gives advice on.
+#[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
+fn grown_range(block: usize, end: usize) -> Option<(usize, usize)> {
+    let from = block & !4095;
+    (from < end && end - from >= HEAP_AHEAD && end - from <= HEAP_AHEAD + (2 << 20))
+        .then(|| (from, end - from))
+}
+
+/// How far the heap grows at start, in one step (see [`reuse_freed_memory`]): more than a
+/// grant into a 5,000-entry aws-auth uses.
+#[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
+const HEAP_AHEAD: usize = 16 << 20;
 
 /// The system allocator, counting bytes per thread.
 pub struct CountingAllocator;
@@ -247,6 +282,21 @@ mod tests {
         assert!(live_bytes() - before >= 10 << 20);
         drop(big);
         assert!(live_bytes() - before < 1 << 20);
+    }
+
+    #[test]
+    fn advice_goes_only_to_the_heap_just_grown() {
+        let end = 0x5555_0000_0000;
+        let block = end - HEAP_AHEAD - (1 << 20) + 16;
+        assert_eq!(
+            grown_range(block, end),
+            Some((block - 16, HEAP_AHEAD + (1 << 20)))
+        );
+        // A block malloc mapped above the heap, one far below its end, or a heap that did not
+        // grow: no advice.
+        assert_eq!(grown_range(end + (8 << 20), end), None);
+        assert_eq!(grown_range(end - (64 << 20), end), None);
+        assert_eq!(grown_range(end - (1 << 20), end), None);
     }
 
     #[test]
