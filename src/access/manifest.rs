@@ -1,7 +1,7 @@
 //! An aws-auth ConfigMap manifest (YAML or JSON, possibly one document among several):
 //! read into the access model, and written back by splicing only the data sections that
 //! changed into the original text, so comments, key order, metadata and other keys survive
-//! byte for byte. Every rendering is parsed again and checked before it is returned. Pure.
+//! byte for byte. Every rendering is parsed again and checked before it is used. Pure.
 
 use super::model::AwsAuth;
 use super::section::{SectionError, SectionName};
