@@ -51,22 +51,14 @@ impl<'a> Raw<'a> {
     }
 
     fn advance(&mut self) {
-        let bytes = self.text.as_bytes();
-        if self.next > bytes.len() {
+        if self.next > self.text.len() {
             self.current = None;
             return;
         }
-        let start = self.next;
-        let end = simple_list::next_break(bytes, start).unwrap_or(bytes.len());
-        let text = &self.text[start..end];
         self.no += 1;
-        self.next = end + 1;
-        self.current = Some(Line {
-            start,
-            no: self.no,
-            text,
-            indent: text.bytes().take_while(|b| *b == b' ').count(),
-        });
+        let line = Line::at(self.text, self.next, self.no);
+        self.next = line.end() + 1;
+        self.current = Some(line);
     }
 
     /// Moves to the first line from here on that is not blank or a comment.
@@ -198,7 +190,7 @@ fn literal(lines: &mut Raw, parent: usize, col: usize) -> Option<Node> {
                 blanks = 0;
             }
             // The line with its line break in one copy (a last line without one: see below).
-            let end = (line.start + line.text.len() + 1).min(lines.text.len());
+            let end = (line.end() + 1).min(lines.text.len());
             text.push_str(&lines.text[line.start + indent..end]);
             last = line;
         }

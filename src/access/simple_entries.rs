@@ -60,26 +60,18 @@ impl<'a> Lines<'a> {
     }
 
     fn read(&mut self) -> Option<Line<'a>> {
-        let bytes = self.text.as_bytes();
-        while self.at <= bytes.len() {
+        while self.at <= self.text.len() {
             let start = self.at;
-            let end = simple_list::next_break(bytes, start).unwrap_or(bytes.len());
-            let text = &self.text[start..end];
             self.no += 1;
-            self.at = end + 1;
-            let line = Line {
-                start,
-                no: self.no,
-                text,
-                indent: text.bytes().take_while(|b| *b == b' ').count(),
-            };
+            let line = Line::at(self.text, start, self.no);
+            self.at = line.end() + 1;
             if !line.is_skipped() {
                 self.lead = self.run.take().unwrap_or(start);
                 return Some(line);
             }
             // A blank line parts comments from the item below (the layout's rule).
             self.run = match self.run {
-                _ if line.indent == text.len() => None,
+                _ if line.indent == line.text.len() => None,
                 Some(run) => Some(run),
                 None => Some(start),
             };

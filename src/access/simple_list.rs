@@ -22,24 +22,34 @@ pub(super) struct Line<'a> {
 
 /// Every line of `text`, with offsets and indents.
 pub(super) fn lines(text: &str) -> Vec<Line<'_>> {
-    // memchr over the whole text: `str::split` pays a searcher call per line, and this
-    // runs for every line of a 5,000-entry aws-auth, twice per read.
-    let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
-    let mut out = Vec::with_capacity(breaks.count() + 1);
+    let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
     let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
-    for (i, end) in ends.enumerate() {
-        let raw = &text[start..end];
-        let indent = raw.bytes().take_while(|b| *b == b' ').count();
-        out.push(Line {
-            start,
-            no: i + 1,
-            text: raw,
-            indent,
-        });
-        start = end + 1;
+    while start <= text.len() {
+        let line = Line::at(text, start, out.len() + 1);
+        start = line.end() + 1;
+        out.push(line);
     }
     out
+}
+
+impl<'a> Line<'a> {
+    /// The `no`-th line of `text` (1-based), which starts at byte `start`: up to the next
+    /// line break or the end of the text. The one way the line readers cut lines.
+    pub(super) fn at(text: &'a str, start: usize, no: usize) -> Line<'a> {
+        let end = next_break(text.as_bytes(), start).unwrap_or(text.len());
+        let raw = &text[start..end];
+        Line {
+            start,
+            no,
+            text: raw,
+            indent: raw.bytes().take_while(|b| *b == b' ').count(),
+        }
+    }
+
+    /// Where the line ends: the byte of its line break, or the text's end.
+    pub(super) fn end(&self) -> usize {
+        self.start + self.text.len()
+    }
 }
 
 impl Line<'_> {
